@@ -1,0 +1,120 @@
+"""The `cargoinfer` command: check, fit.
+
+Exit status: 0 done, 2 refused input or config (nothing written), 1 anything else."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import warnings
+
+USAGE = """usage: cargoinfer COMMAND [args]
+
+commands:
+  check CASE_DIR          validate a case folder; exit 2 listing every problem
+  fit [overrides]         one run, e.g. case=rajin_dunai_2023 case.path=DIR model=voyages
+                          seed=N store=DIR (Hydra overrides; --cfg prints the config)
+"""
+
+
+def quiet() -> None:
+    """Keep PyTensor, PyMC and numba chatter off the user's terminal."""
+    os.environ.setdefault("PYTENSOR_FLAGS", "")
+    for name in ("pytensor", "pymc", "numba", "arviz", "hydra", "nutpie", "h5py", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="pytensor")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE, end="")
+        return 0 if argv else 2
+    command, args = argv[0], argv[1:]
+    handlers = {"check": check_command, "fit": fit_command}
+    if command not in handlers:
+        print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")
+        return 2
+    try:
+        return handlers[command](args)
+    except KeyboardInterrupt:
+        print("cargoinfer: interrupted", file=sys.stderr)
+        return 1
+    except Exception as e:  # an internal failure: one line, details on request
+        if os.environ.get("CARGOINFER_DEBUG"):
+            raise
+        print(f"cargoinfer: {command} failed: {type(e).__name__}: {_one_line(e)} "
+              "(set CARGOINFER_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+def _one_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def check_command(args: list[str]) -> int:
+    from ..observations.case import load_case
+    from ..observations.problems import CaseInvalid
+    from ..observations.summary import summary
+
+    if len(args) != 1:
+        print("usage: cargoinfer check CASE_DIR", file=sys.stderr)
+        return 2
+    try:
+        case = load_case(args[0])
+    except CaseInvalid as e:
+        print(e.report(), file=sys.stderr)
+        return 2
+    print(summary(case))
+    return 0
+
+
+def fit_command(args: list[str]) -> int:
+    t0 = time.perf_counter()
+    quiet()
+    from omegaconf import OmegaConf
+
+    from ..observations.problems import CaseInvalid
+    from .config import ConfigError, compose
+
+    show_cfg = "--cfg" in args
+    overrides = [a for a in args if a not in ("--cfg", "job")]
+    bad = [a for a in overrides if a.startswith("-")]
+    if bad:
+        print(f"cargoinfer fit: unknown option {bad[0]} (overrides are key=value)", file=sys.stderr)
+        return 2
+    try:
+        cfg = compose(overrides)
+        if show_cfg:
+            print(OmegaConf.to_yaml(cfg), end="")
+            return 0
+        from .run import execute
+
+        run_dir, record, reused = execute(cfg, overrides, t_start=t0)
+    except ConfigError as e:
+        print(f"cargoinfer fit: config refused: {e}", file=sys.stderr)
+        return 2
+    except CaseInvalid as e:
+        print(e.report(), file=sys.stderr)
+        print("cargoinfer fit: case refused; nothing was written", file=sys.stderr)
+        return 2
+    h = record["headline"]
+    from .brief import fmt_count
+
+    if reused:
+        print("already complete: same model, case, config and seed")
+    print(f"total_containers: {fmt_count(h['median'])} "
+          f"({h['ci_prob']:.0%} {h['ci_kind'].upper()} {fmt_count(h['lower'])}-{fmt_count(h['upper'])})")
+    reasons = f" ({'; '.join(record['reasons'])})" if record["reasons"] else ""
+    print(f"status: {record['status']}{reasons}")
+    print(f"run: {run_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

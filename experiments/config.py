@@ -1,0 +1,72 @@
+"""Compose the Hydra config and check what the schema cannot."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from .schema import register
+
+
+class ConfigError(Exception):
+    """A config or override the user can fix; exit status 2."""
+
+
+def compose(overrides: list[str]) -> DictConfig:
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    register()
+    try:
+        with initialize_config_module("cargoinfer.configs", version_base="1.3"):
+            cfg = hydra_compose("config", overrides=overrides)
+    except (HydraException, OmegaConfBaseException) as e:
+        raise ConfigError(_first_line(e)) from None
+    check(cfg)
+    return cfg
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def check(cfg: DictConfig) -> None:
+    problems = []
+    for name, prior in cfg.priors.items():
+        for key, value in prior.items():
+            if not value > 0:
+                problems.append(f"priors.{name}.{key}: {value} must be > 0")
+    if not 0 < cfg.ci_prob < 1:
+        problems.append(f"ci_prob: {cfg.ci_prob} must be in (0, 1)")
+    inf = cfg.inference
+    for key in ("draws", "tune", "chains", "cores"):
+        if inf[key] < (0 if key == "tune" else 1):
+            problems.append(f"inference.{key}: {inf[key]} is too small")
+    if cfg.model.transit_days < 0:
+        problems.append(f"model.transit_days: {cfg.model.transit_days} must be >= 0")
+    if cfg.model.max_containers_per_voyage < 1:
+        problems.append("model.max_containers_per_voyage: must be >= 1")
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def case_dir(cfg: DictConfig) -> Path:
+    if cfg.case.path:
+        return Path(cfg.case.path).expanduser()
+    folder = resources.files("cargoinfer.cases") / cfg.case.name
+    if not folder.is_dir():
+        raise ConfigError(f"case.name: no embedded case '{cfg.case.name}' (use case.path=DIR)")
+    return Path(str(folder))
+
+
+def identity(cfg: DictConfig) -> dict:
+    """The part of the config that changes results: no paths, names of stores or tags."""
+    data = OmegaConf.to_container(cfg, resolve=True)
+    for key in ("store", "experiment_name", "tags", "seed", "case"):
+        data.pop(key, None)
+    return data

@@ -1,0 +1,128 @@
+"""One fit, start to finish: case -> observations -> model -> inference -> run directory."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from ..inference.fit import fit
+from ..models import registry
+from ..observations.aggregate import route_data
+from ..observations.case import Case, load_case
+from . import outputs, store
+from .config import ConfigError, case_dir, identity
+
+PACKAGES = ("cargoinfer", "pymc", "pytensor", "nutpie", "arviz", "arviz-stats", "arviz-base",
+            "numpy", "scipy", "polars", "xarray", "hydra-core", "h5netcdf", "matplotlib")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def family_for(cfg: DictConfig):
+    try:
+        family = registry.get(cfg.model.name)
+    except KeyError as e:
+        raise ConfigError(f"model.name: {e.args[0]}") from None
+    if cfg.model.version != family.VERSION:
+        raise ConfigError(f"model.version: {cfg.model.name} is at version {family.VERSION}, "
+                          f"not {cfg.model.version}")
+    return family
+
+
+def plan(cfg: DictConfig) -> tuple[Case, object, Path, str]:
+    """Validate everything a run needs before anything is written."""
+    family = family_for(cfg)
+    case = load_case(case_dir(cfg))  # raises CaseInvalid
+    config_hash = store.digest(identity(cfg))
+    rid = store.run_id(family.NAME, family.VERSION, case.content_hash, config_hash, cfg.seed)
+    run_dir = Path(cfg.store) / cfg.experiment_name / rid
+    return case, family, run_dir, config_hash
+
+
+def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = None
+            ) -> tuple[Path, dict, bool]:
+    """Fit and write the run directory; returns (run_dir, run.json, reused)."""
+    t_start = time.perf_counter() if t_start is None else t_start
+    case, family, run_dir, config_hash = plan(cfg)
+    if store.is_complete(run_dir):
+        return run_dir, json.loads((run_dir / "run.json").read_text()), True
+    route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage)
+    values = family.data_values(route, cfg.priors)
+    t_prepared = time.perf_counter()
+    result = fit(family, route, values, int(cfg.seed), cfg.inference)
+    est = outputs.estimates(result.tree["estimands"], cfg.ci_prob)
+    ser = outputs.series(result.tree["estimands"], cfg.ci_prob)
+    record = {
+        "run_id": run_dir.name,
+        "experiment": cfg.experiment_name,
+        "model": {"name": family.NAME, "version": family.VERSION},
+        "case": {"name": case.spec.name, "path": str(case.path), "content_hash": case.content_hash,
+                 "files": case.files},
+        "config_hash": config_hash,
+        "seed": int(cfg.seed),
+        "tags": list(cfg.tags),
+        "status": result.status,
+        "reasons": result.reasons,
+        "headline": outputs.headline(est),
+        "diagnostics": result.diagnostics,
+        "data_notes": route.notes,
+        "sampler": {"name": "nutpie", **{k: cfg.inference[k] for k in
+                                         ("draws", "tune", "chains", "cores", "target_accept")}},
+        "versions": versions(),
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(["cargoinfer fit", *overrides]),
+    }
+    t_write = time.perf_counter()
+    with store.staged(run_dir) as tmp:
+        (tmp / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        est.write_csv(tmp / "estimates.csv")
+        ser.write_csv(tmp / "series.csv")
+        write_posterior(result.tree, tmp / "posterior.nc", record)
+        from .figures import write_figures
+        from .brief import write_brief
+
+        figures = write_figures(result.tree, case, tmp / "figures")
+        write_brief(tmp, record, est, case, figures,
+                    np.asarray(result.tree["estimands"]["total_containers"]).ravel())
+        record["timings"] = {"prepare_s": t_prepared - t_start, **result.timings,
+                             "write_s": time.perf_counter() - t_write,
+                             "total_s": time.perf_counter() - t_start}
+        (tmp / "run.json").write_text(json.dumps(record, indent=2, default=_plain) + "\n")
+    return run_dir, record, False
+
+
+def _plain(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(type(x).__name__)
+
+
+def write_posterior(tree, path: Path, record: dict) -> None:
+    tree = tree.copy()
+    stats = tree["sample_stats"].to_dataset()
+    drop = [v for v in stats.data_vars if stats[v].dtype == object]
+    if drop:
+        tree["sample_stats"] = stats.drop_vars(drop)
+    tree.attrs.update({
+        "run_id": record["run_id"], "model": record["model"]["name"],
+        "model_version": record["model"]["version"], "case": record["case"]["name"],
+        "case_hash": record["case"]["content_hash"], "config_hash": record["config_hash"],
+        "seed": record["seed"],
+    })
+    tree.to_netcdf(path, engine="h5netcdf")

@@ -1,0 +1,58 @@
+"""Dataclass schemas for the Hydra configs: a misspelt key fails at start-up, named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+from ..models.priors import VoyagesPriors
+
+
+@dataclass
+class CaseConfig:
+    name: str = MISSING  # an embedded case under cases/, or a label for `path`
+    path: Optional[str] = None  # any case folder; overrides `name`
+
+
+@dataclass
+class ModelConfig:
+    name: str = MISSING
+    version: int = MISSING
+    transit_days: int = 1
+    max_containers_per_voyage: int = 1000
+
+
+@dataclass
+class InferenceConfig:
+    sampler: str = "nutpie"
+    draws: int = MISSING
+    tune: int = MISSING
+    chains: int = MISSING
+    cores: int = 2
+    target_accept: float = 0.9
+    rhat_max: float = 1.01
+    ess_bulk_min: float = 400
+    ess_tail_min: float = 400
+    divergences_max: int = 0
+    ebfmi_min: float = 0.3
+
+
+@dataclass
+class Config:
+    case: CaseConfig = MISSING
+    model: ModelConfig = MISSING
+    priors: VoyagesPriors = MISSING
+    inference: InferenceConfig = MISSING
+    experiment_name: str = "default"
+    seed: int = MISSING
+    store: str = "runs"
+    horizon: Optional[str] = None
+    ci_prob: float = 0.9
+    tags: list[str] = field(default_factory=list)
+
+
+def register() -> None:
+    ConfigStore.instance().store(name="cargoinfer_schema", node=Config)

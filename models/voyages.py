@@ -1,0 +1,231 @@
+"""voyages@1: laden voyages per period, detection at each end, containers per voyage.
+
+The generative story, top to bottom:
+1. Voyages leave the origin at `voyages_per_week`; period p has N_p ~ Poisson(rate * days_p / 7).
+2. Each end of the route photographs a berth on a day with probability
+   `usable_image_day_<end>`; a port call lasts `port_call_days_<end>`, so it is caught
+   with probability 1 - (1 - q)^L, and the voyage is then recognised with
+   `identification_<end>`. Days with usable images (imagery.csv) inform q.
+3. Ends see a voyage independently, so the voyages seen at the origin only, the
+   destination only, and both are independent Poisson counts (Poisson thinning):
+   N_p is marginalised exactly and the unseen ones are drawn after sampling.
+4. A voyage carries C ~ NegBinomial(`containers_per_voyage`, cv `load_cv`) containers,
+   truncated at its vessel's capacity; a count of visible containers is C thinned by
+   the share in view (recorded coverage, or `unknown_coverage` when not recorded).
+   C is summed out on a grid of loads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from scipy.special import logsumexp as np_logsumexp
+from scipy.stats import poisson
+
+from ..observations.aggregate import HISTORIES, RouteData
+from . import loads
+from .priors import VoyagesPriors, flat
+
+NAME = "voyages"
+VERSION = 1
+PRIORS = VoyagesPriors
+ENDS = ("origin", "destination")
+
+
+def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
+    """Every array the model reads, by pm.Data name: observations and prior hyperparameters."""
+    values = {k.replace(".", "__"): np.asarray(v, float) for k, v in flat(priors).items()}
+    values.update(
+        period_days=route.period_days,
+        captures=route.captures.astype(float),
+        usable_days=route.usable_days,
+        imaged_days=route.imaged_days,
+        grid=route.grid,
+        group_cap=route.group_cap,
+        visible=route.visible,
+        coverage=loads.clip_coverage(route.coverage) if len(route.coverage) else route.coverage,
+        coverage_known=route.coverage_known.astype(float),
+        count_group=route.count_group.astype("int64"),
+    )
+    return values
+
+
+def _lognormal(name, d):
+    return pm.LogNormal(name, mu=pt.log(d[f"{name}__median"]), sigma=d[f"{name}__log_sd"])
+
+
+def _beta(name, d):
+    return pm.Beta(name, alpha=d[f"{name}__alpha"], beta=d[f"{name}__beta"])
+
+
+def build(values: dict[str, np.ndarray]) -> pm.Model:
+    with pm.Model() as model:
+        d = {k: pm.Data(k, v) for k, v in values.items()}
+
+        # 1. how often the route is sailed
+        voyages_per_week = _lognormal("voyages_per_week", d)
+        rate = voyages_per_week * d["period_days"] / 7.0
+
+        # 2. how likely each end of the route is to catch a port call
+        detection = {}
+        for i, end in enumerate(ENDS):
+            usable = _beta(f"usable_image_day_{end}", d)
+            call_days = _lognormal(f"port_call_days_{end}", d)
+            recognised = _beta(f"identification_{end}", d)
+            pm.Potential(f"imagery_{end}", pm.logp(
+                pm.Binomial.dist(n=d["imaged_days"][i], p=usable), d["usable_days"][i]))
+            detection[end] = pm.Deterministic(
+                f"detection_{end}", recognised * (1 - (1 - usable) ** call_days))
+
+        # 3. voyages seen, by capture history (origin only, destination only, both)
+        po, pd_ = detection["origin"], detection["destination"]
+        seen = pt.stack([po * (1 - pd_), (1 - po) * pd_, po * pd_])
+        pm.Potential("captures_loglik", pm.logp(
+            pm.Poisson.dist(mu=rate[:, None] * seen[None, :]), d["captures"]).sum())
+
+        # 4. containers per voyage, thinned into the counts that were seen
+        mean_load = _lognormal("containers_per_voyage", d)
+        load_cv = pm.HalfNormal("load_cv", sigma=d["load_cv__scale"])
+        pm.Potential("loads_loglik", _loads_loglik(d, mean_load, load_cv).sum())
+    return model
+
+
+def _loads_loglik(d, mu, cv):
+    """log P(counts of each load group), the load summed out on the grid; shape (G,)."""
+    alpha = 1.0 / pt.maximum(cv, 1e-3) ** 2
+    grid, cap = d["grid"], d["group_cap"]
+    nb = (pt.gammaln(grid + alpha) - pt.gammaln(alpha) - pt.gammaln(grid + 1)
+          + alpha * pt.log(alpha / (alpha + mu)) + grid * pt.log(mu / (alpha + mu)))
+    prior = pt.switch(grid[None, :] <= cap[:, None], nb[None, :], -np.inf)
+    prior = prior - pt.logsumexp(prior, axis=1, keepdims=True)
+
+    y, c = d["visible"][:, None], d["coverage"][:, None]
+    n = grid[None, :]
+    ok = n >= y
+    nn = pt.switch(ok, n, y)
+    log_choose = pt.gammaln(nn + 1) - pt.gammaln(y + 1) - pt.gammaln(nn - y + 1)
+    binom = log_choose + y * pt.log(c) + (nn - y) * pt.log1p(-c)
+    a, b = d["unknown_coverage__alpha"], d["unknown_coverage__beta"]
+    beta_binom = (log_choose + pt.gammaln(y + a) + pt.gammaln(nn - y + b) - pt.gammaln(nn + a + b)
+                  + pt.gammaln(a + b) - pt.gammaln(a) - pt.gammaln(b))
+    ll = pt.switch(ok, pt.switch(d["coverage_known"][:, None] > 0.5, binom, beta_binom), -np.inf)
+    summed = pt.inc_subtensor(pt.zeros_like(prior)[d["count_group"]], ll)
+    return pt.logsumexp(prior + summed, axis=1)
+
+
+# ---------------------------------------------------------------- after sampling (numpy)
+
+PARAMS = ("voyages_per_week", "containers_per_voyage", "load_cv",
+          *(f"{p}_{e}" for e in ENDS for p in ("usable_image_day", "port_call_days", "identification")))
+
+
+def prior_draws(values: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Draws of every parameter from its prior, as `build` states them."""
+    v = {k: float(np.asarray(x)) for k, x in values.items() if np.ndim(x) == 0}
+    out = {}
+    for name in PARAMS:
+        if f"{name}__median" in v:
+            out[name] = rng.lognormal(np.log(v[f"{name}__median"]), v[f"{name}__log_sd"], n)
+        elif f"{name}__alpha" in v:
+            out[name] = rng.beta(v[f"{name}__alpha"], v[f"{name}__beta"], n)
+        else:
+            out[name] = np.abs(rng.normal(0, v[f"{name}__scale"], n))
+    for end in ENDS:
+        out[f"detection_{end}"] = detection(out, end)
+    return out
+
+
+def detection(p: dict[str, np.ndarray], end: str) -> np.ndarray:
+    q = p[f"usable_image_day_{end}"]
+    return p[f"identification_{end}"] * (1 - (1 - q) ** p[f"port_call_days_{end}"])
+
+
+def seen_probs(p) -> np.ndarray:
+    po, pd_ = p["detection_origin"], p["detection_destination"]
+    return np.stack([po * (1 - pd_), (1 - po) * pd_, po * pd_], axis=-1)  # (S, 3)
+
+
+def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.random.Generator,
+             chunk: int = 250) -> dict[str, np.ndarray]:
+    """Estimands, pointwise log-likelihood and predictive draws for parameter draws `p` (S,)."""
+    S = len(p["voyages_per_week"])
+    rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0  # (S, P)
+    seen = seen_probs(p)  # (S, 3)
+    mu_seen = rate[:, :, None] * seen[:, None, :]  # (S, P, 3)
+    out = {
+        "loglik_captures": poisson.logpmf(route.captures[None], mu_seen),
+        "pred_captures": rng.poisson(mu_seen),
+    }
+    unseen = rng.poisson(rate * (1 - seen.sum(axis=1))[:, None])  # (S, P)
+    observed = route.captures.sum(axis=1)[None, :]  # (1, P)
+    out["voyages_period"] = observed + unseen
+
+    alpha = 1.0 / np.maximum(p["load_cv"], 1e-3) ** 2
+    a, b = float(values["unknown_coverage__alpha"]), float(values["unknown_coverage__beta"])
+    share = rng.dirichlet(1 + np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap)), S)
+    containers = np.zeros((S, len(route.period_days)))
+    loglik_loads = np.zeros((S, route.n_groups))
+    pred_visible = np.zeros((S, len(route.visible)))
+    for lo in range(0, S, chunk):
+        s = slice(lo, min(S, lo + chunk))
+        containers[s], loglik_loads[s], pred_visible[s] = _loads_chunk(
+            route, p["containers_per_voyage"][s], alpha[s], a, b, unseen[s], share[s], rng)
+    out.update(loglik_loads=loglik_loads, pred_visible=pred_visible,
+               containers_period=containers)
+    out["total_containers"] = containers.sum(axis=1)
+    out["voyages"] = out["voyages_period"].sum(axis=1)
+    out["unseen_voyages"] = unseen.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["containers_per_voyage"] = np.where(
+            out["voyages"] > 0, out["total_containers"] / np.maximum(out["voyages"], 1), np.nan)
+    for end in ENDS:
+        out[f"detection_{end}"] = p[f"detection_{end}"]
+    return out
+
+
+def _loads_chunk(route: RouteData, mu, alpha, a, b, unseen, share, rng):
+    grid, n = route.grid, len(mu)
+    joint = loads.group_log_joint(grid, route.visible, route.coverage, route.coverage_known,
+                                  route.count_group, route.n_groups, route.group_cap, mu, alpha,
+                                  np.full(n, a), np.full(n, b))  # (n, G, K)
+    loglik = np_logsumexp(joint, axis=-1)
+    group_load = grid[loads.sample_grid(joint, rng)] if route.n_groups else np.zeros((n, 0))
+    vessel_prior = loads.load_prior_logp(grid, route.vessel_cap, mu, alpha)  # (n, V, K)
+
+    # loads of observed voyages: from their counts where counted, else from the prior
+    containers = np.zeros((n, len(route.period_days)))
+    if len(route.voyage_period):
+        free = grid[loads.sample_grid(vessel_prior[:, route.voyage_vessel], rng)]  # (n, Vobs)
+        counted = route.voyage_group >= 0
+        v_load = np.where(counted[None], group_load[:, np.maximum(route.voyage_group, 0)], free)
+        np.add.at(containers.T, route.voyage_period, v_load.T)
+
+    # loads of the voyages nobody saw, each on a vessel drawn by the route's shares
+    u_max = int(unseen.sum(axis=1).max()) if unseen.size else 0
+    if u_max:
+        slot = np.arange(u_max)
+        bounds = np.cumsum(unseen, axis=1)  # (n, P)
+        slot_period = (slot[None, :, None] >= bounds[:, None, :]).sum(axis=2)  # (n, U)
+        live = slot[None, :] < bounds[:, -1:]
+        vessel = (rng.random((n, u_max, 1)) > np.cumsum(share, axis=1)[:, None, :]).sum(axis=2)
+        vessel = np.minimum(vessel, share.shape[1] - 1)
+        logp = np.take_along_axis(vessel_prior, vessel[:, :, None], axis=1)  # (n, U, K)
+        u_load = np.where(live, grid[loads.sample_grid(logp, rng)], 0.0)
+        rows = np.repeat(np.arange(n), u_max)
+        np.add.at(containers, (rows, np.minimum(slot_period, containers.shape[1] - 1).ravel()),
+                  u_load.ravel())
+
+    # replicated counts: a fresh load per group, thinned by the share in view
+    pred = np.zeros((n, len(route.visible)))
+    if route.n_groups:
+        fresh = grid[loads.sample_grid(
+            loads.load_prior_logp(grid, route.group_cap, mu, alpha), rng)]  # (n, G)
+        cov = np.where(route.coverage_known[None], route.coverage[None],
+                       rng.beta(a, b, (n, len(route.visible))))
+        pred = rng.binomial(fresh[:, route.count_group].astype(int), cov)
+    return containers, loglik, pred
+
+
+STREAMS = {"captures": ("period", "history"), "loads": ("load_group",)}
+HISTORY_LABELS = HISTORIES

@@ -1,0 +1,125 @@
+"""Aggregate a validated case to the arrays models consume (numpy only).
+
+Voyages are placed in the period in which they left the origin: the date seen
+at the origin, or the date seen at the destination less `transit_days`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from .case import Case
+
+HISTORIES = ("origin_only", "destination_only", "both")
+
+
+@dataclass
+class RouteData:
+    periods: list[tuple[date, date]]
+    period_days: np.ndarray  # (P,) days in each period
+    captures: np.ndarray  # (P, 3) voyages seen by capture history, per period of departure
+    voyage_period: np.ndarray  # (V,) period of each observed voyage in the window
+    voyage_vessel: np.ndarray  # (V,) index into vessels
+    voyage_group: np.ndarray  # (V,) load group with counts, or -1
+    vessel_cap: np.ndarray  # (n_vessels,) capacity, or the grid's maximum
+    visible: np.ndarray  # (M,) containers counted in one image
+    coverage: np.ndarray  # (M,) share in view (0.5 where not recorded)
+    coverage_known: np.ndarray  # (M,) bool
+    count_group: np.ndarray  # (M,) load group of each count
+    group_cap: np.ndarray  # (G,) capacity bound of each load group
+    grid: np.ndarray  # (K,) loads 0..K-1
+    usable_days: np.ndarray  # (2,) days with a usable image, origin and destination
+    imaged_days: np.ndarray  # (2,) days the imagery record covers (0: no record)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_cap)
+
+
+def departure(row: dict, transit_days: int) -> date:
+    if row["origin_seen"] is not None:
+        return row["origin_seen"]
+    return row["destination_seen"] - timedelta(days=transit_days)
+
+
+def history(row: dict) -> int:
+    o, d = row["origin_seen"] is not None, row["destination_seen"] is not None
+    return 2 if (o and d) else (0 if o else 1)
+
+
+def route_data(case: Case, transit_days: int = 1, max_load: int = 1000) -> RouteData:
+    spec = case.spec
+    periods = spec.periods()
+    starts = [p[0] for p in periods]
+    period_days = np.array([(e - s).days + 1 for s, e in periods], float)
+    vessel_index = {v.name: i for i, v in enumerate(spec.vessels)}
+    caps = [v.capacity_teu or max_load for v in spec.vessels]
+    grid = np.arange(max(max_load, *caps) + 1, dtype=float)
+
+    captures = np.zeros((len(periods), 3), int)
+    v_period, v_vessel, v_id = [], [], []
+    outside = 0
+    for row in case.voyages.iter_rows(named=True):
+        dep = departure(row, transit_days)
+        if not (spec.start <= dep <= spec.end):
+            outside += 1
+            continue
+        p = int(np.searchsorted(np.array(starts), dep, side="right") - 1)
+        captures[p, history(row)] += 1
+        v_period.append(p)
+        v_vessel.append(vessel_index[row["vessel"]])
+        v_id.append(row["voyage_id"])
+
+    all_voyage_vessel = {r["voyage_id"]: r["vessel"] for r in case.voyages.iter_rows(named=True)
+                         if r["voyage_id"] is not None}
+    group_of: dict[str, int] = {}
+    group_cap: list[int] = []
+    visible, coverage, known, count_group = [], [], [], []
+    stacked = 0
+    for row in case.containers.iter_rows(named=True):
+        if row["stage"] == "stacked":
+            stacked += 1
+            continue
+        vid = row["voyage_id"]
+        vessel = row["vessel"] or all_voyage_vessel.get(vid)
+        cap = caps[vessel_index[vessel]] if vessel is not None else max_load
+        if vid is None:  # an unidentified voyage: its own load group
+            g = len(group_cap)
+            group_cap.append(cap)
+        elif vid not in group_of:
+            g = group_of[vid] = len(group_cap)
+            group_cap.append(caps[vessel_index[all_voyage_vessel[vid]]])
+        else:
+            g = group_of[vid]
+        visible.append(row["visible"])
+        coverage.append(row["coverage"] if row["coverage"] is not None else 0.5)
+        known.append(row["coverage"] is not None)
+        count_group.append(g)
+
+    usable, imaged = np.zeros(2), np.zeros(2)
+    for end, sites in enumerate((spec.origin, spec.destination)):
+        rows = case.imagery.filter(case.imagery["site"].is_in(list(sites))
+                                   & (case.imagery["date"] >= spec.start)
+                                   & (case.imagery["date"] <= spec.end))
+        if rows.height:
+            imaged[end] = spec.days
+            usable[end] = rows.filter(rows["usable"])["date"].n_unique()
+
+    notes = []
+    if outside:
+        notes.append(f"{outside} voyage(s) left the origin outside the window and are not counted")
+    if stacked:
+        notes.append(f"{stacked} count(s) of stacked containers are not used by voyage loads")
+    return RouteData(
+        periods=periods, period_days=period_days, captures=captures,
+        voyage_period=np.array(v_period, int), voyage_vessel=np.array(v_vessel, int),
+        voyage_group=np.array([group_of.get(v, -1) if v else -1 for v in v_id], int),
+        vessel_cap=np.array(caps, float), visible=np.array(visible, float),
+        coverage=np.array(coverage, float), coverage_known=np.array(known, bool),
+        count_group=np.array(count_group, int), group_cap=np.array(group_cap, float),
+        grid=grid, usable_days=usable, imaged_days=imaged, notes=notes,
+    )

@@ -1,0 +1,77 @@
+"""The case-folder contract of DESIGN.md as data: tables, columns, types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # str, date, bool, int, float, enum
+    nullable: bool = False
+    choices: tuple[str, ...] = ()
+    min: float | None = None  # inclusive lower bound
+    above: float | None = None  # exclusive lower bound
+    max: float | None = None  # inclusive upper bound
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    required: bool
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+SOURCE = Column("source", "str")
+
+TABLES: tuple[Table, ...] = (
+    Table("voyages", True, (
+        Column("vessel", "str"),
+        Column("origin_seen", "date", nullable=True),
+        Column("destination_seen", "date", nullable=True),
+        Column("evidence", "enum", choices=("imagery", "ais", "report")),
+        Column("voyage_id", "str", nullable=True),
+        SOURCE,
+    )),
+    Table("imagery", False, (
+        Column("date", "date"),
+        Column("site", "str"),
+        Column("usable", "bool"),
+        SOURCE,
+    )),
+    Table("containers", False, (
+        Column("date", "date"),
+        Column("site", "str"),
+        Column("vessel", "str", nullable=True),
+        Column("voyage_id", "str", nullable=True),
+        Column("stage", "enum", choices=("loading", "unloading", "stacked")),
+        Column("visible", "int", min=0),
+        Column("coverage", "float", nullable=True, above=0.0, max=1.0),
+        SOURCE,
+    )),
+    Table("depot", False, (
+        Column("date", "date"),
+        Column("site", "str"),
+        Column("metric", "enum", choices=("filled_area_m2", "railcars", "containers")),
+        Column("value", "float", min=0.0),
+        Column("sd", "float", nullable=True, above=0.0),
+        SOURCE,
+    )),
+    Table("claims", False, (
+        Column("start", "date"),
+        Column("end", "date"),
+        Column("quantity", "enum", choices=("containers", "voyages")),
+        Column("relation", "enum", choices=("about", "at_least", "at_most")),
+        Column("value", "float", min=0.0),
+        Column("confidence", "enum", choices=("low", "medium", "high")),
+        SOURCE,
+    )),
+)
+
+TABLE_BY_NAME = {t.name: t for t in TABLES}
+CASE_FILE = "case.yaml"
