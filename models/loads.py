@@ -58,19 +58,36 @@ def count_loglik(grid, visible, coverage, known, a, b):
     return np.where(ok, ll, -np.inf)
 
 
-def group_log_joint(grid, visible, coverage, known, group, n_groups, cap, mu, alpha, a, b):
-    """log P(C_g = grid[k], counts of group g); shape (..., G, K)."""
-    prior = load_prior_logp(grid, cap, mu, alpha)  # (..., G, K)
-    ll = count_loglik(grid, visible, coverage, known, a, b)  # (..., M, K)
-    onehot = np.zeros((n_groups, len(visible)))
-    onehot[np.asarray(group, int), np.arange(len(visible))] = 1.0
-    summed = np.einsum("gm,...mk->...gk", onehot, np.where(np.isfinite(ll), ll, -1e300))
-    return np.where(summed < -1e290, -np.inf, prior + summed)
+def count_evidence(grid, visible, coverage, known, group, n_groups, a, b):
+    """log P(counts of load group g | C = grid[k]); shape (G, K).
+
+    It depends on data and on the fixed prior of unrecorded coverage only, so it is
+    computed once per case and handed to the model as data."""
+    ll = count_loglik(grid, visible, coverage, known, a, b)  # (M, K)
+    out = np.zeros((n_groups, len(grid)))
+    np.add.at(out, np.asarray(group, int), ll)
+    return out
+
+
+class GridSampler:
+    """Inverse-CDF draws from many discrete distributions on one grid at once."""
+
+    def __init__(self, logp):
+        rows = logp.reshape(-1, logp.shape[-1])
+        cdf = np.cumsum(np.exp(rows - rows.max(axis=1, keepdims=True)), axis=1)
+        self.k = rows.shape[1]
+        self.offset = 2.0 * np.arange(len(rows))  # rows made globally increasing
+        self.flat = (cdf / cdf[:, -1:] + self.offset[:, None]).ravel()
+
+    def draw(self, rows, rng):
+        """One grid index for each entry of `rows` (indices into the flattened distributions)."""
+        rows = np.asarray(rows)
+        u = rng.random(rows.shape) + self.offset[rows]
+        idx = np.searchsorted(self.flat, u.ravel()).reshape(rows.shape) - rows * self.k
+        return np.minimum(idx, self.k - 1)
 
 
 def sample_grid(logp, rng):
     """One draw of the grid index per row of logp (..., K)."""
-    p = np.exp(logp - logsumexp(logp, axis=-1, keepdims=True))
-    cdf = np.cumsum(p, axis=-1)
-    u = rng.random(cdf.shape[:-1] + (1,)) * cdf[..., -1:]
-    return (cdf < u).sum(axis=-1)
+    n_rows = int(np.prod(logp.shape[:-1]))
+    return GridSampler(logp).draw(np.arange(n_rows), rng).reshape(logp.shape[:-1])

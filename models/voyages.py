@@ -43,10 +43,9 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
         imaged_days=route.imaged_days,
         grid=route.grid,
         group_cap=route.group_cap,
-        visible=route.visible,
-        coverage=loads.clip_coverage(route.coverage) if len(route.coverage) else route.coverage,
-        coverage_known=route.coverage_known.astype(float),
-        count_group=route.count_group.astype("int64"),
+        load_evidence=loads.count_evidence(
+            route.grid, route.visible, route.coverage, route.coverage_known, route.count_group,
+            route.n_groups, values["unknown_coverage__alpha"], values["unknown_coverage__beta"]),
     )
     return values
 
@@ -92,26 +91,15 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
 
 
 def _loads_loglik(d, mu, cv):
-    """log P(counts of each load group), the load summed out on the grid; shape (G,)."""
+    """log P(counts of each load group), the load C summed out on the grid; shape (G,)."""
     alpha = 1.0 / pt.maximum(cv, 1e-3) ** 2
     grid, cap = d["grid"], d["group_cap"]
     nb = (pt.gammaln(grid + alpha) - pt.gammaln(alpha) - pt.gammaln(grid + 1)
           + alpha * pt.log(alpha / (alpha + mu)) + grid * pt.log(mu / (alpha + mu)))
     prior = pt.switch(grid[None, :] <= cap[:, None], nb[None, :], -np.inf)
     prior = prior - pt.logsumexp(prior, axis=1, keepdims=True)
-
-    y, c = d["visible"][:, None], d["coverage"][:, None]
-    n = grid[None, :]
-    ok = n >= y
-    nn = pt.switch(ok, n, y)
-    log_choose = pt.gammaln(nn + 1) - pt.gammaln(y + 1) - pt.gammaln(nn - y + 1)
-    binom = log_choose + y * pt.log(c) + (nn - y) * pt.log1p(-c)
-    a, b = d["unknown_coverage__alpha"], d["unknown_coverage__beta"]
-    beta_binom = (log_choose + pt.gammaln(y + a) + pt.gammaln(nn - y + b) - pt.gammaln(nn + a + b)
-                  + pt.gammaln(a + b) - pt.gammaln(a) - pt.gammaln(b))
-    ll = pt.switch(ok, pt.switch(d["coverage_known"][:, None] > 0.5, binom, beta_binom), -np.inf)
-    summed = pt.inc_subtensor(pt.zeros_like(prior)[d["count_group"]], ll)
-    return pt.logsumexp(prior + summed, axis=1)
+    # load_evidence[g, k] = log P(counts of group g | C = k): fixed, computed from the data
+    return pt.logsumexp(prior + d["load_evidence"], axis=1)
 
 
 # ---------------------------------------------------------------- after sampling (numpy)
@@ -170,7 +158,7 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
     for lo in range(0, S, chunk):
         s = slice(lo, min(S, lo + chunk))
         containers[s], loglik_loads[s], pred_visible[s] = _loads_chunk(
-            route, p["containers_per_voyage"][s], alpha[s], a, b, unseen[s], share[s], rng)
+            route, values["load_evidence"], p["containers_per_voyage"][s], alpha[s], a, b, unseen[s], share[s], rng)
     out.update(loglik_loads=loglik_loads, pred_visible=pred_visible,
                containers_period=containers)
     out["total_containers"] = containers.sum(axis=1)
@@ -184,19 +172,19 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
     return out
 
 
-def _loads_chunk(route: RouteData, mu, alpha, a, b, unseen, share, rng):
+def _loads_chunk(route: RouteData, evidence, mu, alpha, a, b, unseen, share, rng):
     grid, n = route.grid, len(mu)
-    joint = loads.group_log_joint(grid, route.visible, route.coverage, route.coverage_known,
-                                  route.count_group, route.n_groups, route.group_cap, mu, alpha,
-                                  np.full(n, a), np.full(n, b))  # (n, G, K)
+    joint = loads.load_prior_logp(grid, route.group_cap, mu, alpha) + evidence  # (n, G, K)
     loglik = np_logsumexp(joint, axis=-1)
     group_load = grid[loads.sample_grid(joint, rng)] if route.n_groups else np.zeros((n, 0))
-    vessel_prior = loads.load_prior_logp(grid, route.vessel_cap, mu, alpha)  # (n, V, K)
+    n_vessels = len(route.vessel_cap)
+    by_vessel = loads.GridSampler(loads.load_prior_logp(grid, route.vessel_cap, mu, alpha))
+    draw_row = np.arange(n)[:, None] * n_vessels  # row of (draw, vessel 0)
 
     # loads of observed voyages: from their counts where counted, else from the prior
     containers = np.zeros((n, len(route.period_days)))
     if len(route.voyage_period):
-        free = grid[loads.sample_grid(vessel_prior[:, route.voyage_vessel], rng)]  # (n, Vobs)
+        free = grid[by_vessel.draw(draw_row + route.voyage_vessel[None, :], rng)]  # (n, Vobs)
         counted = route.voyage_group >= 0
         v_load = np.where(counted[None], group_load[:, np.maximum(route.voyage_group, 0)], free)
         np.add.at(containers.T, route.voyage_period, v_load.T)
@@ -209,9 +197,8 @@ def _loads_chunk(route: RouteData, mu, alpha, a, b, unseen, share, rng):
         slot_period = (slot[None, :, None] >= bounds[:, None, :]).sum(axis=2)  # (n, U)
         live = slot[None, :] < bounds[:, -1:]
         vessel = (rng.random((n, u_max, 1)) > np.cumsum(share, axis=1)[:, None, :]).sum(axis=2)
-        vessel = np.minimum(vessel, share.shape[1] - 1)
-        logp = np.take_along_axis(vessel_prior, vessel[:, :, None], axis=1)  # (n, U, K)
-        u_load = np.where(live, grid[loads.sample_grid(logp, rng)], 0.0)
+        vessel = np.minimum(vessel, n_vessels - 1)
+        u_load = np.where(live, grid[by_vessel.draw(draw_row + vessel, rng)], 0.0)
         rows = np.repeat(np.arange(n), u_max)
         np.add.at(containers, (rows, np.minimum(slot_period, containers.shape[1] - 1).ravel()),
                   u_load.ravel())

@@ -57,6 +57,8 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000) -> Route
     starts = [p[0] for p in periods]
     period_days = np.array([(e - s).days + 1 for s, e in periods], float)
     vessel_index = {v.name: i for i, v in enumerate(spec.vessels)}
+    biggest = int(case.containers["visible"].max() or 0) if case.containers.height else 0
+    max_load = max(max_load, 3 * biggest)  # room for a partly seen load of any count
     caps = [v.capacity_teu or max_load for v in spec.vessels]
     grid = np.arange(max(max_load, *caps) + 1, dtype=float)
 
