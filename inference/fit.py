@@ -25,7 +25,7 @@ def compiled(family: ModuleType, values: dict[str, np.ndarray]):
     if key not in _COMPILED:
         _COMPILED[key] = nutpie.compile_pymc_model(family.build(values))
         return _COMPILED[key], True
-    return _COMPILED[key].with_data(**values), False
+    return _COMPILED[key].with_data(**family.graph_data(values)), False
 
 
 @dataclass

@@ -31,6 +31,8 @@ NAME = "voyages"
 VERSION = 1
 PRIORS = VoyagesPriors
 ENDS = ("origin", "destination")
+# hyperparameters that reach the model only through `load_evidence`, not as pm.Data
+NOT_IN_GRAPH = ("unknown_coverage__alpha", "unknown_coverage__beta")
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
@@ -50,6 +52,10 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     return values
 
 
+def graph_data(values: dict) -> dict:
+    return {k: v for k, v in values.items() if k not in NOT_IN_GRAPH}
+
+
 def _lognormal(name, d):
     return pm.LogNormal(name, mu=pt.log(d[f"{name}__median"]), sigma=d[f"{name}__log_sd"])
 
@@ -60,7 +66,7 @@ def _beta(name, d):
 
 def build(values: dict[str, np.ndarray]) -> pm.Model:
     with pm.Model() as model:
-        d = {k: pm.Data(k, v) for k, v in values.items()}
+        d = {k: pm.Data(k, v) for k, v in graph_data(values).items()}
 
         # 1. how often the route is sailed
         voyages_per_week = _lognormal("voyages_per_week", d)
@@ -185,8 +191,10 @@ def _loads_chunk(route: RouteData, evidence, mu, alpha, a, b, unseen, share, rng
     containers = np.zeros((n, len(route.period_days)))
     if len(route.voyage_period):
         free = grid[by_vessel.draw(draw_row + route.voyage_vessel[None, :], rng)]  # (n, Vobs)
-        counted = route.voyage_group >= 0
-        v_load = np.where(counted[None], group_load[:, np.maximum(route.voyage_group, 0)], free)
+        v_load = free
+        if route.n_groups:
+            counted = route.voyage_group >= 0
+            v_load = np.where(counted[None], group_load[:, np.maximum(route.voyage_group, 0)], free)
         np.add.at(containers.T, route.voyage_period, v_load.T)
 
     # loads of the voyages nobody saw, each on a vessel drawn by the route's shares
@@ -216,3 +224,62 @@ def _loads_chunk(route: RouteData, evidence, mu, alpha, a, b, unseen, share, rng
 
 STREAMS = {"captures": ("period", "history"), "loads": ("load_group",)}
 HISTORY_LABELS = HISTORIES
+
+
+def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.random.Generator,
+             count_share: float = 0.7, known_coverage_share: float = 0.7):
+    """Data from this model's own generative process, on the periods and vessels of `template`.
+
+    `p` holds one value per parameter (as PARAMS); `values` the hyperparameters. Returns (RouteData, truth) where truth
+    holds the realised totals the estimands aim at."""
+    P, n_vessels = len(template.period_days), len(template.vessel_cap)
+    grid = template.grid
+    alpha = 1.0 / max(p["load_cv"], 1e-3) ** 2
+    share = rng.dirichlet(np.ones(n_vessels))
+    det = {end: float(detection({k: np.asarray(v) for k, v in p.items()}, end)) for end in ENDS}
+    n_voyages = rng.poisson(p["voyages_per_week"] * template.period_days / 7.0)
+    captures = np.zeros((P, 3), int)
+    v_period, v_vessel, v_group = [], [], []
+    visible, coverage, known, count_group, group_cap = [], [], [], [], []
+    load_logp = loads.load_prior_logp(grid, template.vessel_cap, p["containers_per_voyage"], alpha)
+    total = 0.0
+    for period, n in enumerate(n_voyages):
+        for _ in range(n):
+            vessel = rng.choice(n_vessels, p=share)
+            load = grid[loads.sample_grid(load_logp[vessel], rng)]
+            total += load
+            seen = [rng.random() < det[end] for end in ENDS]
+            if not any(seen):
+                continue
+            captures[period, 2 if all(seen) else (0 if seen[0] else 1)] += 1
+            v_period.append(period)
+            v_vessel.append(vessel)
+            group = -1
+            for _end in (e for e, s in zip(ENDS, seen) if s):
+                if rng.random() >= count_share:
+                    continue
+                if group < 0:
+                    group = len(group_cap)
+                    group_cap.append(template.vessel_cap[vessel])
+                c = rng.uniform(0.3, 1.0)
+                is_known = rng.random() < known_coverage_share
+                if not is_known:
+                    c = rng.beta(values["unknown_coverage__alpha"], values["unknown_coverage__beta"])
+                visible.append(rng.binomial(int(load), c))
+                coverage.append(c if is_known else 0.5)
+                known.append(is_known)
+                count_group.append(group)
+            v_group.append(group)
+    days = template.period_days.sum()
+    usable = np.array([rng.binomial(int(days), p[f"usable_image_day_{end}"]) for end in ENDS])
+    route = RouteData(
+        periods=template.periods, period_days=template.period_days, captures=captures,
+        voyage_period=np.array(v_period, int), voyage_vessel=np.array(v_vessel, int),
+        voyage_group=np.array(v_group, int), vessel_cap=template.vessel_cap,
+        visible=np.array(visible, float), coverage=np.array(coverage, float),
+        coverage_known=np.array(known, bool), count_group=np.array(count_group, int),
+        group_cap=np.array(group_cap, float), grid=grid, usable_days=usable.astype(float),
+        imaged_days=np.full(2, float(days)))
+    truth = {"total_containers": total, "voyages": float(n_voyages.sum()), **{
+        f"detection_{end}": det[end] for end in ENDS}}
+    return route, truth

@@ -167,7 +167,7 @@ def _cross_check(spec: CaseSpec, t: dict[str, pl.DataFrame], files: dict[str, st
             if r["vessel"] is not None and r["vessel"] not in vessels:
                 bad("containers", r["_row"], "vessel", f"'{r['vessel']}' is not a vessel in case.yaml")
             vid = r["voyage_id"]
-            if vid is None:
+            if vid is None or "_row" not in t["voyages"].columns:  # voyages unread: ids uncheckable
                 continue
             if vid not in voyage_vessel:
                 bad("containers", r["_row"], "voyage_id", f"'{vid}' is not a voyage_id in voyages")

@@ -56,6 +56,8 @@ def parse_cell(text: str, col: Column):
         if not math.isfinite(value):
             raise CellError(f"'{text}' is not a finite number")
     _check_bounds(text, value, col)
+    if col.kind == "int" and abs(value) >= 2**63:  # beyond Int64: would crash polars
+        raise CellError(f"{text} is too large")
     return value
 
 

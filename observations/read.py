@@ -67,7 +67,7 @@ def _read_parquet(path: Path, problems: list[Problem]) -> RawTable | None:
     name = path.name
     try:
         df = pl.read_parquet(path)
-    except Exception as e:  # polars raises several types for a bad file
+    except (Exception, pl.exceptions.PanicException) as e:  # polars raises several types, or panics
         reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
         problems.append(Problem(name, message=f"is not a readable Parquet file ({reason})"))
         return None

@@ -98,10 +98,11 @@ def read_spec(folder: Path, problems: list[Problem]) -> CaseSpec | None:
     try:
         data = yaml.load(text, Loader=_TextLoader)
         lines = _lines(yaml.compose(text, Loader=_TextLoader))
-    except yaml.YAMLError as e:
+    except (yaml.YAMLError, RecursionError) as e:  # RecursionError: deep nesting or a self-referring alias
         mark = getattr(e, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        what = getattr(e, "problem", None) or "syntax error"
+        what = getattr(e, "problem", None) or (
+            "nested too deeply or refers to itself" if isinstance(e, RecursionError) else "syntax error")
         problems.append(Problem(CASE_FILE, row, message=f"is not valid YAML: {what}"))
         return None
     if not isinstance(data, dict):

@@ -1,0 +1,95 @@
+"""voyages@1: the PyMC graph and the numpy helpers state the same model."""
+
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import stats
+
+from cargoinfer.experiments.config import compose
+from cargoinfer.models import loads, voyages
+from cargoinfer.observations.aggregate import route_data
+from cargoinfer.observations.case import load_case
+
+
+@pytest.fixture(scope="module")
+def setup(default_case_dir):
+    cfg = compose([])
+    route = route_data(load_case(default_case_dir), 1, 1000)
+    values = voyages.data_values(route, cfg.priors)
+    return route, values
+
+
+def test_count_evidence_matches_scipy():
+    grid = np.arange(50.0)
+    ev = loads.count_evidence(grid, np.array([7.0, 7.0]), np.array([0.4, 0.5]),
+                              np.array([True, False]), np.array([0, 1]), 2, 3.0, 2.0)
+    np.testing.assert_allclose(ev[0, 7:], stats.binom.logpmf(7, grid[7:], 0.4), rtol=1e-10)
+    np.testing.assert_allclose(ev[1, 7:], stats.betabinom.logpmf(7, grid[7:], 3.0, 2.0), rtol=1e-10)
+    assert np.all(np.isneginf(ev[:, :7]))  # fewer containers than were seen is impossible
+
+
+def test_load_prior_is_truncated_and_normalised():
+    grid = np.arange(400.0)
+    lp = loads.load_prior_logp(grid, np.array([350.0, 399.0]), np.array([200.0]), np.array([4.0]))
+    np.testing.assert_allclose(np.exp(lp).sum(axis=-1), 1.0, rtol=1e-12)
+    assert np.all(np.isneginf(lp[0, 0, 351:]))
+    expected = stats.nbinom.logpmf(grid[:351], 4.0, 4.0 / 204.0)
+    expected -= np.log(np.exp(expected).sum())
+    np.testing.assert_allclose(lp[0, 0, :351], expected, rtol=1e-9)
+
+
+def test_grid_sampler_frequencies():
+    """Chi-square goodness of fit at the 0.1% level: a false failure once in 1000 seeds."""
+    rng = np.random.default_rng(7)
+    probs = np.array([[0.1, 0.2, 0.7, 0.0], [0.25, 0.25, 0.25, 0.25]])
+    with np.errstate(divide="ignore"):
+        logp = np.log(np.repeat(probs[None], 20000, axis=0))
+    draws = loads.sample_grid(logp, rng)
+    for j in range(2):
+        observed = np.bincount(draws[:, j], minlength=4)
+        nonzero = probs[j] > 0
+        assert observed[~nonzero].sum() == 0
+        chi2 = stats.chisquare(observed[nonzero], 20000 * probs[j][nonzero])
+        assert chi2.pvalue > 1e-3
+
+
+def test_model_logp_equals_numpy_loglik(setup):
+    """The sampled density's likelihood terms equal the pointwise log-likelihood we store."""
+    route, values = setup
+    model = voyages.build(values)
+    rng = np.random.default_rng(3)
+    p = {k: v[0] for k, v in voyages.prior_draws(values, 1, rng).items()}
+    point = model.initial_point()
+    for rv in model.free_RVs:
+        value_var = model.rvs_to_values[rv]
+        transform = model.rvs_to_transforms[rv]
+        x = np.asarray(p[rv.name])
+        point[value_var.name] = transform.forward(x, *rv.owner.inputs).eval() if transform else x
+    terms = model.logp(vars=[model["captures_loglik"], model["loads_loglik"]], sum=False)
+    potentials = model.compile_fn(terms, on_unused_input="ignore")(point)
+    gen = voyages.generate({k: np.atleast_1d(v) for k, v in p.items()}, route, values, rng)
+    np.testing.assert_allclose(potentials[0], gen["loglik_captures"].sum(), rtol=1e-9)
+    np.testing.assert_allclose(potentials[1], gen["loglik_loads"].sum(), rtol=1e-9)
+
+
+def test_prior_draws_match_the_model(setup):
+    """KS test of numpy prior draws against PyMC's; alpha 1e-3 per parameter (seeded)."""
+    _, values = setup
+    model = voyages.build(values)
+    names = list(voyages.PARAMS) + ["detection_origin"]
+    ours = voyages.prior_draws(values, 4000, np.random.default_rng(11))
+    theirs = pm.draw([model[n] for n in names], draws=4000, random_seed=12)
+    for name, draws in zip(names, theirs):
+        assert stats.ks_2samp(ours[name], draws).pvalue > 1e-3, name
+
+
+def test_more_voyages_seen_raises_the_estimate(setup):
+    """Monotonicity: with the same parameters, an extra voyage seen adds to the total."""
+    route, values = setup
+    rng = np.random.default_rng(5)
+    p = voyages.prior_draws(values, 2000, rng)
+    base = voyages.generate(p, route, values, np.random.default_rng(1))["voyages"].mean()
+    route.captures[0, 0] += 1
+    more = voyages.generate(p, route, values, np.random.default_rng(1))["voyages"].mean()
+    route.captures[0, 0] -= 1
+    assert more == pytest.approx(base + 1, abs=1e-9)
