@@ -178,3 +178,89 @@ def test_corrupted_case_never_crashes(corruptions):
 def test_embedded_case_is_valid():
     """The fuzz starts from a valid case: if this fails, the property above proves little."""
     assert load_case(CASE).voyages.height > 0
+
+
+# --- exhaustive sweeps: every column and every case.yaml key against a list of edge values ------
+# Random corruption rarely lands a given value in a given column (a too-large whole number in
+# `visible`, say); these sweeps try each edge value in each place, deterministically.
+
+EDGE_CELLS = [
+    "", " ", "\t", '"', "'", ",", "a\nb", "\r", "\x00", "\ufeff", "\u2028", "é", "\U0001f6a2",
+    "nan", "NaN", "inf", "-inf", "Infinity", "1e308", "1e400", "-1e400", "1e-320", "1.", ".5",
+    "0", "-0", "+1", "-1", "1_000", "0x10", "٣", "１２", "12.5", "9223372036854775807",
+    "9223372036854775808", "-9223372036854775809", "99999999999999999999999999999999",
+    "2023-02-30", "2023-8-5", "0000-01-01", "0001-01-01", "9999-12-31", "10000-01-01",
+    "2023-08-15T00:00:00", "２０２３-０８-１５", "15/08/2023",
+    "true", "TRUE", "yes", "maybe", "Rajin", "Dunai", "Angara", "A1", "M1", "loading", "x" * 5000,
+]
+
+
+def _sweep_failures(folder: Path, file: str, variants) -> list[str]:
+    """Load the case once per variant text of `file`; describe every crash."""
+    original = (folder / file).read_bytes()
+    failures = []
+    for label, data in variants:
+        (folder / file).write_bytes(data)
+        try:
+            load_case(folder)
+        except CaseInvalid as e:
+            bad = [p for p in e.problems if p.file not in FILES or not str(p)]
+            if bad:
+                failures.append(f"{file} {label}: problems name no file of the case: {bad}")
+        except BaseException as e:  # noqa: BLE001 - anything else is the bug we look for
+            failures.append(f"{file} {label}: {type(e).__name__}: {e}"[:300])
+        finally:
+            (folder / file).write_bytes(original)
+    return failures
+
+
+def test_every_column_takes_every_edge_value(tmp_path):
+    folder = tmp_path / "case"
+    shutil.copytree(CASE, folder)
+    failures = []
+    for file in CSVS:
+        rows = list(csv.reader(io.StringIO((folder / file).read_text(encoding="utf-8"), newline="")))
+
+        def variants():
+            for c, column in enumerate(rows[0]):
+                for value in EDGE_CELLS:
+                    changed = [row[:] for row in rows]
+                    changed[1][c] = value
+                    out = io.StringIO(newline="")
+                    csv.writer(out, lineterminator="\n").writerows(changed)
+                    yield f"row 2 {column}={value[:20]!r}", out.getvalue().encode("utf-8")
+
+        failures += _sweep_failures(folder, file, variants())
+    assert failures == []
+
+
+EDGE_YAML = [
+    "", "~", "''", "' '", "[]", "{}", "[[]]", "[{}]", "0", "-1", "7", "7.0", "1:30", "0x1F", "1_0",
+    "99999999999999999999999", ".nan", ".inf", "-.inf", "true", "no", "2023-02-30", "15/08/2023",
+    "2023-08-15", "2023-08-15 10:00:00", "!!timestamp 2023-08-15", "!!binary aGVsbG8=",
+    "!!set {a: null}", "!!pairs [{a: 1}]", "!!omap [{a: 1}]", "!!float nan", "!!str 7",
+    "!!python/object:os.system ls", "*undefined", "&self [*self]", "&selfmap {a: *selfmap}",
+    "[" * 3000 + "]" * 3000, "{a: " * 1000 + "b" + "}" * 1000, '"\\x00"', '"\\ud800"',
+    "[Rajin, Rajin]", "[Rajin, [Dunai]]", "[{name: Angara}]", "{start: 2023-08-15}",
+    "{start: 2023-08-15, end: 2023-08-15}", "[Angara, Maria]", "[{name: Angara, capacity_teu: x}]",
+    "[{name: A}, {name: A}]", "[{capacity_teu: 1}]", "|\n  multi\n  line",
+]
+
+
+def test_every_case_yaml_key_takes_every_edge_value(tmp_path):
+    folder = tmp_path / "case"
+    shutil.copytree(CASE, folder)
+    sentinel = "@@EDGE@@"
+    variants = []
+    for key in YAML_KEYS:
+        probe = folder / "probe.yaml"
+        probe.write_text((folder / "case.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        _set_yaml(probe, key, sentinel)
+        template = probe.read_text(encoding="utf-8")
+        probe.unlink()
+        assert template.count(f"'{sentinel}'") == 1, key
+        indent = " " * 8  # deeper than any key of the template, for the block scalar
+        for raw in EDGE_YAML:
+            text = template.replace(f"'{sentinel}'", raw.replace("\n", "\n" + indent))
+            variants.append((f"{key}={raw[:30]!r}", text.encode("utf-8")))
+    assert _sweep_failures(folder, "case.yaml", variants) == []

@@ -1,0 +1,137 @@
+"""`cargoinfer fit` end to end: the run-directory contract, identity, refusals."""
+
+import contextlib
+import io
+import json
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xarray as xr
+
+from cargoinfer.experiments.cli import main
+
+QUICK = ["inference.draws=300", "inference.tune=300", "inference.chains=2"]
+ESTIMATES_COLUMNS = ["estimand", "unit", "mean", "median", "sd", "ci_kind", "ci_prob", "lower", "upper"]
+
+
+def fit(capsys, *args):
+    code = main(["fit", *QUICK, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="module")
+def first_run(store):
+    """One real fit shared by the module (capsys is function-scoped: capture by hand)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["fit", *QUICK, f"store={store}", "seed=1"])
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_dir_of(out: str) -> Path:
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("run: ")
+    return Path(last[len("run: "):])
+
+
+def test_run_directory_contract(first_run, store):
+    code, out, err = first_run
+    assert code == 0, err
+    run = run_dir_of(out)
+    assert run.parent == store / "default"
+    for name in ("config.yaml", "run.json", "estimates.csv", "series.csv", "posterior.nc",
+                 "brief.md", "brief.html"):
+        assert (run / name).is_file(), name
+    assert sorted(p.suffix for p in (run / "figures").iterdir()) == [".png", ".png"]
+    est = pl.read_csv(run / "estimates.csv")
+    assert est.columns == ESTIMATES_COLUMNS
+    assert set(est["estimand"]) >= {"total_containers", "voyages", "containers_per_voyage",
+                                    "detection_origin", "detection_destination"}
+    assert (est["lower"] <= est["median"]).all() and (est["median"] <= est["upper"]).all()
+    assert set(est["ci_kind"]) == {"eti"} and set(est["ci_prob"]) == {0.9}
+    ser = pl.read_csv(run / "series.csv")
+    assert ser.columns[:6] == ["period_start", "period_end", "estimand", "median", "lower", "upper"]
+    for name in ("voyages", "total_containers"):  # cumulative: never decreases
+        med = ser.filter(pl.col("estimand") == name)["median"].to_numpy()
+        assert len(med) == 9 and (med[1:] >= med[:-1]).all()
+
+
+def test_run_json_identity(first_run):
+    run = run_dir_of(first_run[1])
+    record = json.loads((run / "run.json").read_text())
+    assert record["run_id"] == run.name
+    assert record["model"] == {"name": "voyages", "version": 1}
+    assert record["case"]["name"] == "rajin-dunai-2023" and len(record["case"]["content_hash"]) == 64
+    assert record["seed"] == 1 and record["status"] in ("briefing-grade", "review")
+    assert (record["status"] == "briefing-grade") == (record["reasons"] == [])
+    for key in ("rhat_max", "ess_bulk_min", "ess_tail_min", "divergences", "ebfmi_min"):
+        assert key in record["diagnostics"]
+    for key in ("pymc", "nutpie", "arviz", "python"):
+        assert key in record["versions"]
+    assert record["timings"]["total_s"] > 0
+
+
+def test_posterior_knows_its_run(first_run):
+    run = run_dir_of(first_run[1])
+    tree = xr.open_datatree(run / "posterior.nc", engine="h5netcdf")
+    record = json.loads((run / "run.json").read_text())
+    assert tree.attrs["run_id"] == record["run_id"]
+    assert tree.attrs["case_hash"] == record["case"]["content_hash"]
+    for group in ("posterior", "sample_stats", "log_likelihood", "posterior_predictive",
+                  "prior_predictive", "observed_data", "estimands"):
+        assert group in tree.children, group
+    assert set(tree["log_likelihood"].data_vars) == {"captures", "loads"}
+
+
+def test_headline_printed_matches_estimates(first_run):
+    from cargoinfer.experiments.brief import fmt_count
+
+    out = first_run[1]
+    est = pl.read_csv(run_dir_of(out) / "estimates.csv").filter(pl.col("estimand") == "total_containers")
+    line = next(line for line in out.splitlines() if line.startswith("total_containers:"))
+    assert fmt_count(est["median"][0]) in line and fmt_count(est["upper"][0]) in line
+
+
+def test_same_run_is_recognised(first_run, store, capsys):
+    code, out, _ = fit(capsys, f"store={store}", "seed=1")
+    assert code == 0 and "already complete" in out
+    assert run_dir_of(out) == run_dir_of(first_run[1])
+    assert not [p for p in (store / "default").iterdir() if p.name.startswith(".")]
+
+
+def test_case_path_gives_same_identity(first_run, store, case_copy, capsys):
+    """A copy of the embedded case is the same content, hence the same run."""
+    code, out, _ = fit(capsys, f"store={store}", "seed=1", f"case.path={case_copy}")
+    assert code == 0 and run_dir_of(out) == run_dir_of(first_run[1])
+
+
+def test_refused_case_writes_nothing(tmp_path, case_copy, capsys):
+    (case_copy / "voyages.csv").write_text("vessel,origin_seen\nAngara,2023-13-01\n")
+    code, out, err = fit(capsys, f"store={tmp_path / 'store'}", f"case.path={case_copy}")
+    assert code == 2
+    assert "voyages.csv:1:destination_seen: required column is missing" in err
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("model=nope", "model"),
+    ("priors.voyages_per_wek.median=1", "voyages_per_wek"),
+    ("seed=abc", "seed"),
+    ("priors.load_cv.scale=-1", "priors.load_cv.scale"),
+    ("case=nowhere", "case"),
+    ("model.version=7", "model.version"),
+])
+def test_bad_config_is_refused(tmp_path, capsys, override, fragment):
+    code, out, err = fit(capsys, f"store={tmp_path / 'store'}", override)
+    assert code == 2, (out, err)
+    assert fragment in err and "Traceback" not in err
+    assert not (tmp_path / "store").exists()
