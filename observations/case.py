@@ -162,10 +162,16 @@ def _cross_check(spec: CaseSpec, t: dict[str, pl.DataFrame], files: dict[str, st
             if r["site"] not in sites:
                 bad(table, r["_row"], "site", f"'{r['site']}' is not a site in case.yaml "
                     f"(known: {', '.join(sorted(sites))})")
+    capacity = {v.name: v.capacity_teu for v in spec.vessels}
     if "containers" in files:
         for r in t["containers"].iter_rows(named=True):
             if r["vessel"] is not None and r["vessel"] not in vessels:
                 bad("containers", r["_row"], "vessel", f"'{r['vessel']}' is not a vessel in case.yaml")
+            vessel = r["vessel"] or voyage_vessel.get(r["voyage_id"])
+            cap = capacity.get(vessel)
+            if cap is not None and r["stage"] != "stacked" and r["visible"] > cap:
+                bad("containers", r["_row"], "visible",
+                    f"{r['visible']} is more than {vessel}'s capacity_teu {cap} in case.yaml")
             vid = r["voyage_id"]
             if vid is None or "_row" not in t["voyages"].columns:  # voyages unread: ids uncheckable
                 continue

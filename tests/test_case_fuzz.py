@@ -240,7 +240,7 @@ EDGE_YAML = [
     "2023-08-15", "2023-08-15 10:00:00", "!!timestamp 2023-08-15", "!!binary aGVsbG8=",
     "!!set {a: null}", "!!pairs [{a: 1}]", "!!omap [{a: 1}]", "!!float nan", "!!str 7",
     "!!python/object:os.system ls", "*undefined", "&self [*self]", "&selfmap {a: *selfmap}",
-    "[" * 3000 + "]" * 3000, "{a: " * 1000 + "b" + "}" * 1000, '"\\x00"', '"\\ud800"',
+    "[" * 600 + "]" * 600, "{a: " * 1000 + "b" + "}" * 1000, '"\\x00"', '"\\ud800"',
     "[Rajin, Rajin]", "[Rajin, [Dunai]]", "[{name: Angara}]", "{start: 2023-08-15}",
     "{start: 2023-08-15, end: 2023-08-15}", "[Angara, Maria]", "[{name: Angara, capacity_teu: x}]",
     "[{name: A}, {name: A}]", "[{capacity_teu: 1}]", "|\n  multi\n  line",
