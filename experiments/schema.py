@@ -32,7 +32,7 @@ class InferenceConfig:
     tune: int = MISSING
     chains: int = MISSING
     cores: int = 2
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     rhat_max: float = 1.01
     ess_bulk_min: float = 400
     ess_tail_min: float = 400

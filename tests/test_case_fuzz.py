@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cargoinfer.observations.case import load_case
@@ -34,7 +34,8 @@ cell_text = st.one_of(
     st.text(alphabet=st.sampled_from(list(',"\n\r \t;0123456789-.eE+:/\x00\ufeffé')), max_size=12),
     st.sampled_from(["", " ", "nan", "-inf", "1e400", "99999999999999999999", "-0", "2023-02-30",
                      "0000-01-01", "9999-12-31", "true", "maybe", "Rajin", "Angara", "A1", "M1",
-                     "loading", "unloading", "stacked", "0", "1.5", "1_000", "٣", "２０２３-０８-１５"]),
+                     "loading", "unloading", "stacked", "0", "1.5", "1_000", "٣",
+                     "２０２３-０８-１５"]),
 )
 
 yaml_scalar = st.one_of(
@@ -165,7 +166,9 @@ def test_corrupted_case_never_crashes(corruptions):
         names = {p.name for p in folder.iterdir()}
         try:
             load_case(folder)
+            event("accepted")
         except CaseInvalid as e:
+            event(f"refused: first problem in {e.problems[0].file if e.problems else '?'}")
             assert e.problems, "CaseInvalid without problems"
             for p in e.problems:
                 assert isinstance(p, Problem)

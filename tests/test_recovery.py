@@ -49,6 +49,7 @@ def test_intervals_cover_the_truth(default_case_dir):
         for prob in covered:
             lo, hi = np.quantile(total, [(1 - prob) / 2, (1 + prob) / 2])
             covered[prob] += lo <= truth["total_containers"] <= hi
+    print(", ".join(f"{p:.0%} interval covered {n}/{N_REPS}" for p, n in covered.items()))
     for prob, n in covered.items():
         lo, hi = _accept(prob)
         assert lo <= n <= hi, f"{prob:.0%} interval covered {n}/{N_REPS}, accepted {lo:.0f}-{hi:.0f}"
