@@ -18,7 +18,12 @@ class Problem:
             where.append(str(self.row))
         if self.column is not None:
             where.append(self.column)
-        return f"{':'.join(where)}: {self.message}"
+        return printable(f"{':'.join(where)}: {self.message}")
+
+
+def printable(text: str) -> str:
+    """One line, whatever a cell held: control characters and lone surrogates escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class CaseInvalid(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,29 +64,39 @@ def _read_csv(path: Path, problems: list[Problem]) -> RawTable | None:
 
 def _read_parquet(path: Path, problems: list[Problem]) -> RawTable | None:
     import polars as pl
+    import pyarrow.parquet as pq
 
     name = path.name
-    try:
-        df = pl.read_parquet(path)
-    except (Exception, pl.exceptions.PanicException) as e:  # polars raises several types, or panics
-        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+    try:  # pyarrow reports most corrupt files as exceptions; polars may panic on the rest
+        table = pq.read_table(path)
+        table.validate(full=True)
+        df = pl.from_arrow(table)
+        if isinstance(df, pl.Series):
+            df = df.to_frame()
+        cols = [_as_text(df[c]) for c in df.columns]
+    except (Exception, pl.exceptions.PanicException) as e:
+        reason = re.sub(r"^Could not open Parquet input source '.*?': ", "", str(e).strip())
+        reason = reason.splitlines()[0][:160] if reason else type(e).__name__
         problems.append(Problem(name, message=f"is not a readable Parquet file ({reason})"))
         return None
-    cols = []
-    for c in df.columns:
-        s = df[c]
-        if s.dtype == pl.Date:
-            s = s.dt.strftime("%Y-%m-%d")
-        elif s.dtype == pl.Datetime:
-            s = s.dt.strftime("%Y-%m-%dT%H:%M:%S")
-        elif s.dtype == pl.Boolean:
-            s = s.map_elements(lambda v: "true" if v else "false", return_dtype=pl.String)
-        else:
-            try:
-                s = s.cast(pl.String)
-            except Exception:
-                problems.append(Problem(name, column=c, message=f"has unsupported type {s.dtype}"))
-                return None
-        cols.append(s.fill_null("").to_list())
     rows = [(i + 2, [col[i] for col in cols]) for i in range(df.height)]
     return RawTable(name, list(df.columns), rows)
+
+
+def _as_text(s) -> list[str]:
+    """A Parquet column as the text a CSV would hold; empty text for null."""
+    import polars as pl
+
+    if s.dtype == pl.Date:
+        s = s.dt.strftime("%Y-%m-%d")
+    elif isinstance(s.dtype, pl.Datetime):
+        midnight = (s.dt.time() == pl.time(0)).fill_null(True).all()
+        s = s.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%dT%H:%M:%S")
+    elif s.dtype == pl.Boolean:
+        s = s.map_elements(lambda v: "true" if v else "false", return_dtype=pl.String)
+    else:
+        try:
+            s = s.cast(pl.String)
+        except Exception:  # nested or exotic types: their Python text
+            return ["" if v is None else str(v) for v in s.to_list()]
+    return s.fill_null("").to_list()

@@ -67,19 +67,23 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def _lines(node, prefix="") -> dict[str, int]:
-    """Map dotted key paths to 1-based line numbers of their values."""
+def _lines(node, prefix="", budget=None) -> dict[str, int]:
+    """Map dotted key paths to 1-based line numbers of their values (at most 5,000)."""
+    budget = [5000] if budget is None else budget
     out = {}
+    budget[0] -= 1
+    if budget[0] < 0:  # aliases can make a small file describe a huge tree
+        return out
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             key = f"{prefix}{k.value}"
             out[key] = v.start_mark.line + 1
-            out.update(_lines(v, key + "."))
+            out.update(_lines(v, key + ".", budget))
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
             key = f"{prefix[:-1]}[{i}]"
             out[key] = v.start_mark.line + 1
-            out.update(_lines(v, key + "."))
+            out.update(_lines(v, key + ".", budget))
     return out
 
 
@@ -134,6 +138,9 @@ class _SpecReader:
             return None
         if isinstance(value, (dict, list)) or str(value).strip() == "":
             self.bad(key, "must be a non-empty text")
+            return None
+        if not str(value).strip().isprintable():
+            self.bad(key, f"{str(value)!r} holds a character that cannot be printed")
             return None
         return str(value).strip()
 
