@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# A Python >= 3.12: python3.13 or python3.12 on PATH, or one that pyenv holds.
+# A Python >= 3.12: python3.12 (the version requirements.lock was pinned with) or a newer
+# one on PATH, else one that pyenv holds.
 PYTHON ?= $(shell \
   ok() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
-  for c in python3.14 python3.13 python3.12 python3; do \
+  for c in python3.12 python3.13 python3.14 python3; do \
     if ok "$$c"; then command -v "$$c"; exit 0; fi; done; \
   root=$$(pyenv root 2>/dev/null || echo "$$HOME/.pyenv"); \
-  for c in $$(ls -d "$$root"/versions/3.1[2-9]* 2>/dev/null | sort -rV); do \
+  for c in $$(ls -d "$$root"/versions/3.1[2-9]* 2>/dev/null | sort -V); do \
     if ok "$$c/bin/python3"; then echo "$$c/bin/python3"; exit 0; fi; done)
 
 .PHONY: demo test test-fast lock bench clean

@@ -21,6 +21,15 @@ def words(p: float) -> str:
     return next(w for bound, w in ICD203 if p < bound)
 
 
+def fmt_prob(p: float) -> str:
+    """Whole percent; never 0% or 100%, which a finite sample cannot show."""
+    if p > 0.99:
+        return "more than 99%"
+    if p < 0.01:
+        return "less than 1%"
+    return f"about {p:.0%}"
+
+
 def round_count(x: float) -> int:
     return int(round(x, -1)) if abs(x) >= 100 else int(round(x))
 
@@ -43,10 +52,12 @@ def exceedance_statements(draws: np.ndarray, case) -> list[str]:
     claims = case.claims.filter((pl.col("quantity") == "containers")
                                 & pl.col("relation").is_in(["at_least", "about"]))
     out = []
-    for value in sorted(set(claims["value"].to_list())):
-        p = float(np.mean(draws > value))
-        out.append(f"It is {words(p)} (about {p:.0%}) that more than {fmt_count(value)} "
-                   f"containers left in the window (a third party stated {fmt_count(value)}).")
+    for c in claims.sort("value").iter_rows(named=True):
+        p = float(np.mean(draws > c["value"]))
+        stated = "at least" if c["relation"] == "at_least" else "about"
+        out.append(f"It is {words(p)} ({fmt_prob(p)}) that more than {fmt_count(c['value'])} "
+                   f"containers left in the window; {c['source'].split('(')[0].strip()} stated "
+                   f"{stated} {fmt_count(c['value'])} for {c['start']} to {c['end']}.")
     return out
 
 

@@ -15,9 +15,8 @@ plt.rcParams.update({"font.size": 13, "axes.spines.top": False, "axes.spines.rig
 
 def _band(ax, x, draws, color, label, prob=0.9):
     lo, med, hi = np.quantile(draws, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
-    ax.fill_between(x, lo, hi, color=color, alpha=0.25, step="post",
-                    label=f"{prob:.0%} credible interval")
-    ax.step(x, med, where="post", color=color, lw=2, label=label)
+    ax.fill_between(x, lo, hi, color=color, alpha=0.25, label=f"{prob:.0%} credible interval")
+    ax.plot(x, med, "o-", color=color, lw=2, label=label)
 
 
 def write_figures(tree, case, folder: Path) -> list[str]:
@@ -27,10 +26,13 @@ def write_figures(tree, case, folder: Path) -> list[str]:
     names = []
 
     cum = np.asarray(est["containers_cumulative"]).reshape(-1, est.sizes["period"])
+    x = np.concatenate([[np.datetime64(case.spec.start)], ends])
+    cum = np.concatenate([np.zeros((len(cum), 1)), cum], axis=1)  # nothing before the window
     fig, ax = plt.subplots(figsize=(10, 5.5))
-    _band(ax, ends, cum, "tab:blue", "estimated containers shipped (median)")
-    ax.set_title(f"Containers shipped, cumulative: {case.spec.title}")
-    ax.set_xlabel("end of period")
+    _band(ax, x, cum, "tab:blue", "estimated containers shipped (median)")
+    route = f"{' / '.join(case.spec.origin)} to {' / '.join(case.spec.destination)}"
+    ax.set_title(f"Containers shipped {route}, cumulative to each period's end")
+    ax.set_xlabel("date")
     ax.set_ylabel("containers, cumulative")
     ax.legend(loc="upper left", frameon=False)
     fig.autofmt_xdate()
@@ -51,6 +53,7 @@ def write_figures(tree, case, folder: Path) -> list[str]:
     ax.set_xticks(x, [str(s)[5:] for s in est["period_start"].values])
     ax.set_xlabel("period starting (month-day)")
     ax.set_ylabel("laden voyages")
+    ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_title("Voyages seen versus estimated, per period")
     ax.legend(frameon=False)
     fig.tight_layout()

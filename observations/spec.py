@@ -67,23 +67,26 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def _lines(node, prefix="", budget=None) -> dict[str, int]:
-    """Map dotted key paths to 1-based line numbers of their values (at most 5,000)."""
+def _lines(node, prefix="", budget=None, depth=0) -> dict[str, int]:
+    """Map dotted key paths to 1-based line numbers of their values.
+
+    At most 5,000 paths, 20 levels deep: aliases can make a small file describe a
+    huge or endless tree."""
     budget = [5000] if budget is None else budget
     out = {}
     budget[0] -= 1
-    if budget[0] < 0:  # aliases can make a small file describe a huge tree
+    if budget[0] < 0 or depth > 20:
         return out
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             key = f"{prefix}{k.value}"
             out[key] = v.start_mark.line + 1
-            out.update(_lines(v, key + ".", budget))
+            out.update(_lines(v, key + ".", budget, depth + 1))
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
             key = f"{prefix[:-1]}[{i}]"
             out[key] = v.start_mark.line + 1
-            out.update(_lines(v, key + ".", budget))
+            out.update(_lines(v, key + ".", budget, depth + 1))
     return out
 
 
