@@ -5,6 +5,7 @@ refit time of the same compiled model on a second case of the same shape.
 
 Runs in a fresh interpreter so that the import and compile costs are real."""
 
+import csv
 import json
 import shutil
 import subprocess
@@ -45,8 +46,6 @@ def second_case(folder: str) -> str:
     vis = cols.index("visible")
     out = [head]
     for row in rows:
-        import csv
-
         cells = next(csv.reader([row]))
         cells[vis] = str(int(int(cells[vis]) * 0.8))
         out.append(",".join(f'"{c}"' if "," in c else c for c in cells))

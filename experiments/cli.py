@@ -21,7 +21,6 @@ commands:
 
 def quiet() -> None:
     """Keep PyTensor, PyMC and numba chatter off the user's terminal."""
-    os.environ.setdefault("PYTENSOR_FLAGS", "")
     for name in ("pytensor", "pymc", "numba", "arviz", "hydra", "nutpie", "h5py", "matplotlib"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=FutureWarning)

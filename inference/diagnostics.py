@@ -10,7 +10,8 @@ REVIEW = "review"
 FAILED = "failed"
 
 
-def _worst(tree, fn, var_names) -> float:
+def _values(tree, fn, var_names) -> np.ndarray:
+    """Every value of a per-variable diagnostic, flattened."""
     ds = fn(tree, var_names=var_names)
     ds = ds.to_dataset() if hasattr(ds, "to_dataset") else ds
     vals = [np.asarray(ds[v]).ravel() for v in ds.data_vars]
@@ -20,9 +21,9 @@ def _worst(tree, fn, var_names) -> float:
 
 def sampling_diagnostics(tree, var_names: list[str]) -> dict:
     """R-hat, bulk/tail ESS, divergences and E-BFMI of the sampled parameters."""
-    rhat = _worst(tree, az.rhat, var_names)
-    bulk = _worst(tree, lambda t, var_names: az.ess(t, var_names=var_names, method="bulk"), var_names)
-    tail = _worst(tree, lambda t, var_names: az.ess(t, var_names=var_names, method="tail"), var_names)
+    rhat = _values(tree, az.rhat, var_names)
+    bulk = _values(tree, lambda t, var_names: az.ess(t, var_names=var_names, method="bulk"), var_names)
+    tail = _values(tree, lambda t, var_names: az.ess(t, var_names=var_names, method="tail"), var_names)
     stats = tree["sample_stats"]
     bfmi = np.asarray(az.bfmi(tree)["energy"]).ravel()
     return {

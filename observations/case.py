@@ -17,7 +17,7 @@ from .cells import CellError, parse_cell
 from .problems import CaseInvalid, Problem
 from .read import RawTable, read_table
 from .schema import CASE_FILE, TABLES, Column, Table
-from .spec import CaseSpec
+from .spec import CaseSpec, read_spec
 
 _DTYPES = {"str": pl.String, "enum": pl.String, "date": pl.Date, "bool": pl.Boolean,
            "int": pl.Int64, "float": pl.Float64}
@@ -49,8 +49,6 @@ def load_case(folder: str | Path) -> Case:
     if not folder.is_dir():
         raise CaseInvalid(str(folder), [Problem(str(folder), message="is not a folder")])
     problems: list[Problem] = []
-    from .spec import read_spec  # local: keeps this module's import light for tools
-
     spec = read_spec(folder, problems)
     tables: dict[str, pl.DataFrame] = {}
     files: dict[str, str] = {}
