@@ -64,9 +64,11 @@ def case_dir(cfg: DictConfig) -> Path:
     return Path(str(folder))
 
 
-def identity(cfg: DictConfig) -> dict:
-    """The part of the config that changes results: no paths, names of stores or tags."""
+def identity(cfg: DictConfig, prior_names) -> dict:
+    """The part of the config that changes results: no paths, store names or tags, and
+    only the priors the model reads."""
     data = OmegaConf.to_container(cfg, resolve=True)
     for key in ("store", "experiment_name", "tags", "seed", "case"):
         data.pop(key, None)
+    data["priors"] = {k: v for k, v in data["priors"].items() if k in prior_names}
     return data

@@ -14,6 +14,7 @@ SCALARS = {  # estimand -> unit
     "unseen_voyages": "voyages",
     "detection_origin": "probability",
     "detection_destination": "probability",
+    "depot_stock": "containers",
 }
 SERIES = {"voyages_cumulative": "voyages", "containers_cumulative": "total_containers"}
 
@@ -26,6 +27,8 @@ def _interval(x: np.ndarray, prob: float) -> tuple[float, float]:
 def estimates(estimands, ci_prob: float) -> pl.DataFrame:
     rows = []
     for name, unit in SCALARS.items():
+        if name not in estimands:
+            continue
         x = np.asarray(estimands[name]).ravel()
         lo, hi = _interval(x, ci_prob)
         rows.append({"estimand": name, "unit": unit, "mean": float(np.nanmean(x)),

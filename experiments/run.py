@@ -49,7 +49,7 @@ def plan(cfg: DictConfig) -> tuple[Case, object, Path, str]:
     """Validate everything a run needs before anything is written."""
     family = family_for(cfg)
     case = load_case(case_dir(cfg))  # raises CaseInvalid
-    config_hash = store.digest(identity(cfg))
+    config_hash = store.digest(identity(cfg, family.PRIOR_NAMES))
     rid = store.run_id(family.NAME, family.VERSION, case.content_hash, config_hash, cfg.seed)
     run_dir = Path(cfg.store) / cfg.experiment_name / rid
     return case, family, run_dir, config_hash

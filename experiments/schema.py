@@ -8,7 +8,7 @@ from typing import Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from ..models.priors import VoyagesPriors
+from ..models.priors import Priors
 
 
 @dataclass
@@ -44,7 +44,7 @@ class InferenceConfig:
 class Config:
     case: CaseConfig = MISSING
     model: ModelConfig = MISSING
-    priors: VoyagesPriors = MISSING
+    priors: Priors = MISSING
     inference: InferenceConfig = MISSING
     experiment_name: str = "default"
     seed: int = MISSING

@@ -72,40 +72,36 @@ def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, se
         return (("chain", "draw", *dims), x.reshape(chains, draws, *x.shape[1:]))
 
     coords = {"chain": post["chain"].values, "draw": post["draw"].values,
-              "period": np.arange(len(route.periods)), "history": list(family.HISTORY_LABELS),
-              "load_group": np.arange(route.n_groups), "count": np.arange(len(route.visible))}
+              "period": np.arange(len(route.periods)), "history": list(family.HISTORY_LABELS)}
     starts = [str(s) for s, _ in route.periods]
     ends = [str(e) for _, e in route.periods]
 
     def ds(variables):
-        used = {d for _, (dims, _) in variables.items() for d in dims}
-        c = {k: v for k, v in coords.items() if k in used}
-        out = xr.Dataset(variables, coords=c)
-        if "period" in used:
+        out = xr.Dataset(variables)
+        for dim in out.dims:
+            if dim in coords:
+                out = out.assign_coords({dim: coords[dim]})
+        if "period" in out.dims:
             out = out.assign_coords(period_start=("period", starts), period_end=("period", ends))
         return out
 
-    estimands = ds({
-        **{k: shaped(gen[k], ()) for k in ("total_containers", "voyages", "unseen_voyages",
-                                           "containers_per_voyage", "detection_origin",
-                                           "detection_destination")},
-        "voyages_cumulative": shaped(np.cumsum(gen["voyages_period"], axis=1), ("period",)),
-        "containers_cumulative": shaped(np.cumsum(gen["containers_period"], axis=1), ("period",)),
-    })
+    observed = family.observed(route)
     groups = {
-        "estimands": estimands,
-        "log_likelihood": ds({"captures": shaped(gen["loglik_captures"], ("period", "history")),
-                              "loads": shaped(gen["loglik_loads"], ("load_group",))}),
-        "posterior_predictive": ds({"captures": shaped(gen["pred_captures"], ("period", "history")),
-                                    "visible": shaped(gen["pred_visible"], ("count",))}),
-        "prior_predictive": ds({"captures": shaped(prior["pred_captures"], ("period", "history")),
-                                "visible": shaped(prior["pred_visible"], ("count",)),
+        "estimands": ds({
+            **{k: shaped(gen[k], ()) for k in family.SCALARS},
+            "voyages_cumulative": shaped(np.cumsum(gen["voyages_period"], axis=1), ("period",)),
+            "containers_cumulative": shaped(np.cumsum(gen["containers_period"], axis=1),
+                                            ("period",)),
+        }),
+        "log_likelihood": ds({k: shaped(gen[f"loglik_{k}"], dims)
+                              for k, dims in family.LOGLIK_DIMS.items()}),
+        "posterior_predictive": ds({k: shaped(gen[f"pred_{k}"], dims)
+                                    for k, dims in family.PRED_DIMS.items()}),
+        "prior_predictive": ds({**{k: shaped(prior[f"pred_{k}"], dims)
+                                   for k, dims in family.PRED_DIMS.items()},
                                 "total_containers": shaped(prior["total_containers"], ())}),
-        "observed_data": xr.Dataset(
-            {"captures": (("period", "history"), route.captures),
-             "visible": (("count",), route.visible)},
-            coords={"period": coords["period"], "history": coords["history"],
-                    "count": coords["count"]}),
+        "observed_data": ds({k: (dims, np.asarray(observed[k]))
+                             for k, dims in family.PRED_DIMS.items()}),
         "constant_data": xr.Dataset(
             {k: ((f"{k}_dim",) if np.ndim(v) == 1 else (), np.asarray(v))
              for k, v in values.items() if np.ndim(v) <= 1}),

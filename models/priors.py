@@ -31,7 +31,16 @@ class HalfNormalPrior:
 
 
 @dataclass
-class VoyagesPriors:
+class ClaimWidths:
+    """Relative sd of a third-party figure, by its stated confidence."""
+
+    low: float = MISSING
+    medium: float = MISSING
+    high: float = MISSING
+
+
+@dataclass
+class Priors:
     voyages_per_week: LogNormalPrior = MISSING
     containers_per_voyage: LogNormalPrior = MISSING
     load_cv: HalfNormalPrior = MISSING  # voyage-to-voyage variation of loads
@@ -42,12 +51,20 @@ class VoyagesPriors:
     identification_origin: BetaPrior = MISSING  # voyage recognised, given a usable image
     identification_destination: BetaPrior = MISSING
     unknown_coverage: BetaPrior = MISSING  # share of a load in view when not recorded
+    # joint: the depot and third-party claims
+    depot_share: BetaPrior = MISSING  # share of unloaded containers that go to this depot
+    rail_delay_days: LogNormalPrior = MISSING  # median days from unloading to the depot
+    rail_delay_spread: LogNormalPrior = MISSING  # log-sd of a container's rail delay
+    m2_per_container: LogNormalPrior = MISSING  # filled pit area per container
+    containers_per_railcar: LogNormalPrior = MISSING
+    depot_noise_cv: HalfNormalPrior = MISSING  # measurement noise of depot rows without sd
+    claim_width: ClaimWidths = MISSING
 
 
-def flat(priors) -> dict[str, float]:
-    """`{'containers_per_voyage.median': 150.0, ...}`: one scalar per hyperparameter."""
+def flat(priors, names) -> dict[str, float]:
+    """`{'containers_per_voyage.median': 150.0, ...}` for the priors in `names`."""
     out = {}
-    for name, p in dict(priors).items():
-        for k, v in dict(p).items():
+    for name in names:
+        for k, v in dict(priors[name]).items():
             out[f"{name}.{k}"] = float(v)
     return out

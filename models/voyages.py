@@ -25,11 +25,14 @@ from scipy.stats import poisson
 
 from ..observations.aggregate import HISTORIES, RouteData
 from . import loads
-from .priors import VoyagesPriors, flat
+from .priors import flat
 
 NAME = "voyages"
 VERSION = 1
-PRIORS = VoyagesPriors
+PRIOR_NAMES = ("voyages_per_week", "containers_per_voyage", "load_cv",
+               *(f"{p}_{e}" for e in ("origin", "destination")
+                 for p in ("usable_image_day", "port_call_days", "identification")),
+               "unknown_coverage")
 ENDS = ("origin", "destination")
 # hyperparameters that reach the model only through `load_evidence`, not as pm.Data
 NOT_IN_GRAPH = ("unknown_coverage__alpha", "unknown_coverage__beta")
@@ -37,7 +40,8 @@ NOT_IN_GRAPH = ("unknown_coverage__alpha", "unknown_coverage__beta")
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     """Every array the model reads, by pm.Data name: observations and prior hyperparameters."""
-    values = {k.replace(".", "__"): np.asarray(v, float) for k, v in flat(priors).items()}
+    values = {k.replace(".", "__"): np.asarray(v, float)
+              for k, v in flat(priors, PRIOR_NAMES).items()}
     values.update(
         period_days=route.period_days,
         captures=route.captures.astype(float),
@@ -67,45 +71,59 @@ def _beta(name, d):
 def build(values: dict[str, np.ndarray]) -> pm.Model:
     with pm.Model() as model:
         d = {k: pm.Data(k, v) for k, v in graph_data(values).items()}
-
-        # 1. how often the route is sailed
-        voyages_per_week = _lognormal("voyages_per_week", d)
-        rate = voyages_per_week * d["period_days"] / 7.0
-
-        # 2. how likely each end of the route is to catch a port call
-        detection = {}
-        for i, end in enumerate(ENDS):
-            usable = _beta(f"usable_image_day_{end}", d)
-            call_days = _lognormal(f"port_call_days_{end}", d)
-            recognised = _beta(f"identification_{end}", d)
-            pm.Potential(f"imagery_{end}", pm.logp(
-                pm.Binomial.dist(n=d["imaged_days"][i], p=usable), d["usable_days"][i]))
-            detection[end] = pm.Deterministic(
-                f"detection_{end}", recognised * (1 - (1 - usable) ** call_days))
-
-        # 3. voyages seen, by capture history (origin only, destination only, both)
-        po, pd_ = detection["origin"], detection["destination"]
-        seen = pt.stack([po * (1 - pd_), (1 - po) * pd_, po * pd_])
-        pm.Potential("captures_loglik", pm.logp(
-            pm.Poisson.dist(mu=rate[:, None] * seen[None, :]), d["captures"]).sum())
-
-        # 4. containers per voyage, thinned into the counts that were seen
-        mean_load = _lognormal("containers_per_voyage", d)
-        load_cv = pm.HalfNormal("load_cv", sigma=d["load_cv__scale"])
-        pm.Potential("loads_loglik", _loads_loglik(d, mean_load, load_cv).sum())
+        route_story(d)
     return model
 
 
-def _loads_loglik(d, mu, cv):
-    """log P(counts of each load group), the load C summed out on the grid; shape (G,)."""
-    alpha = 1.0 / pt.maximum(cv, 1e-3) ** 2
-    grid, cap = d["grid"], d["group_cap"]
-    nb = (pt.gammaln(grid + alpha) - pt.gammaln(alpha) - pt.gammaln(grid + 1)
-          + alpha * pt.log(alpha / (alpha + mu)) + grid * pt.log(mu / (alpha + mu)))
-    prior = pt.switch(grid[None, :] <= cap[:, None], nb[None, :], -np.inf)
-    prior = prior - pt.logsumexp(prior, axis=1, keepdims=True)
+def route_story(d, vessel_cap=None) -> dict:
+    """Steps 1-4 of the story; returns the quantities later families build on.
+
+    With `vessel_cap`, also the truncated load distribution of each vessel
+    ("vessel_load_logp"), computed with the load groups' in one pass."""
+    # 1. how often the route is sailed
+    voyages_per_week = _lognormal("voyages_per_week", d)
+    rate = voyages_per_week * d["period_days"] / 7.0
+
+    # 2. how likely each end of the route is to catch a port call
+    detection = {}
+    for i, end in enumerate(ENDS):
+        usable = _beta(f"usable_image_day_{end}", d)
+        call_days = _lognormal(f"port_call_days_{end}", d)
+        recognised = _beta(f"identification_{end}", d)
+        pm.Potential(f"imagery_{end}", pm.logp(
+            pm.Binomial.dist(n=d["imaged_days"][i], p=usable), d["usable_days"][i]))
+        detection[end] = pm.Deterministic(
+            f"detection_{end}", recognised * (1 - (1 - usable) ** call_days))
+
+    # 3. voyages seen, by capture history (origin only, destination only, both)
+    po, pd_ = detection["origin"], detection["destination"]
+    seen = pt.stack([po * (1 - pd_), (1 - po) * pd_, po * pd_])
+    pm.Potential("captures_loglik", pm.logp(
+        pm.Poisson.dist(mu=rate[:, None] * seen[None, :]), d["captures"]).sum())
+
+    # 4. containers per voyage, thinned into the counts that were seen
+    mean_load = _lognormal("containers_per_voyage", d)
+    load_cv = pm.HalfNormal("load_cv", sigma=d["load_cv__scale"])
+    caps = d["group_cap"] if vessel_cap is None else pt.concatenate([d["group_cap"], vessel_cap])
+    prior = truncated_prior(d["grid"], caps, mean_load, load_cv)
+    n_groups = d["group_cap"].shape[0]
     # load_evidence[g, k] = log P(counts of group g | C = k): fixed, computed from the data
-    return pt.logsumexp(prior + d["load_evidence"], axis=1)
+    loads_loglik = pt.logsumexp(prior[:n_groups] + d["load_evidence"], axis=1)
+    pm.Potential("loads_loglik", loads_loglik.sum())
+    return {"voyages_per_week": voyages_per_week, "rate": rate, "mean_load": mean_load,
+            "load_cv": load_cv, "vessel_load_logp": prior[n_groups:]}
+
+
+def _nb_grid(grid, mu, cv):
+    alpha = 1.0 / pt.maximum(cv, 1e-3) ** 2
+    return (pt.gammaln(grid + alpha) - pt.gammaln(alpha) - pt.gammaln(grid + 1)
+            + alpha * pt.log(alpha / (alpha + mu)) + grid * pt.log(mu / (alpha + mu)))
+
+
+def truncated_prior(grid, cap, mu, cv):
+    """log P(C = grid[k]) for each cap, normalised below it; shape (len(cap), K)."""
+    prior = pt.switch(grid[None, :] <= cap[:, None], _nb_grid(grid, mu, cv)[None, :], -np.inf)
+    return prior - pt.logsumexp(prior, axis=1, keepdims=True)
 
 
 # ---------------------------------------------------------------- after sampling (numpy)
@@ -222,8 +240,15 @@ def _loads_chunk(route: RouteData, evidence, mu, alpha, a, b, unseen, share, rng
     return containers, loglik, pred
 
 
-STREAMS = {"captures": ("period", "history"), "loads": ("load_group",)}
 HISTORY_LABELS = HISTORIES
+LOGLIK_DIMS = {"captures": ("period", "history"), "loads": ("load_group",)}
+PRED_DIMS = {"captures": ("period", "history"), "visible": ("count",)}
+SCALARS = ("total_containers", "voyages", "unseen_voyages", "containers_per_voyage",
+           "detection_origin", "detection_destination")
+
+
+def observed(route: RouteData) -> dict:
+    return {"captures": route.captures, "visible": route.visible}
 
 
 def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.random.Generator,

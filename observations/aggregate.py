@@ -14,6 +14,10 @@ import numpy as np
 from .case import Case
 
 HISTORIES = ("origin_only", "destination_only", "both")
+DEPOT_METRICS = ("filled_area_m2", "railcars", "containers")
+CLAIM_QUANTITIES = ("containers", "voyages")
+CLAIM_RELATIONS = ("about", "at_least", "at_most")
+CLAIM_CONFIDENCE = ("low", "medium", "high")
 
 
 @dataclass
@@ -33,6 +37,20 @@ class RouteData:
     grid: np.ndarray  # (K,) loads 0..K-1
     usable_days: np.ndarray  # (2,) days with a usable image, origin and destination
     imaged_days: np.ndarray  # (2,) days the imagery record covers (0: no record)
+    vessel_share: np.ndarray = field(default_factory=lambda: np.ones(1))  # (n_vessels,)
+    # depot rows: day since the window's start, metric (DEPOT_METRICS), value, sd (nan: none)
+    depot_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    depot_metric: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    depot_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    depot_sd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # claims: first and last day (since the window's start), quantity, relation, value, confidence
+    claim_first: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    claim_last: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    claim_quantity: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    claim_relation: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    claim_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    claim_confidence: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    transit_days: float = 1.0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -111,7 +129,16 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000) -> Route
             imaged[end] = spec.days
             usable[end] = rows.filter(rows["usable"])["date"].n_unique()
 
+    depot = case.depot.filter(case.depot["site"] == spec.depot) if spec.depot else case.depot.clear()
+    claims = case.claims
+    day = lambda col: np.array([(d - spec.start).days for d in col.to_list()], float)  # noqa: E731
+    index = lambda col, names: np.array([names.index(v) for v in col.to_list()], int)  # noqa: E731
+    seen_per_vessel = np.bincount(np.array(v_vessel, int), minlength=len(caps))
+
     notes = []
+    if case.depot.height > depot.height:
+        notes.append(f"{case.depot.height - depot.height} depot row(s) are not at the case's depot "
+                     "and are not used")
     if outside:
         notes.append(f"{outside} voyage(s) left the origin outside the window and are not counted")
     if stacked:
@@ -123,5 +150,15 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000) -> Route
         vessel_cap=np.array(caps, float), visible=np.array(visible, float),
         coverage=np.array(coverage, float), coverage_known=np.array(known, bool),
         count_group=np.array(count_group, int), group_cap=np.array(group_cap, float),
-        grid=grid, usable_days=usable, imaged_days=imaged, notes=notes,
+        grid=grid, usable_days=usable, imaged_days=imaged,
+        vessel_share=(1 + seen_per_vessel) / (1 + seen_per_vessel).sum(),
+        depot_day=day(depot["date"]), depot_metric=index(depot["metric"], DEPOT_METRICS),
+        depot_value=depot["value"].to_numpy().astype(float),
+        depot_sd=depot["sd"].fill_null(float("nan")).to_numpy().astype(float),
+        claim_first=day(claims["start"]), claim_last=day(claims["end"]),
+        claim_quantity=index(claims["quantity"], CLAIM_QUANTITIES),
+        claim_relation=index(claims["relation"], CLAIM_RELATIONS),
+        claim_value=claims["value"].to_numpy().astype(float),
+        claim_confidence=index(claims["confidence"], CLAIM_CONFIDENCE),
+        transit_days=float(transit_days), notes=notes,
     )

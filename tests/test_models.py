@@ -1,4 +1,4 @@
-"""voyages@1: the PyMC graph and the numpy helpers state the same model."""
+"""voyages@1 and joint@1: the PyMC graph and the numpy helpers state the same model."""
 
 import numpy as np
 import pymc as pm
@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from cargoinfer.experiments.config import compose
-from cargoinfer.models import loads, voyages
+from cargoinfer.models import joint, loads, voyages
 from cargoinfer.observations.aggregate import route_data
 from cargoinfer.observations.case import load_case
 
@@ -53,31 +53,36 @@ def test_grid_sampler_frequencies():
         assert chi2.pvalue > 1e-3
 
 
-def test_model_logp_equals_numpy_loglik(setup):
+@pytest.mark.parametrize("family", [voyages, joint])
+def test_model_logp_equals_numpy_loglik(default_case_dir, family):
     """The sampled density's likelihood terms equal the pointwise log-likelihood we store."""
-    route, values = setup
-    model = voyages.build(values)
+    route = route_data(load_case(default_case_dir), 1, 1000)
+    values = family.data_values(route, compose([]).priors)
+    model = family.build(values)
     rng = np.random.default_rng(3)
-    p = {k: v[0] for k, v in voyages.prior_draws(values, 1, rng).items()}
+    p = {k: v[0] for k, v in family.prior_draws(values, 1, rng).items()}
     point = model.initial_point()
     for rv in model.free_RVs:
         value_var = model.rvs_to_values[rv]
         transform = model.rvs_to_transforms[rv]
         x = np.asarray(p[rv.name])
         point[value_var.name] = transform.forward(x, *rv.owner.inputs).eval() if transform else x
-    terms = model.logp(vars=[model["captures_loglik"], model["loads_loglik"]], sum=False)
+    streams = list(family.LOGLIK_DIMS)
+    terms = model.logp(vars=[model[f"{s}_loglik"] for s in streams], sum=False)
     potentials = model.compile_fn(terms, on_unused_input="ignore")(point)
-    gen = voyages.generate({k: np.atleast_1d(v) for k, v in p.items()}, route, values, rng)
-    np.testing.assert_allclose(potentials[0], gen["loglik_captures"].sum(), rtol=1e-9)
-    np.testing.assert_allclose(potentials[1], gen["loglik_loads"].sum(), rtol=1e-9)
+    gen = family.generate({k: np.atleast_1d(v) for k, v in p.items()}, route, values, rng)
+    for stream, value in zip(streams, potentials):
+        np.testing.assert_allclose(value, gen[f"loglik_{stream}"].sum(), rtol=1e-8, err_msg=stream)
 
 
-def test_prior_draws_match_the_model(setup):
+@pytest.mark.parametrize("family", [voyages, joint])
+def test_prior_draws_match_the_model(default_case_dir, family):
     """KS test of numpy prior draws against PyMC's; alpha 1e-3 per parameter (seeded)."""
-    _, values = setup
-    model = voyages.build(values)
-    names = list(voyages.PARAMS) + ["detection_origin"]
-    ours = voyages.prior_draws(values, 4000, np.random.default_rng(11))
+    route = route_data(load_case(default_case_dir), 1, 1000)
+    values = family.data_values(route, compose([]).priors)
+    model = family.build(values)
+    names = list(family.PARAMS) + ["detection_origin"]
+    ours = family.prior_draws(values, 4000, np.random.default_rng(11))
     theirs = pm.draw([model[n] for n in names], draws=4000, random_seed=12)
     for name, draws in zip(names, theirs):
         assert stats.ks_2samp(ours[name], draws).pvalue > 1e-3, name

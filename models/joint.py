@@ -1,0 +1,159 @@
+"""joint@1: the voyages model plus the depot's fill and third-party claims.
+
+The story continues from voyages@1 (steps 1-4):
+5. Containers unloaded at the destination go on by rail; a share `depot_share` of
+   them reaches this depot after a log-normal delay (median `rail_delay_days`,
+   log-sd `rail_delay_spread`). The depot starts the window empty.
+6. Each depot row measures the depot's stock through its own conversion
+   (`m2_per_container` for filled_area_m2, `containers_per_railcar` for railcars,
+   1 for containers), with the row's sd or a relative error `depot_noise_cv`.
+7. A claim is a noisy statement of the expected containers (or voyages) leaving
+   in its interval: 'about' a logistic density, 'at_least'/'at_most' soft bounds, all with
+   a relative width set by the claim's confidence (`claim_width`). A claim is one
+   likelihood term among the others: it never overrides the data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from ..observations.aggregate import CLAIM_CONFIDENCE, RouteData
+from . import loads, streams, voyages
+from .priors import flat
+from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream)
+
+NAME = "joint"
+VERSION = 1
+PRIOR_NAMES = (*voyages.PRIOR_NAMES, "depot_share", "rail_delay_days", "rail_delay_spread",
+               "m2_per_container", "containers_per_railcar", "depot_noise_cv", "claim_width")
+JOINT_PRIORS = PRIOR_NAMES[len(voyages.PRIOR_NAMES):]
+# reach the model through derived data (load_evidence, claim_width), not as pm.Data
+NOT_IN_GRAPH = (*voyages.NOT_IN_GRAPH, "claim_width__low", "claim_width__medium",
+                "claim_width__high")
+LOGLIK_DIMS = {**voyages.LOGLIK_DIMS, "depot": ("depot_row",), "claims": ("claim",)}
+PRED_DIMS = {**voyages.PRED_DIMS, "depot": ("depot_row",)}
+SCALARS = (*voyages.SCALARS, "depot_stock")
+PARAMS = (*voyages.PARAMS, "depot_share", "rail_delay_days", "rail_delay_spread",
+          "m2_per_container", "containers_per_railcar", "depot_noise_cv")
+
+
+def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
+    values = voyages.data_values(route, priors)
+    values.update({k.replace(".", "__"): np.asarray(v, float)
+                   for k, v in flat(priors, JOINT_PRIORS).items()})
+    window = int(route.period_days.sum())
+    horizon = int(max([window, *(route.depot_day + 1), *(route.claim_last + 1)]))
+    day = np.arange(horizon)
+    bounds = np.cumsum(route.period_days)
+    widths = np.array([float(priors.claim_width[c]) for c in CLAIM_CONFIDENCE])
+    first, last = route.claim_first[:, None], route.claim_last[:, None]
+    values.update(
+        day_period=np.minimum(np.searchsorted(bounds, day, side="right"), len(bounds) - 1),
+        day_in_window=(day < window).astype(float),
+        vessel_cap=route.vessel_cap, vessel_share=route.vessel_share,
+        depot_lag=route.depot_day[:, None] - day[None, :] - route.transit_days,
+        depot_metric=route.depot_metric.astype("int64"), depot_value=route.depot_value,
+        depot_sd=np.nan_to_num(route.depot_sd), depot_has_sd=np.isfinite(route.depot_sd) * 1.0,
+        claim_days=((day[None, :] >= first) & (day[None, :] <= last)).astype(float),
+        claim_outside=(np.maximum(last - first + 1, 0)[:, 0]
+                       - ((day[None, :] >= first) & (day[None, :] <= last)).sum(axis=1)),
+        claim_value=route.claim_value, claim_width=widths[route.claim_confidence],
+        claim_terms=streams.CLAIM_TERMS[route.claim_relation].reshape(-1, 3),
+        claim_is_containers=(route.claim_quantity == 0) * 1.0,
+    )
+    return values
+
+
+def graph_data(values: dict) -> dict:
+    return {k: v for k, v in values.items() if k not in NOT_IN_GRAPH}
+
+
+def observed(route: RouteData) -> dict:
+    return {**voyages.observed(route), "depot": route.depot_value}
+
+
+def _lognormal(name, d):
+    return pm.LogNormal(name, mu=pt.log(d[f"{name}__median"]), sigma=d[f"{name}__log_sd"])
+
+
+def build(values: dict[str, np.ndarray]) -> pm.Model:
+    with pm.Model() as model:
+        d = {k: pm.Data(k, v) for k, v in graph_data(values).items()}
+        parts = voyages.route_story(d, vessel_cap=d["vessel_cap"])
+        mean_rate = parts["voyages_per_week"] / 7.0
+        daily = pt.switch(d["day_in_window"] > 0.5,
+                          (parts["rate"] / d["period_days"])[d["day_period"]], mean_rate)
+        prior = parts["vessel_load_logp"]
+        mean_load = (d["vessel_share"] * (pt.exp(prior) * d["grid"][None, :]).sum(axis=1)).sum()
+
+        # 5-6. the depot fills as unloaded containers arrive by rail
+        share = pm.Beta("depot_share", alpha=d["depot_share__alpha"], beta=d["depot_share__beta"])
+        delay = _lognormal("rail_delay_days", d)
+        spread = _lognormal("rail_delay_spread", d)
+        m2 = _lognormal("m2_per_container", d)
+        per_railcar = _lognormal("containers_per_railcar", d)
+        noise = pm.HalfNormal("depot_noise_cv", sigma=d["depot_noise_cv__scale"])
+        stock = share * streams.arrived(streams.TENSOR, (daily * mean_load)[None, :],
+                                        d["depot_lag"], delay, spread)
+        factor = pt.stack([m2, 1.0 / per_railcar, pt.constant(1.0)])[d["depot_metric"]]
+        pm.Potential("depot_loglik", streams.depot_loglik(
+            streams.TENSOR, stock * factor, d["depot_value"], d["depot_sd"], d["depot_has_sd"],
+            noise).sum())
+
+        # 7. what third parties stated
+        expected_voyages = (d["claim_days"] * daily[None, :]).sum(axis=1) + d["claim_outside"] * mean_rate
+        expected = pt.switch(d["claim_is_containers"] > 0.5, expected_voyages * mean_load,
+                             expected_voyages)
+        pm.Potential("claims_loglik", streams.claim_loglik(
+            streams.TENSOR, expected, d["claim_value"], d["claim_width"], d["claim_terms"]).sum())
+    return model
+
+
+def prior_draws(values, n, rng):
+    out = voyages.prior_draws(values, n, rng)
+    v = {k: float(np.asarray(x)) for k, x in values.items() if np.ndim(x) == 0}
+    for name in ("rail_delay_days", "rail_delay_spread", "m2_per_container", "containers_per_railcar"):
+        out[name] = rng.lognormal(np.log(v[f"{name}__median"]), v[f"{name}__log_sd"], n)
+    out["depot_share"] = rng.beta(v["depot_share__alpha"], v["depot_share__beta"], n)
+    out["depot_noise_cv"] = np.abs(rng.normal(0, v["depot_noise_cv__scale"], n))
+    return out
+
+
+def generate(p, route: RouteData, values: dict, rng, chunk: int = 500):
+    out = voyages.generate(p, route, values, rng)
+    S = len(p["voyages_per_week"])
+    mean_load = np.empty(S)
+    alpha = 1.0 / np.maximum(p["load_cv"], 1e-3) ** 2
+    for lo in range(0, S, chunk):
+        s = slice(lo, min(S, lo + chunk))
+        lp = loads.load_prior_logp(values["grid"], values["vessel_cap"],
+                                   p["containers_per_voyage"][s], alpha[s])
+        mean_load[s] = (values["vessel_share"] * (np.exp(lp) * values["grid"]).sum(-1)).sum(-1)
+    rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0
+    per_day = (rate / route.period_days)[:, values["day_period"]]
+    daily = np.where(values["day_in_window"] > 0.5, per_day, p["voyages_per_week"][:, None] / 7.0)
+    col = lambda name: p[name][:, None]  # noqa: E731
+    ops = streams.NUMPY
+    stock = col("depot_share") * streams.arrived(
+        ops, (daily * mean_load[:, None])[:, None, :], values["depot_lag"][None],
+        col("rail_delay_days")[:, :, None], col("rail_delay_spread")[:, :, None])
+    factor = np.stack([p["m2_per_container"], 1.0 / p["containers_per_railcar"], np.ones(S)],
+                      axis=1)[:, values["depot_metric"]]
+    mean = stock * factor
+    out["loglik_depot"] = streams.depot_loglik(ops, mean, values["depot_value"], values["depot_sd"],
+                                               values["depot_has_sd"], col("depot_noise_cv"))
+    scale = np.where(values["depot_has_sd"] > 0.5, values["depot_sd"],
+                     col("depot_noise_cv") * mean + 1e-3 * (1 + values["depot_value"]))
+    out["pred_depot"] = rng.normal(mean, scale)
+    exp_voy = daily @ values["claim_days"].T + values["claim_outside"] * col("voyages_per_week") / 7
+    expected = np.where(values["claim_is_containers"] > 0.5, exp_voy * mean_load[:, None], exp_voy)
+    out["loglik_claims"] = streams.claim_loglik(ops, expected, values["claim_value"],
+                                                values["claim_width"], values["claim_terms"])
+    window = int(route.period_days.sum())
+    end_lag = (window - 1 - np.arange(len(values["day_period"])) - route.transit_days)[None, :]
+    out["depot_stock"] = p["depot_share"] * streams.arrived(
+        ops, (daily * mean_load[:, None]), end_lag, col("rail_delay_days"), col("rail_delay_spread"))
+    return out
+
