@@ -13,8 +13,9 @@ import polars as pl
 ICD203 = ((0.05, "almost no chance"), (0.20, "very unlikely"), (0.45, "unlikely"),
           (0.55, "roughly even chance"), (0.80, "likely"), (0.95, "very likely"),
           (1.01, "almost certain"))
-ROUNDING_RULE = ("Counts of 100 or more are rounded to the nearest 10, smaller counts to the "
-                 "nearest whole number, probabilities to whole percent; files keep full precision.")
+ROUNDING_RULE = ("Counts below 100 are rounded to the nearest whole number, from 100 to 9,999 "
+                 "to the nearest 10, larger ones to three significant figures; probabilities to "
+                 "whole percent; files keep full precision.")
 
 
 def words(p: float) -> str:
@@ -31,7 +32,11 @@ def fmt_prob(p: float) -> str:
 
 
 def round_count(x: float) -> int:
-    return int(round(x, -1)) if abs(x) >= 100 else int(round(x))
+    if abs(x) < 100:
+        return int(round(x))
+    if abs(x) < 10_000:
+        return int(round(x, -1))
+    return int(round(x, 2 - int(np.floor(np.log10(abs(x))))))
 
 
 def fmt_count(x: float) -> str:
@@ -71,6 +76,10 @@ def write_brief(folder: Path, record: dict, est: pl.DataFrame, case, figures: li
         lines += [*exceedance_statements(total_draws, case), ""]
     lines += ["| estimand | median | interval | unit |", "|---|---|---|---|"]
     for r in est.iter_rows(named=True):
+        if r["ci_kind"] == "none":  # an exceedance probability: a point, in words too
+            lines.append(f"| {r['estimand']} | {fmt_prob(r['median'])} ({words(r['median'])}) "
+                         f"| - | probability |")
+            continue
         if r["unit"] == "probability":
             m, lo, hi = (f"{v:.0%}" for v in (r["median"], r["lower"], r["upper"]))
         else:
@@ -78,13 +87,15 @@ def write_brief(folder: Path, record: dict, est: pl.DataFrame, case, figures: li
         lines.append(f"| {r['estimand']} | {m} | {r['ci_kind']}{r['ci_prob'] * 100:.0f}: "
                      f"{lo}-{hi} | {r['unit']} |")
     d = record["diagnostics"]
+    diagnostics = (f"- Diagnostics: status {record['status']}; max R-hat {d['rhat_max']:.3f}, "
+                   f"min bulk ESS {d['ess_bulk_min']:.0f}, min tail ESS {d['ess_tail_min']:.0f}, "
+                   f"{d['divergences']} divergences, min E-BFMI {d['ebfmi_min']:.2f}."
+                   if d else f"- Diagnostics: none (status {record['status']}).")
     lines += ["", f"Rounding: {ROUNDING_RULE}", "", "## What the number rests on", "",
               f"- Model: {record['model']['name']}@{record['model']['version']}; run "
               f"`{record['run_id']}`; reproduce with `{record['command']}` (seed {record['seed']}).",
               f"- Case: {record['case']['name']} ({_provenance(case)}).",
-              f"- Diagnostics: status {record['status']}; max R-hat {d['rhat_max']:.3f}, "
-              f"min bulk ESS {d['ess_bulk_min']:.0f}, min tail ESS {d['ess_tail_min']:.0f}, "
-              f"{d['divergences']} divergences, min E-BFMI {d['ebfmi_min']:.2f}.",
+              diagnostics,
               *(f"- Data note: {n}." for n in record.get("data_notes", [])), ""]
     lines += [f"![{f}](figures/{f})" for f in figures]
     md = "\n".join(lines) + "\n"

@@ -6,8 +6,10 @@ from importlib import resources
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from .schema import register
+from ..observations.cells import CellError, parse_date
+from .schema import DerivedQuantity, register
 
 
 class ConfigError(Exception):
@@ -18,7 +20,6 @@ def compose(overrides: list[str]) -> DictConfig:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
     from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
 
     register()
     try:
@@ -30,9 +31,13 @@ def compose(overrides: list[str]) -> DictConfig:
     return cfg
 
 
-def _first_line(e: Exception) -> str:
+def _first_line(e: BaseException) -> str:
+    """The message, with its cause's first line where Hydra wraps one."""
     text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
+    line = text.splitlines()[0] if text else type(e).__name__
+    if e.__cause__ is not None and str(e.__cause__).strip():
+        line += f": {str(e.__cause__).strip().splitlines()[0]}"
+    return line
 
 
 def check(cfg: DictConfig) -> None:
@@ -41,6 +46,22 @@ def check(cfg: DictConfig) -> None:
         for key, value in prior.items():
             if not value > 0:
                 problems.append(f"priors.{name}.{key}: {value} must be > 0")
+    for name in list(cfg.derived):
+        try:
+            q = OmegaConf.merge(OmegaConf.structured(DerivedQuantity), cfg.derived[name])
+            OmegaConf.to_container(q, throw_on_missing=True)
+        except OmegaConfBaseException as e:
+            problems.append(f"derived.{name}: {_first_line(e)}")
+            continue
+        cfg.derived[name] = q
+        for key, value in q.per_container.items():
+            if not value > 0:
+                problems.append(f"derived.{name}.per_container.{key}: {value} must be > 0")
+    if cfg.horizon is not None:
+        try:
+            parse_date(str(cfg.horizon))
+        except CellError as e:
+            problems.append(f"horizon: {e}")
     if not 0 < cfg.ci_prob < 1:
         problems.append(f"ci_prob: {cfg.ci_prob} must be in (0, 1)")
     inf = cfg.inference

@@ -15,6 +15,7 @@ SCALARS = {  # estimand -> unit
     "detection_origin": "probability",
     "detection_destination": "probability",
     "depot_stock": "containers",
+    "forecast_containers": "containers",
 }
 SERIES = {"voyages_cumulative": "voyages", "containers_cumulative": "total_containers"}
 
@@ -24,17 +25,43 @@ def _interval(x: np.ndarray, prob: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def estimates(estimands, ci_prob: float) -> pl.DataFrame:
+def add_derived(tree, derived: dict, seed: int) -> None:
+    """Draws of each derived quantity: total_containers x its conversion prior."""
+    est = tree["estimands"].to_dataset()
+    total = est["total_containers"]
+    rng = np.random.default_rng([seed, 2])
+    for name, q in derived.items():
+        factor = rng.lognormal(np.log(q.per_container.median), q.per_container.log_sd, total.shape)
+        est[name] = total * factor
+    tree["estimands"] = est
+
+
+def _row(name, unit, x, ci_prob):
+    lo, hi = _interval(x, ci_prob)
+    return {"estimand": name, "unit": unit, "mean": float(np.nanmean(x)),
+            "median": float(np.nanmedian(x)), "sd": float(np.nanstd(x, ddof=1)),
+            "ci_kind": CI_KIND, "ci_prob": ci_prob, "lower": lo, "upper": hi}
+
+
+def estimates(estimands, ci_prob: float, thresholds=(), derived_units=None) -> pl.DataFrame:
+    """One row per scalar estimand; exceedance probabilities and derived quantities
+    follow total_containers, beside the containers they come from."""
     rows = []
     for name, unit in SCALARS.items():
         if name not in estimands:
             continue
         x = np.asarray(estimands[name]).ravel()
-        lo, hi = _interval(x, ci_prob)
-        rows.append({"estimand": name, "unit": unit, "mean": float(np.nanmean(x)),
-                     "median": float(np.nanmedian(x)), "sd": float(np.nanstd(x, ddof=1)),
-                     "ci_kind": CI_KIND, "ci_prob": ci_prob, "lower": lo, "upper": hi})
-    return pl.DataFrame(rows)
+        rows.append(_row(name, unit, x, ci_prob))
+        if name != "total_containers":
+            continue
+        for t in thresholds:
+            p = float(np.mean(x > t))
+            rows.append({"estimand": f"P(total_containers > {t:g})", "unit": "probability",
+                         "mean": p, "median": p, "sd": float(np.sqrt(p * (1 - p))),
+                         "ci_kind": "none", "ci_prob": None, "lower": p, "upper": p})
+        for d, unit_d in (derived_units or {}).items():
+            rows.append(_row(d, unit_d, np.asarray(estimands[d]).ravel(), ci_prob))
+    return pl.DataFrame(rows, schema_overrides={"ci_prob": pl.Float64})
 
 
 def series(estimands, ci_prob: float) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from ..inference.fit import fit
 from ..models import registry
 from ..observations.aggregate import route_data
 from ..observations.case import Case, load_case
+from ..observations.cells import parse_date
 from . import outputs, store
 from .config import ConfigError, case_dir, identity
 
@@ -49,6 +50,8 @@ def plan(cfg: DictConfig) -> tuple[Case, object, Path, str]:
     """Validate everything a run needs before anything is written."""
     family = family_for(cfg)
     case = load_case(case_dir(cfg))  # raises CaseInvalid
+    if cfg.horizon is not None and parse_date(str(cfg.horizon)) <= case.spec.end:
+        raise ConfigError(f"horizon: {cfg.horizon} is not after the window's end {case.spec.end}")
     config_hash = store.digest(identity(cfg, family.PRIOR_NAMES))
     rid = store.run_id(family.NAME, family.VERSION, case.content_hash, config_hash, cfg.seed)
     run_dir = Path(cfg.store) / cfg.experiment_name / rid
@@ -62,11 +65,14 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
     case, family, run_dir, config_hash = plan(cfg)
     if store.is_complete(run_dir):
         return run_dir, json.loads((run_dir / "run.json").read_text()), True
-    route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage)
+    horizon = parse_date(str(cfg.horizon)) if cfg.horizon is not None else None
+    route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage, horizon)
     values = family.data_values(route, cfg.priors)
     t_prepared = time.perf_counter()
     result = fit(family, route, values, int(cfg.seed), cfg.inference)
-    est = outputs.estimates(result.tree["estimands"], cfg.ci_prob)
+    outputs.add_derived(result.tree, cfg.derived, int(cfg.seed))
+    est = outputs.estimates(result.tree["estimands"], cfg.ci_prob, list(cfg.thresholds),
+                            {k: v.unit for k, v in cfg.derived.items()})
     ser = outputs.series(result.tree["estimands"], cfg.ci_prob)
     record = {
         "run_id": run_dir.name,
@@ -115,10 +121,11 @@ def _plain(x):
 
 def write_posterior(tree, path: Path, record: dict) -> None:
     tree = tree.copy()
-    stats = tree["sample_stats"].to_dataset()
-    drop = [v for v in stats.data_vars if stats[v].dtype == object]
-    if drop:
-        tree["sample_stats"] = stats.drop_vars(drop)
+    if "sample_stats" in tree.children:
+        stats = tree["sample_stats"].to_dataset()
+        drop = [v for v in stats.data_vars if stats[v].dtype == object]
+        if drop:
+            tree["sample_stats"] = stats.drop_vars(drop)
     tree.attrs.update({
         "run_id": record["run_id"], "model": record["model"]["name"],
         "model_version": record["model"]["version"], "case": record["case"]["name"],

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from ..models.priors import Priors
+from ..models.priors import LogNormalPrior, Priors
 
 
 @dataclass
@@ -41,6 +41,14 @@ class InferenceConfig:
 
 
 @dataclass
+class DerivedQuantity:
+    """A quantity reported beside the containers it comes from, e.g. shells."""
+
+    unit: str = MISSING
+    per_container: LogNormalPrior = MISSING  # conversion prior: units per container
+
+
+@dataclass
 class Config:
     case: CaseConfig = MISSING
     model: ModelConfig = MISSING
@@ -49,7 +57,11 @@ class Config:
     experiment_name: str = "default"
     seed: int = MISSING
     store: str = "runs"
-    horizon: Optional[str] = None
+    horizon: Optional[str] = None  # YYYY-MM-DD after the window: forecast_containers
+    thresholds: list[float] = field(default_factory=list)  # P(total_containers > x)
+    # name -> DerivedQuantity, checked in config.check (OmegaConf cannot merge a dict
+    # override into a dict of dataclasses)
+    derived: dict[str, Any] = field(default_factory=dict)
     ci_prob: float = 0.9
     tags: list[str] = field(default_factory=list)
 

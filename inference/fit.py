@@ -39,6 +39,8 @@ class Fit:
 
 
 def fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
+    if not hasattr(family, "build"):
+        return reference_fit(family, route, values, seed, inference)
     import nutpie
 
     t0 = time.perf_counter()
@@ -57,6 +59,18 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
     return Fit(tree, diag, reasons, status(reasons), timings, generated)
 
 
+def reference_fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
+    """A family that is not a Bayesian model (the hand method): its own resampling."""
+    t0 = time.perf_counter()
+    n = inference.draws * inference.chains
+    gen = family.resample(route, values, np.random.default_rng([seed, 1]), n)
+    tree = xr.DataTree()
+    for name, group in generated_groups(gen, None, family, route, values, 1, n).items():
+        tree[name] = xr.DataTree(group)
+    reasons = [family.REFERENCE_REASON]
+    return Fit(tree, {}, reasons, status(reasons), {"resampling_s": time.perf_counter() - t0}, gen)
+
+
 def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, seed: int):
     """Add estimands, log-likelihood, predictive and observed-data groups to `tree`."""
     post = tree["posterior"]
@@ -66,12 +80,19 @@ def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, se
     rng = np.random.default_rng([seed, 1])
     gen = family.generate(flat, route, values, rng)
     prior = family.generate(family.prior_draws(values, chains * draws, rng), route, values, rng)
+    for name, group in generated_groups(gen, prior, family, route, values, chains, draws).items():
+        tree[name] = xr.DataTree(group)
+    return tree, gen
+
+
+def generated_groups(gen, prior, family, route, values, chains: int, draws: int) -> dict:
+    """DataTree groups from generated draws (S = chains * draws along the first axis)."""
 
     def shaped(x, dims):
         x = np.asarray(x, float)
         return (("chain", "draw", *dims), x.reshape(chains, draws, *x.shape[1:]))
 
-    coords = {"chain": post["chain"].values, "draw": post["draw"].values,
+    coords = {"chain": np.arange(chains), "draw": np.arange(draws),
               "period": np.arange(len(route.periods)), "history": list(family.HISTORY_LABELS)}
     starts = [str(s) for s, _ in route.periods]
     ends = [str(e) for _, e in route.periods]
@@ -88,7 +109,7 @@ def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, se
     observed = family.observed(route)
     groups = {
         "estimands": ds({
-            **{k: shaped(gen[k], ()) for k in family.SCALARS},
+            **{k: shaped(gen[k], ()) for k in (*family.SCALARS, "forecast_containers") if k in gen},
             "voyages_cumulative": shaped(np.cumsum(gen["voyages_period"], axis=1), ("period",)),
             "containers_cumulative": shaped(np.cumsum(gen["containers_period"], axis=1),
                                             ("period",)),
@@ -97,15 +118,16 @@ def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, se
                               for k, dims in family.LOGLIK_DIMS.items()}),
         "posterior_predictive": ds({k: shaped(gen[f"pred_{k}"], dims)
                                     for k, dims in family.PRED_DIMS.items()}),
-        "prior_predictive": ds({**{k: shaped(prior[f"pred_{k}"], dims)
-                                   for k, dims in family.PRED_DIMS.items()},
-                                "total_containers": shaped(prior["total_containers"], ())}),
+        "prior_predictive": None if prior is None else ds(
+            {**{k: shaped(prior[f"pred_{k}"], dims) for k, dims in family.PRED_DIMS.items()},
+             "total_containers": shaped(prior["total_containers"], ())}),
         "observed_data": ds({k: (dims, np.asarray(observed[k]))
                              for k, dims in family.PRED_DIMS.items()}),
         "constant_data": xr.Dataset(
             {k: ((f"{k}_dim",) if np.ndim(v) == 1 else (), np.asarray(v))
              for k, v in values.items() if np.ndim(v) <= 1}),
     }
-    for name, group in groups.items():
-        tree[name] = xr.DataTree(group)
-    return tree, gen
+    if not family.PRED_DIMS:  # a reference method: no likelihood, no predictive
+        groups.update(log_likelihood=None, posterior_predictive=None, prior_predictive=None,
+                      observed_data=ds({"captures": (("period", "history"), route.captures)}))
+    return {k: v for k, v in groups.items() if v is not None}

@@ -1,4 +1,4 @@
-"""Model families: every module in models/ that defines NAME, VERSION and build()."""
+"""Model families: every module in models/ that defines NAME and VERSION."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import ModuleType
 
 from .. import models as _pkg
 
-_HELPERS = {"registry", "priors", "loads"}
+_HELPERS = {"registry", "priors", "loads", "streams"}
 
 
 def families() -> dict[str, ModuleType]:
@@ -17,7 +17,7 @@ def families() -> dict[str, ModuleType]:
         if info.name in _HELPERS or info.name.startswith("_"):
             continue
         mod = importlib.import_module(f"{_pkg.__name__}.{info.name}")
-        if hasattr(mod, "NAME") and hasattr(mod, "build"):
+        if hasattr(mod, "NAME") and hasattr(mod, "VERSION"):
             out[mod.NAME] = mod
     return out
 

@@ -176,15 +176,22 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
     alpha = 1.0 / np.maximum(p["load_cv"], 1e-3) ** 2
     a, b = float(values["unknown_coverage__alpha"]), float(values["unknown_coverage__beta"])
     share = rng.dirichlet(1 + np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap)), S)
-    containers = np.zeros((S, len(route.period_days)))
+    # voyages after the window up to the forecast horizon ride along as one more column
+    future = rng.poisson(p["voyages_per_week"] * route.horizon_days / 7.0)
+    unseen_and_future = np.concatenate([unseen, future[:, None]], axis=1)
+    containers = np.zeros((S, len(route.period_days) + 1))
     loglik_loads = np.zeros((S, route.n_groups))
     pred_visible = np.zeros((S, len(route.visible)))
     for lo in range(0, S, chunk):
         s = slice(lo, min(S, lo + chunk))
         containers[s], loglik_loads[s], pred_visible[s] = _loads_chunk(
-            route, values["load_evidence"], p["containers_per_voyage"][s], alpha[s], a, b, unseen[s], share[s], rng)
+            route, values["load_evidence"], p["containers_per_voyage"][s], alpha[s], a, b,
+            unseen_and_future[s], share[s], rng)
+    containers, future_containers = containers[:, :-1], containers[:, -1]
     out.update(loglik_loads=loglik_loads, pred_visible=pred_visible,
                containers_period=containers)
+    if route.horizon_days > 0:
+        out["forecast_containers"] = containers.sum(axis=1) + future_containers
     out["total_containers"] = containers.sum(axis=1)
     out["voyages"] = out["voyages_period"].sum(axis=1)
     out["unseen_voyages"] = unseen.sum(axis=1)
@@ -206,7 +213,7 @@ def _loads_chunk(route: RouteData, evidence, mu, alpha, a, b, unseen, share, rng
     draw_row = np.arange(n)[:, None] * n_vessels  # row of (draw, vessel 0)
 
     # loads of observed voyages: from their counts where counted, else from the prior
-    containers = np.zeros((n, len(route.period_days)))
+    containers = np.zeros((n, unseen.shape[1]))
     if len(route.voyage_period):
         free = grid[by_vessel.draw(draw_row + route.voyage_vessel[None, :], rng)]  # (n, Vobs)
         v_load = free

@@ -51,6 +51,7 @@ class RouteData:
     claim_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
     claim_confidence: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     transit_days: float = 1.0
+    horizon_days: int = 0  # days after the window up to the forecast horizon
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -69,7 +70,8 @@ def history(row: dict) -> int:
     return 2 if (o and d) else (0 if o else 1)
 
 
-def route_data(case: Case, transit_days: int = 1, max_load: int = 1000) -> RouteData:
+def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
+               horizon: date | None = None) -> RouteData:
     spec = case.spec
     periods = spec.periods()
     starts = [p[0] for p in periods]
@@ -160,5 +162,6 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000) -> Route
         claim_relation=index(claims["relation"], CLAIM_RELATIONS),
         claim_value=claims["value"].to_numpy().astype(float),
         claim_confidence=index(claims["confidence"], CLAIM_CONFIDENCE),
-        transit_days=float(transit_days), notes=notes,
+        transit_days=float(transit_days),
+        horizon_days=max((horizon - spec.end).days, 0) if horizon else 0, notes=notes,
     )
