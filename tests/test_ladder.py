@@ -1,0 +1,77 @@
+"""The model ladder through `cargoinfer fit`: baseline, voyages with forecast, thresholds
+and derived quantities, joint; the registry and the model configs agree."""
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import xarray as xr
+
+from cargoinfer.experiments.cli import main
+from cargoinfer.experiments.config import compose
+from cargoinfer.models import registry
+
+QUICK = ["inference.draws=300", "inference.tune=300", "inference.chains=2"]
+
+
+def fit(capsys, *args):
+    code = main(["fit", *QUICK, *args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    run = Path(out.strip().splitlines()[-1][len("run: "):])
+    return run, pl.read_csv(run / "estimates.csv")
+
+
+def test_every_model_config_has_a_family_and_back():
+    configs = {p.stem for p in (Path(str(resources.files("cargoinfer.configs"))) / "model").glob("*.yaml")}
+    assert configs == set(registry.families())
+    for name in configs:
+        cfg = compose([f"model={name}"])
+        assert cfg.model.version == registry.get(name).VERSION
+
+
+def test_baseline_is_a_labelled_reference(tmp_path, capsys):
+    run, est = fit(capsys, "model=baseline", f"store={tmp_path}")
+    assert est["estimand"].to_list() == ["total_containers", "voyages", "containers_per_voyage"]
+    row = est.filter(pl.col("estimand") == "voyages").row(0, named=True)
+    assert row["lower"] == row["upper"] == 9  # the seen voyages of the default case, no more
+    import json
+
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "review" and "bootstrap reference" in record["reasons"][0]
+
+
+def test_forecast_thresholds_and_derived(tmp_path, capsys):
+    run, est = fit(capsys, f"store={tmp_path}", "horizon=2023-12-31", "thresholds=[1000,3000,6000]",
+                   "+derived.shells={unit: shells, per_container: {median: 2000, log_sd: 0.5}}")
+    names = est["estimand"].to_list()
+    # exceedance and derived rows sit right after the containers they come from
+    assert names[:5] == ["total_containers", "P(total_containers > 1000)",
+                         "P(total_containers > 3000)", "P(total_containers > 6000)", "shells"]
+    p = est.filter(pl.col("unit") == "probability", pl.col("ci_kind") == "none")["median"].to_numpy()
+    assert np.all(np.diff(p) <= 0)  # higher thresholds are never more likely
+    tree = xr.open_datatree(run / "posterior.nc", engine="h5netcdf")
+    total = np.asarray(tree["estimands"]["total_containers"]).ravel()
+    forecast = np.asarray(tree["estimands"]["forecast_containers"]).ravel()
+    assert np.all(forecast >= total)  # a forecast adds voyages after the window, per draw
+    np.testing.assert_allclose(p[0], np.mean(total > 1000))
+
+
+@pytest.mark.parametrize("override", ["horizon=2023-10-01", "horizon=2023-02-30",
+                                      "+derived.shells={unit: shells}"])
+def test_bad_estimand_options_are_refused(tmp_path, capsys, override):
+    assert main(["fit", f"store={tmp_path}", override]) == 2
+    assert "config refused" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_joint_writes_every_stream(tmp_path, capsys):
+    run, est = fit(capsys, "model=joint", f"store={tmp_path}")
+    assert "depot_stock" in est["estimand"].to_list()
+    tree = xr.open_datatree(run / "posterior.nc", engine="h5netcdf")
+    assert set(tree["log_likelihood"].data_vars) == {"captures", "loads", "depot", "claims"}
+    assert tree["log_likelihood"]["depot"].sizes["depot_row"] == 8
+    assert set(tree["posterior_predictive"].data_vars) == {"captures", "visible", "depot"}
