@@ -21,7 +21,7 @@ def compiled(family: ModuleType, values: dict[str, np.ndarray]):
     every case and every prior of the same family."""
     import nutpie
 
-    key = (family.NAME, family.VERSION)
+    key = (family.NAME, family.VERSION, *getattr(family, "structure", lambda v: ())(values))
     if key not in _COMPILED:
         _COMPILED[key] = nutpie.compile_pymc_model(family.build(values))
         return _COMPILED[key], True
@@ -75,8 +75,8 @@ def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, se
     """Add estimands, log-likelihood, predictive and observed-data groups to `tree`."""
     post = tree["posterior"]
     chains, draws = post.sizes["chain"], post.sizes["draw"]
-    flat = {v: np.asarray(post[v]).reshape(chains * draws) for v in post.data_vars
-            if post[v].ndim == 2}
+    flat = {v: np.asarray(post[v]).reshape(chains * draws, *post[v].shape[2:])
+            for v in post.data_vars}
     rng = np.random.default_rng([seed, 1])
     gen = family.generate(flat, route, values, rng)
     prior = family.generate(family.prior_draws(values, chains * draws, rng), route, values, rng)

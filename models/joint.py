@@ -82,33 +82,38 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
     with pm.Model() as model:
         d = {k: pm.Data(k, v) for k, v in graph_data(values).items()}
         parts = voyages.route_story(d, vessel_cap=d["vessel_cap"])
-        mean_rate = parts["voyages_per_week"] / 7.0
-        daily = pt.switch(d["day_in_window"] > 0.5,
-                          (parts["rate"] / d["period_days"])[d["day_period"]], mean_rate)
-        prior = parts["vessel_load_logp"]
-        mean_load = (d["vessel_share"] * (pt.exp(prior) * d["grid"][None, :]).sum(axis=1)).sum()
-
-        # 5-6. the depot fills as unloaded containers arrive by rail
-        share = pm.Beta("depot_share", alpha=d["depot_share__alpha"], beta=d["depot_share__beta"])
-        delay = _lognormal("rail_delay_days", d)
-        spread = _lognormal("rail_delay_spread", d)
-        m2 = _lognormal("m2_per_container", d)
-        per_railcar = _lognormal("containers_per_railcar", d)
-        noise = pm.HalfNormal("depot_noise_cv", sigma=d["depot_noise_cv__scale"])
-        stock = share * streams.arrived(streams.TENSOR, (daily * mean_load)[None, :],
-                                        d["depot_lag"], delay, spread)
-        factor = pt.stack([m2, 1.0 / per_railcar, pt.constant(1.0)])[d["depot_metric"]]
-        pm.Potential("depot_loglik", streams.depot_loglik(
-            streams.TENSOR, stock * factor, d["depot_value"], d["depot_sd"], d["depot_has_sd"],
-            noise).sum())
-
-        # 7. what third parties stated
-        expected_voyages = (d["claim_days"] * daily[None, :]).sum(axis=1) + d["claim_outside"] * mean_rate
-        expected = pt.switch(d["claim_is_containers"] > 0.5, expected_voyages * mean_load,
-                             expected_voyages)
-        pm.Potential("claims_loglik", streams.claim_loglik(
-            streams.TENSOR, expected, d["claim_value"], d["claim_width"], d["claim_terms"]).sum())
+        depot_and_claims_story(d, parts, parts["rate"], parts["voyages_per_week"])
     return model
+
+
+def depot_and_claims_story(d, parts, rate, weekly_outside):
+    """Steps 5-7, given voyages per period `rate` (P,) and the weekly rate outside the window."""
+    mean_rate = weekly_outside / 7.0
+    daily = pt.switch(d["day_in_window"] > 0.5, (rate / d["period_days"])[d["day_period"]],
+                      mean_rate)
+    prior = parts["vessel_load_logp"]
+    mean_load = (d["vessel_share"] * (pt.exp(prior) * d["grid"][None, :]).sum(axis=1)).sum()
+
+    # 5-6. the depot fills as unloaded containers arrive by rail
+    share = pm.Beta("depot_share", alpha=d["depot_share__alpha"], beta=d["depot_share__beta"])
+    delay = _lognormal("rail_delay_days", d)
+    spread = _lognormal("rail_delay_spread", d)
+    m2 = _lognormal("m2_per_container", d)
+    per_railcar = _lognormal("containers_per_railcar", d)
+    noise = pm.HalfNormal("depot_noise_cv", sigma=d["depot_noise_cv__scale"])
+    stock = share * streams.arrived(streams.TENSOR, (daily * mean_load)[None, :],
+                                    d["depot_lag"], delay, spread)
+    factor = pt.stack([m2, 1.0 / per_railcar, pt.constant(1.0)])[d["depot_metric"]]
+    pm.Potential("depot_loglik", streams.depot_loglik(
+        streams.TENSOR, stock * factor, d["depot_value"], d["depot_sd"], d["depot_has_sd"],
+        noise).sum())
+
+    # 7. what third parties stated
+    expected_voyages = (d["claim_days"] * daily[None, :]).sum(axis=1) + d["claim_outside"] * mean_rate
+    expected = pt.switch(d["claim_is_containers"] > 0.5, expected_voyages * mean_load,
+                         expected_voyages)
+    pm.Potential("claims_loglik", streams.claim_loglik(
+        streams.TENSOR, expected, d["claim_value"], d["claim_width"], d["claim_terms"]).sum())
 
 
 def prior_draws(values, n, rng):
@@ -121,8 +126,10 @@ def prior_draws(values, n, rng):
     return out
 
 
-def generate(p, route: RouteData, values: dict, rng, chunk: int = 500):
-    out = voyages.generate(p, route, values, rng)
+def generate(p, route: RouteData, values: dict, rng, chunk: int = 500, rate=None, share=None,
+             future_weekly=None):
+    out = voyages.generate(p, route, values, rng, rate=rate, share=share,
+                           future_weekly=future_weekly)
     S = len(p["voyages_per_week"])
     mean_load = np.empty(S)
     alpha = 1.0 / np.maximum(p["load_cv"], 1e-3) ** 2
@@ -131,9 +138,11 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 500):
         lp = loads.load_prior_logp(values["grid"], values["vessel_cap"],
                                    p["containers_per_voyage"][s], alpha[s])
         mean_load[s] = (values["vessel_share"] * (np.exp(lp) * values["grid"]).sum(-1)).sum(-1)
-    rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0
+    if rate is None:
+        rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0
+    weekly = p["voyages_per_week"] if future_weekly is None else future_weekly
     per_day = (rate / route.period_days)[:, values["day_period"]]
-    daily = np.where(values["day_in_window"] > 0.5, per_day, p["voyages_per_week"][:, None] / 7.0)
+    daily = np.where(values["day_in_window"] > 0.5, per_day, weekly[:, None] / 7.0)
     col = lambda name: p[name][:, None]  # noqa: E731
     ops = streams.NUMPY
     stock = col("depot_share") * streams.arrived(
@@ -147,7 +156,7 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 500):
     scale = np.where(values["depot_has_sd"] > 0.5, values["depot_sd"],
                      col("depot_noise_cv") * mean + 1e-3 * (1 + values["depot_value"]))
     out["pred_depot"] = rng.normal(mean, scale)
-    exp_voy = daily @ values["claim_days"].T + values["claim_outside"] * col("voyages_per_week") / 7
+    exp_voy = daily @ values["claim_days"].T + values["claim_outside"] * weekly[:, None] / 7
     expected = np.where(values["claim_is_containers"] > 0.5, exp_voy * mean_load[:, None], exp_voy)
     out["loglik_claims"] = streams.claim_loglik(ops, expected, values["claim_value"],
                                                 values["claim_width"], values["claim_terms"])

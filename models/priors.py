@@ -59,6 +59,9 @@ class Priors:
     containers_per_railcar: LogNormalPrior = MISSING
     depot_noise_cv: HalfNormalPrior = MISSING  # measurement noise of depot rows without sd
     claim_width: ClaimWidths = MISSING
+    # dynamic: rates that change between periods and vessels
+    rate_walk_sd: HalfNormalPrior = MISSING
+    vessel_rate_sd: HalfNormalPrior = MISSING
 
 
 def flat(priors, names) -> dict[str, float]:

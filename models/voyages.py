@@ -84,7 +84,19 @@ def route_story(d, vessel_cap=None) -> dict:
     voyages_per_week = _lognormal("voyages_per_week", d)
     rate = voyages_per_week * d["period_days"] / 7.0
 
-    # 2. how likely each end of the route is to catch a port call
+    # 2-3. voyages seen, by capture history (origin only, destination only, both)
+    seen = seen_story(d)
+    pm.Potential("captures_loglik", pm.logp(
+        pm.Poisson.dist(mu=rate[:, None] * seen[None, :]), d["captures"]).sum())
+
+    # 4. containers per voyage, thinned into the counts that were seen
+    return {"voyages_per_week": voyages_per_week, "rate": rate, **loads_story(d, vessel_cap)}
+
+
+def seen_story(d):
+    """Step 2: each end catches a port call with probability
+    identification x (1 - (1 - usable image day)^(port call days)); the chance of each
+    capture history (origin only, destination only, both) follows."""
     detection = {}
     for i, end in enumerate(ENDS):
         usable = _beta(f"usable_image_day_{end}", d)
@@ -94,14 +106,12 @@ def route_story(d, vessel_cap=None) -> dict:
             pm.Binomial.dist(n=d["imaged_days"][i], p=usable), d["usable_days"][i]))
         detection[end] = pm.Deterministic(
             f"detection_{end}", recognised * (1 - (1 - usable) ** call_days))
-
-    # 3. voyages seen, by capture history (origin only, destination only, both)
     po, pd_ = detection["origin"], detection["destination"]
-    seen = pt.stack([po * (1 - pd_), (1 - po) * pd_, po * pd_])
-    pm.Potential("captures_loglik", pm.logp(
-        pm.Poisson.dist(mu=rate[:, None] * seen[None, :]), d["captures"]).sum())
+    return pt.stack([po * (1 - pd_), (1 - po) * pd_, po * pd_])
 
-    # 4. containers per voyage, thinned into the counts that were seen
+
+def loads_story(d, vessel_cap=None) -> dict:
+    """Step 4: the load of a voyage, summed out on the grid against the counts."""
     mean_load = _lognormal("containers_per_voyage", d)
     load_cv = pm.HalfNormal("load_cv", sigma=d["load_cv__scale"])
     caps = d["group_cap"] if vessel_cap is None else pt.concatenate([d["group_cap"], vessel_cap])
@@ -110,8 +120,7 @@ def route_story(d, vessel_cap=None) -> dict:
     # load_evidence[g, k] = log P(counts of group g | C = k): fixed, computed from the data
     loads_loglik = pt.logsumexp(prior[:n_groups] + d["load_evidence"], axis=1)
     pm.Potential("loads_loglik", loads_loglik.sum())
-    return {"voyages_per_week": voyages_per_week, "rate": rate, "mean_load": mean_load,
-            "load_cv": load_cv, "vessel_load_logp": prior[n_groups:]}
+    return {"mean_load": mean_load, "load_cv": load_cv, "vessel_load_logp": prior[n_groups:]}
 
 
 def _nb_grid(grid, mu, cv):
@@ -159,10 +168,14 @@ def seen_probs(p) -> np.ndarray:
 
 
 def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.random.Generator,
-             chunk: int = 250) -> dict[str, np.ndarray]:
-    """Estimands, pointwise log-likelihood and predictive draws for parameter draws `p` (S,)."""
+             chunk: int = 250, rate=None, share=None, future_weekly=None) -> dict[str, np.ndarray]:
+    """Estimands, pointwise log-likelihood and predictive draws for parameter draws `p` (S,).
+
+    Later families pass their own voyages per period `rate` (S, P), vessel `share` (S, V)
+    and weekly rate after the window `future_weekly` (S,)."""
     S = len(p["voyages_per_week"])
-    rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0  # (S, P)
+    if rate is None:
+        rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0  # (S, P)
     seen = seen_probs(p)  # (S, 3)
     mu_seen = rate[:, :, None] * seen[:, None, :]  # (S, P, 3)
     out = {
@@ -175,9 +188,12 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
 
     alpha = 1.0 / np.maximum(p["load_cv"], 1e-3) ** 2
     a, b = float(values["unknown_coverage__alpha"]), float(values["unknown_coverage__beta"])
-    share = rng.dirichlet(1 + np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap)), S)
+    if share is None:
+        seen_per_vessel = np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap))
+        share = rng.dirichlet(1 + seen_per_vessel, S)
     # voyages after the window up to the forecast horizon ride along as one more column
-    future = rng.poisson(p["voyages_per_week"] * route.horizon_days / 7.0)
+    weekly = p["voyages_per_week"] if future_weekly is None else future_weekly
+    future = rng.poisson(weekly * route.horizon_days / 7.0)
     unseen_and_future = np.concatenate([unseen, future[:, None]], axis=1)
     containers = np.zeros((S, len(route.period_days) + 1))
     loglik_loads = np.zeros((S, route.n_groups))
@@ -306,6 +322,7 @@ def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.ran
     usable = np.array([rng.binomial(int(days), p[f"usable_image_day_{end}"]) for end in ENDS])
     route = RouteData(
         periods=template.periods, period_days=template.period_days, captures=captures,
+        captures_vessel=np.zeros((P, n_vessels, 3), int),  # not simulated per vessel here
         voyage_period=np.array(v_period, int), voyage_vessel=np.array(v_vessel, int),
         voyage_group=np.array(v_group, int), vessel_cap=template.vessel_cap,
         visible=np.array(visible, float), coverage=np.array(coverage, float),

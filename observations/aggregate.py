@@ -25,6 +25,7 @@ class RouteData:
     periods: list[tuple[date, date]]
     period_days: np.ndarray  # (P,) days in each period
     captures: np.ndarray  # (P, 3) voyages seen by capture history, per period of departure
+    captures_vessel: np.ndarray  # (P, n_vessels, 3) the same, per vessel
     voyage_period: np.ndarray  # (V,) period of each observed voyage in the window
     voyage_vessel: np.ndarray  # (V,) index into vessels
     voyage_group: np.ndarray  # (V,) load group with counts, or -1
@@ -83,6 +84,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
     grid = np.arange(max(max_load, *caps) + 1, dtype=float)
 
     captures = np.zeros((len(periods), 3), int)
+    captures_vessel = np.zeros((len(periods), len(spec.vessels), 3), int)
     v_period, v_vessel, v_id = [], [], []
     outside = 0
     for row in case.voyages.iter_rows(named=True):
@@ -92,6 +94,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
             continue
         p = int(np.searchsorted(np.array(starts), dep, side="right") - 1)
         captures[p, history(row)] += 1
+        captures_vessel[p, vessel_index[row["vessel"]], history(row)] += 1
         v_period.append(p)
         v_vessel.append(vessel_index[row["vessel"]])
         v_id.append(row["voyage_id"])
@@ -147,6 +150,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         notes.append(f"{stacked} count(s) of stacked containers are not used by voyage loads")
     return RouteData(
         periods=periods, period_days=period_days, captures=captures,
+        captures_vessel=captures_vessel,
         voyage_period=np.array(v_period, int), voyage_vessel=np.array(v_vessel, int),
         voyage_group=np.array([group_of.get(v, -1) if v else -1 for v in v_id], int),
         vessel_cap=np.array(caps, float), visible=np.array(visible, float),

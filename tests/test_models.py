@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from cargoinfer.experiments.config import compose
-from cargoinfer.models import joint, loads, voyages
+from cargoinfer.models import dynamic, joint, loads, voyages
 from cargoinfer.observations.aggregate import route_data
 from cargoinfer.observations.case import load_case
 
@@ -53,7 +53,7 @@ def test_grid_sampler_frequencies():
         assert chi2.pvalue > 1e-3
 
 
-@pytest.mark.parametrize("family", [voyages, joint])
+@pytest.mark.parametrize("family", [voyages, joint, dynamic])
 def test_model_logp_equals_numpy_loglik(default_case_dir, family):
     """The sampled density's likelihood terms equal the pointwise log-likelihood we store."""
     route = route_data(load_case(default_case_dir), 1, 1000)
@@ -75,14 +75,14 @@ def test_model_logp_equals_numpy_loglik(default_case_dir, family):
         np.testing.assert_allclose(value, gen[f"loglik_{stream}"].sum(), rtol=1e-8, err_msg=stream)
 
 
-@pytest.mark.parametrize("family", [voyages, joint])
+@pytest.mark.parametrize("family", [voyages, joint, dynamic])
 def test_prior_draws_match_the_model(default_case_dir, family):
     """KS test of numpy prior draws against PyMC's; alpha 1e-3 per parameter (seeded)."""
     route = route_data(load_case(default_case_dir), 1, 1000)
     values = family.data_values(route, compose([]).priors)
     model = family.build(values)
-    names = list(family.PARAMS) + ["detection_origin"]
     ours = family.prior_draws(values, 4000, np.random.default_rng(11))
+    names = [n for n in family.PARAMS if ours[n].ndim == 1] + ["detection_origin"]
     theirs = pm.draw([model[n] for n in names], draws=4000, random_seed=12)
     for name, draws in zip(names, theirs):
         assert stats.ks_2samp(ours[name], draws).pvalue > 1e-3, name

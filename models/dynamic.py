@@ -1,0 +1,119 @@
+"""dynamic@1: the joint model with voyage rates that change between periods and vessels.
+
+Replaces step 1 of the story: each vessel v sails at a weekly rate
+    voyages_per_week x share_v x exp(walk[p, v]),
+where share_v = softmax(`vessel_rate_sd` x u_v) pools the vessels hierarchically and
+walk[., v] is a non-centred random walk over periods with step `rate_walk_sd`,
+starting at 0 in the first period. A pause,
+or a vessel joining or leaving the route, shows as the walk falling or rising instead
+of being averaged away. Capture histories are counted per vessel. Steps 2-7 are those
+of joint@1. Its latent shapes follow the periods and vessels, so one compiled model
+serves every case with the same number of each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from ..observations.aggregate import RouteData
+from . import joint, voyages
+from .joint import NOT_IN_GRAPH, graph_data  # noqa: F401 (the family's data rules)
+from .priors import flat
+from .voyages import HISTORY_LABELS  # noqa: F401
+
+NAME = "dynamic"
+VERSION = 1
+DYNAMIC_PRIORS = ("rate_walk_sd", "vessel_rate_sd")
+PRIOR_NAMES = (*joint.PRIOR_NAMES, *DYNAMIC_PRIORS)
+PARAMS = (*joint.PARAMS, *DYNAMIC_PRIORS, "rate_walk_z", "vessel_rate_z")
+LOGLIK_DIMS = {**joint.LOGLIK_DIMS, "captures": ("period", "vessel", "history")}
+PRED_DIMS = {**joint.PRED_DIMS, "captures": ("period", "vessel", "history")}
+SCALARS = joint.SCALARS
+
+
+def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
+    values = joint.data_values(route, priors)
+    values.update({k.replace(".", "__"): np.asarray(v, float)
+                   for k, v in flat(priors, DYNAMIC_PRIORS).items()})
+    values["captures"] = route.captures_vessel.astype(float)  # (P, V, 3)
+    return values
+
+
+def structure(values) -> tuple[int, int]:
+    """Latent shapes: periods x vessels."""
+    return tuple(values["captures"].shape[:2])
+
+
+def observed(route: RouteData) -> dict:
+    return {**joint.observed(route), "captures": route.captures_vessel}
+
+
+def build(values: dict[str, np.ndarray]) -> pm.Model:
+    n_periods, n_vessels = structure(values)
+    with pm.Model() as model:
+        d = {k: pm.Data(k, v) for k, v in graph_data(values).items()}
+
+        # 1'. each vessel's rate, pooled across vessels, drifting between periods
+        voyages_per_week = voyages._lognormal("voyages_per_week", d)
+        step = pm.HalfNormal("rate_walk_sd", sigma=d["rate_walk_sd__scale"])
+        spread = pm.HalfNormal("vessel_rate_sd", sigma=d["vessel_rate_sd__scale"])
+        z = pm.Normal("rate_walk_z", 0.0, 1.0, shape=(n_periods - 1, n_vessels))
+        u = pm.Normal("vessel_rate_z", 0.0, 1.0, shape=n_vessels)
+        weekly = weekly_rates(voyages_per_week, step, spread, z, u, pt)  # (P, V)
+        rate = weekly * d["period_days"][:, None] / 7.0
+
+        # 2-3. voyages seen per vessel, by capture history
+        seen = voyages.seen_story(d)
+        pm.Potential("captures_loglik", pm.logp(
+            pm.Poisson.dist(mu=rate[:, :, None] * seen[None, None, :]), d["captures"]).sum())
+
+        # 4-7. loads, depot and claims as in joint@1; after the window, the last period's rate
+        parts = voyages.loads_story(d, vessel_cap=d["vessel_cap"])
+        joint.depot_and_claims_story(d, parts, rate.sum(axis=1), weekly[-1].sum())
+    return model
+
+
+def weekly_rates(level, step, spread, z, u, xp):
+    """Weekly voyages per period and vessel, for one draw (xp=pt) or many (xp=np).
+
+    The walk starts at 0 in the first period; z holds its P - 1 steps per vessel."""
+    if xp is np:
+        walk = np.cumsum(step[:, None, None] * z, axis=1)
+        walk = np.concatenate([np.zeros_like(walk[:, :1]), walk], axis=1)
+    else:
+        walk = pt.concatenate([pt.zeros_like(z[:1]), pt.cumsum(step * z, axis=0)], axis=0)
+    logits = spread[..., None] * u
+    share = xp.exp(logits - logits.max(axis=-1, keepdims=True))
+    share = share / share.sum(axis=-1, keepdims=True)
+    if xp is np:
+        return level[:, None, None] * share[:, None, :] * np.exp(walk)
+    return level * share[None, :] * pt.exp(walk)
+
+
+def prior_draws(values, n, rng):
+    out = joint.prior_draws(values, n, rng)
+    n_periods, n_vessels = structure(values)
+    out["rate_walk_sd"] = np.abs(rng.normal(0, float(values["rate_walk_sd__scale"]), n))
+    out["vessel_rate_sd"] = np.abs(rng.normal(0, float(values["vessel_rate_sd__scale"]), n))
+    out["rate_walk_z"] = rng.normal(size=(n, n_periods - 1, n_vessels))
+    out["vessel_rate_z"] = rng.normal(size=(n, n_vessels))
+    return out
+
+
+def generate(p, route: RouteData, values: dict, rng):
+    weekly = weekly_rates(p["voyages_per_week"], p["rate_walk_sd"], p["vessel_rate_sd"],
+                          p["rate_walk_z"], p["vessel_rate_z"], np)  # (S, P, V)
+    rate_pv = weekly * route.period_days[None, :, None] / 7.0
+    by_vessel = rate_pv.sum(axis=1)
+    out = joint.generate(p, route, values, rng, rate=rate_pv.sum(axis=2),
+                         share=by_vessel / by_vessel.sum(axis=1, keepdims=True),
+                         future_weekly=weekly[:, -1].sum(axis=1))
+    seen = voyages.seen_probs(p)  # (S, 3)
+    mu = rate_pv[..., None] * seen[:, None, None, :]
+    from scipy.stats import poisson
+
+    out["loglik_captures"] = poisson.logpmf(route.captures_vessel[None], mu)
+    out["pred_captures"] = rng.poisson(mu)
+    return out
