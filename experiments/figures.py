@@ -41,7 +41,8 @@ def write_figures(tree, case, folder: Path) -> list[str]:
     plt.close(fig)
     names.append("cumulative_containers.png")
 
-    obs = np.asarray(tree["observed_data"]["captures"]).sum(axis=1)
+    obs = np.asarray(tree["observed_data"]["captures"])
+    obs = obs.reshape(len(obs), -1).sum(axis=1)  # all vessels and capture histories
     voy = np.diff(np.asarray(est["voyages_cumulative"]).reshape(-1, est.sizes["period"]),
                   axis=1, prepend=0)
     fig, ax = plt.subplots(figsize=(10, 5.5))
