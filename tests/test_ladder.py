@@ -68,10 +68,12 @@ def test_bad_estimand_options_are_refused(tmp_path, capsys, override):
 
 
 @pytest.mark.slow
-def test_joint_writes_every_stream(tmp_path, capsys):
-    run, est = fit(capsys, "model=joint", f"store={tmp_path}")
+@pytest.mark.parametrize("model", ["joint", "dynamic"])
+def test_joint_families_write_every_stream(tmp_path, capsys, model):
+    run, est = fit(capsys, f"model={model}", f"store={tmp_path}")
     assert "depot_stock" in est["estimand"].to_list()
     tree = xr.open_datatree(run / "posterior.nc", engine="h5netcdf")
     assert set(tree["log_likelihood"].data_vars) == {"captures", "loads", "depot", "claims"}
     assert tree["log_likelihood"]["depot"].sizes["depot_row"] == 8
     assert set(tree["posterior_predictive"].data_vars) == {"captures", "visible", "depot"}
+    assert set(tree["prior_predictive"].data_vars) >= {"captures", "visible", "depot"}
