@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 import time
 from datetime import datetime, timezone
 from importlib import metadata
@@ -100,8 +99,8 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
         est.write_csv(tmp / "estimates.csv")
         ser.write_csv(tmp / "series.csv")
         write_posterior(result.tree, tmp / "posterior.nc", record)
-        from .figures import write_figures
         from .brief import write_brief
+        from .figures import write_figures
 
         figures = write_figures(result.tree, case, tmp / "figures")
         write_brief(tmp, record, est, case, figures,

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from cargoinfer.experiments.cli import main
 from cargoinfer.observations.case import load_case
 from cargoinfer.observations.problems import CaseInvalid

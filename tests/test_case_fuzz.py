@@ -18,11 +18,10 @@ from pathlib import Path
 
 import polars as pl
 import yaml
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
-
 from cargoinfer.observations.case import load_case
 from cargoinfer.observations.problems import CaseInvalid, Problem, printable
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "rajin_dunai_2023"
 FILES = ("case.yaml", "voyages.csv", "imagery.csv", "containers.csv", "depot.csv", "claims.csv")

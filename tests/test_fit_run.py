@@ -3,13 +3,11 @@
 import contextlib
 import io
 import json
-
 from pathlib import Path
 
 import polars as pl
 import pytest
 import xarray as xr
-
 from cargoinfer.experiments.cli import main
 
 QUICK = ["inference.draws=300", "inference.tune=300", "inference.chains=2"]

@@ -8,7 +8,6 @@ import numpy as np
 import polars as pl
 import pytest
 import xarray as xr
-
 from cargoinfer.experiments.cli import main
 from cargoinfer.experiments.config import compose
 from cargoinfer.models import registry

@@ -3,12 +3,11 @@
 import numpy as np
 import pymc as pm
 import pytest
-from scipy import stats
-
 from cargoinfer.experiments.config import compose
 from cargoinfer.models import dynamic, joint, loads, voyages
 from cargoinfer.observations.aggregate import route_data
 from cargoinfer.observations.case import load_case
+from scipy import stats
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
-from scipy import stats
-
 from cargoinfer.experiments.config import compose
-from cargoinfer.inference.fit import compiled, fit
+from cargoinfer.inference.fit import fit
 from cargoinfer.models import voyages
 from cargoinfer.observations.aggregate import route_data
 from cargoinfer.observations.case import load_case
+from scipy import stats
 
 N_REPS = 100
 INFERENCE = SimpleNamespace(draws=400, tune=400, chains=2, cores=2, target_accept=0.9,
