@@ -16,6 +16,9 @@ commands:
   check CASE_DIR          validate a case folder; exit 2 listing every problem
   fit [overrides]         one run, e.g. case=rajin_dunai_2023 case.path=DIR model=voyages
                           seed=N store=DIR (Hydra overrides; --cfg prints the config)
+  simulate scenario=NAME seed=N out=DIR
+                          an event-level synthetic case folder plus truth.json
+                          (scenarios: steady, pause, load_change, vessel_joins)
 """
 
 
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="")
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
-    handlers = {"check": check_command, "fit": fit_command}
+    handlers = {"check": check_command, "fit": fit_command, "simulate": _simulate}
     if command not in handlers:
         print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")
         return 2
@@ -54,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
 def _one_line(e: Exception) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else ""
+
+
+def _simulate(args: list[str]) -> int:
+    from .simulate import simulate_command
+
+    return simulate_command(args)
 
 
 def check_command(args: list[str]) -> int:
