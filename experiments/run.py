@@ -87,7 +87,8 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
         "headline": outputs.headline(est),
         "diagnostics": result.diagnostics,
         "data_notes": route.notes,
-        "sampler": {"name": "nutpie", **{k: cfg.inference[k] for k in
+        "sampler": {"name": "nutpie" if hasattr(family, "build") else "bootstrap",
+                    **{k: cfg.inference[k] for k in
                                          ("draws", "tune", "chains", "cores", "target_accept")}},
         "versions": versions(),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
