@@ -17,7 +17,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-
 from cargoinfer.experiments.cli import quiet
 from cargoinfer.experiments.config import compose
 from cargoinfer.inference.fit import fit

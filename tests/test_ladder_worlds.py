@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from cargoinfer.experiments.config import compose
 from cargoinfer.inference.fit import fit
 from cargoinfer.models import baseline, joint, voyages
