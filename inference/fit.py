@@ -35,7 +35,6 @@ class Fit:
     reasons: list[str]
     status: str
     timings: dict = field(default_factory=dict)
-    generated: dict = field(default_factory=dict)
 
 
 def fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
@@ -50,13 +49,13 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
                          cores=inference.cores, seed=seed, progress_bar=False, save_warmup=False,
                          target_accept=inference.target_accept)
     t2 = time.perf_counter()
-    tree, generated = add_generated(tree, family, route, values, seed)
+    tree = add_generated(tree, family, route, values, seed)
     diag = sampling_diagnostics(tree, list(family.PARAMS))
     reasons = sampling_reasons(diag, inference)
     t3 = time.perf_counter()
     timings = {"compile_s": t1 - t0 if fresh else 0.0, "with_data_s": 0.0 if fresh else t1 - t0,
                "sampling_s": t2 - t1, "generated_s": t3 - t2}
-    return Fit(tree, diag, reasons, status(reasons), timings, generated)
+    return Fit(tree, diag, reasons, status(reasons), timings)
 
 
 def reference_fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
@@ -68,7 +67,7 @@ def reference_fit(family: ModuleType, route, values: dict, seed: int, inference)
     for name, group in generated_groups(gen, None, family, route, values, 1, n).items():
         tree[name] = xr.DataTree(group)
     reasons = [family.REFERENCE_REASON]
-    return Fit(tree, {}, reasons, status(reasons), {"resampling_s": time.perf_counter() - t0}, gen)
+    return Fit(tree, {}, reasons, status(reasons), {"resampling_s": time.perf_counter() - t0})
 
 
 def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, seed: int):
@@ -82,7 +81,7 @@ def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, se
     prior = family.generate(family.prior_draws(values, chains * draws, rng), route, values, rng)
     for name, group in generated_groups(gen, prior, family, route, values, chains, draws).items():
         tree[name] = xr.DataTree(group)
-    return tree, gen
+    return tree
 
 
 def generated_groups(gen, prior, family, route, values, chains: int, draws: int) -> dict:

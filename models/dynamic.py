@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from scipy.stats import poisson
 
 from ..observations.aggregate import RouteData
 from . import joint, voyages
@@ -112,8 +113,6 @@ def generate(p, route: RouteData, values: dict, rng):
                          future_weekly=weekly[:, -1].sum(axis=1))
     seen = voyages.seen_probs(p)  # (S, 3)
     mu = rate_pv[..., None] * seen[:, None, None, :]
-    from scipy.stats import poisson
-
     out["loglik_captures"] = poisson.logpmf(route.captures_vessel[None], mu)
     out["pred_captures"] = rng.poisson(mu)
     return out
