@@ -19,8 +19,8 @@ import pytensor.tensor as pt
 from scipy.stats import poisson
 
 from ..observations.aggregate import RouteData
-from . import joint, voyages
-from .joint import NOT_IN_GRAPH, graph_data  # noqa: F401 (the family's data rules)
+from . import data, joint, voyages
+from .joint import NOT_IN_GRAPH, graph_data, in_graph  # noqa: F401 (the family's data rules)
 from .priors import flat
 from .voyages import HISTORY_LABELS  # noqa: F401
 
@@ -54,7 +54,7 @@ def observed(route: RouteData) -> dict:
 def build(values: dict[str, np.ndarray]) -> pm.Model:
     n_periods, n_vessels = structure(values)
     with pm.Model() as model:
-        d = {k: pm.Data(k, v) for k, v in graph_data(values).items()}
+        d = data.declare(in_graph(values))
 
         # 1'. each vessel's rate, pooled across vessels, drifting between periods
         voyages_per_week = voyages._lognormal("voyages_per_week", d)

@@ -20,7 +20,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..observations.aggregate import CLAIM_CONFIDENCE, RouteData
-from . import loads, streams, voyages
+from . import data, loads, streams, voyages
 from .priors import flat
 from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream)
 
@@ -66,8 +66,13 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     return values
 
 
-def graph_data(values: dict) -> dict:
+def in_graph(values: dict) -> dict:
     return {k: v for k, v in values.items() if k not in NOT_IN_GRAPH}
+
+
+def graph_data(values: dict) -> dict:
+    """The pm.Data containers' values, for `with_data`."""
+    return data.pack(in_graph(values))
 
 
 def observed(route: RouteData) -> dict:
@@ -80,7 +85,7 @@ def _lognormal(name, d):
 
 def build(values: dict[str, np.ndarray]) -> pm.Model:
     with pm.Model() as model:
-        d = {k: pm.Data(k, v) for k, v in graph_data(values).items()}
+        d = data.declare(in_graph(values))
         parts = voyages.route_story(d, vessel_cap=d["vessel_cap"])
         depot_and_claims_story(d, parts, parts["rate"], parts["voyages_per_week"])
     return model

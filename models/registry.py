@@ -8,7 +8,7 @@ from types import ModuleType
 
 from .. import models as _pkg
 
-_HELPERS = {"registry", "priors", "loads", "streams"}
+_HELPERS = {"registry", "priors", "loads", "streams", "data"}
 
 
 def families() -> dict[str, ModuleType]:

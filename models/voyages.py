@@ -24,7 +24,7 @@ from scipy.special import logsumexp as np_logsumexp
 from scipy.stats import poisson
 
 from ..observations.aggregate import HISTORIES, RouteData
-from . import loads
+from . import data, loads
 from .priors import flat
 
 NAME = "voyages"
@@ -56,8 +56,13 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     return values
 
 
-def graph_data(values: dict) -> dict:
+def in_graph(values: dict) -> dict:
     return {k: v for k, v in values.items() if k not in NOT_IN_GRAPH}
+
+
+def graph_data(values: dict) -> dict:
+    """The pm.Data containers' values, for `with_data`."""
+    return data.pack(in_graph(values))
 
 
 def _lognormal(name, d):
@@ -70,7 +75,7 @@ def _beta(name, d):
 
 def build(values: dict[str, np.ndarray]) -> pm.Model:
     with pm.Model() as model:
-        d = {k: pm.Data(k, v) for k, v in graph_data(values).items()}
+        d = data.declare(in_graph(values))
         route_story(d)
     return model
 
