@@ -9,7 +9,7 @@ when it is not. Summing over the grid marginalises C exactly.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, logsumexp
+from scipy.special import gammaln
 
 
 def nb_logpmf(k, mu, alpha):
@@ -21,11 +21,16 @@ def load_prior_logp(grid, cap, mu, alpha):
     """log P(C = grid[k]) truncated at each cap; shape (..., n_cap, K).
 
     mu, alpha: arrays of shape (...,); cap: (n_cap,)."""
-    mu = np.asarray(mu, float)[..., None, None]
-    alpha = np.asarray(alpha, float)[..., None, None]
-    lp = nb_logpmf(grid[None, :], mu, alpha)
-    lp = np.where(grid[None, :] <= np.asarray(cap)[:, None], lp, -np.inf)
-    return lp - logsumexp(lp, axis=-1, keepdims=True)
+    mu = np.asarray(mu, float)[..., None]
+    alpha = np.asarray(alpha, float)[..., None]
+    lp = nb_logpmf(grid, mu, alpha)  # (..., K)
+    # normaliser below each cap from one cumulative sum (not a logsumexp per cap)
+    top = lp.max(axis=-1, keepdims=True)
+    cdf = np.cumsum(np.exp(lp - top), axis=-1)
+    last = np.searchsorted(grid, np.asarray(cap), side="right") - 1  # (n_cap,)
+    norm = np.log(cdf[..., last]) + top  # (..., n_cap)
+    below = grid[None, :] <= np.asarray(cap)[:, None]
+    return np.where(below, lp[..., None, :] - norm[..., None], -np.inf)
 
 
 def clip_coverage(coverage):
