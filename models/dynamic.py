@@ -71,7 +71,7 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
             pm.Poisson.dist(mu=rate[:, :, None] * seen[None, None, :]), d["captures"]).sum())
 
         # 4-7. loads, depot and claims as in joint@1; after the window, the last period's rate
-        parts = voyages.loads_story(d, vessel_cap=d["vessel_cap"])
+        parts = voyages.loads_story(d)
         joint.depot_and_claims_story(d, parts, rate.sum(axis=1), weekly[-1].sum())
     return model
 

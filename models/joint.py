@@ -86,7 +86,7 @@ def _lognormal(name, d):
 def build(values: dict[str, np.ndarray]) -> pm.Model:
     with pm.Model() as model:
         d = data.declare(in_graph(values))
-        parts = voyages.route_story(d, vessel_cap=d["vessel_cap"])
+        parts = voyages.route_story(d)
         depot_and_claims_story(d, parts, parts["rate"], parts["voyages_per_week"])
     return model
 

@@ -24,11 +24,9 @@ def load_prior_logp(grid, cap, mu, alpha):
     mu = np.asarray(mu, float)[..., None]
     alpha = np.asarray(alpha, float)[..., None]
     lp = nb_logpmf(grid, mu, alpha)  # (..., K)
-    # normaliser below each cap from one cumulative sum (not a logsumexp per cap)
-    top = lp.max(axis=-1, keepdims=True)
-    cdf = np.cumsum(np.exp(lp - top), axis=-1)
-    last = np.searchsorted(grid, np.asarray(cap), side="right") - 1  # (n_cap,)
-    norm = np.log(cdf[..., last]) + top  # (..., n_cap)
+    # normaliser below each cap from one running log-sum-exp (not one per cap)
+    running = np.logaddexp.accumulate(lp, axis=-1)
+    norm = running[..., np.searchsorted(grid, np.asarray(cap), side="right") - 1]  # (..., n_cap)
     below = grid[None, :] <= np.asarray(cap)[:, None]
     return np.where(below, lp[..., None, :] - norm[..., None], -np.inf)
 

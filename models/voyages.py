@@ -49,6 +49,10 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
         imaged_days=route.imaged_days,
         grid=route.grid,
         group_cap=route.group_cap,
+        # the load prior is computed once per distinct capacity, then indexed
+        load_caps=(caps := np.unique(np.concatenate([route.group_cap, route.vessel_cap]))),
+        group_cap_row=np.searchsorted(caps, route.group_cap),
+        vessel_cap_row=np.searchsorted(caps, route.vessel_cap),
         load_evidence=loads.count_evidence(
             route.grid, route.visible, route.coverage, route.coverage_known, route.count_group,
             route.n_groups, values["unknown_coverage__alpha"], values["unknown_coverage__beta"]),
@@ -80,7 +84,7 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
     return model
 
 
-def route_story(d, vessel_cap=None) -> dict:
+def route_story(d) -> dict:
     """Steps 1-4 of the story; returns the quantities later families build on.
 
     With `vessel_cap`, also the truncated load distribution of each vessel
@@ -95,7 +99,7 @@ def route_story(d, vessel_cap=None) -> dict:
         pm.Poisson.dist(mu=rate[:, None] * seen[None, :]), d["captures"]).sum())
 
     # 4. containers per voyage, thinned into the counts that were seen
-    return {"voyages_per_week": voyages_per_week, "rate": rate, **loads_story(d, vessel_cap)}
+    return {"voyages_per_week": voyages_per_week, "rate": rate, **loads_story(d)}
 
 
 def seen_story(d):
@@ -115,17 +119,16 @@ def seen_story(d):
     return pt.stack([po * (1 - pd_), (1 - po) * pd_, po * pd_])
 
 
-def loads_story(d, vessel_cap=None) -> dict:
+def loads_story(d) -> dict:
     """Step 4: the load of a voyage, summed out on the grid against the counts."""
     mean_load = _lognormal("containers_per_voyage", d)
     load_cv = pm.HalfNormal("load_cv", sigma=d["load_cv__scale"])
-    caps = d["group_cap"] if vessel_cap is None else pt.concatenate([d["group_cap"], vessel_cap])
-    prior = truncated_prior(d["grid"], caps, mean_load, load_cv)
-    n_groups = d["group_cap"].shape[0]
+    prior = truncated_prior(d["grid"], d["load_caps"], mean_load, load_cv)  # (distinct caps, K)
     # load_evidence[g, k] = log P(counts of group g | C = k): fixed, computed from the data
-    loads_loglik = pt.logsumexp(prior[:n_groups] + d["load_evidence"], axis=1)
+    loads_loglik = pt.logsumexp(prior[d["group_cap_row"]] + d["load_evidence"], axis=1)
     pm.Potential("loads_loglik", loads_loglik.sum())
-    return {"mean_load": mean_load, "load_cv": load_cv, "vessel_load_logp": prior[n_groups:]}
+    return {"mean_load": mean_load, "load_cv": load_cv,
+            "vessel_load_logp": prior[d["vessel_cap_row"]]}
 
 
 def _nb_grid(grid, mu, cv):

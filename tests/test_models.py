@@ -37,6 +37,15 @@ def test_load_prior_is_truncated_and_normalised():
     np.testing.assert_allclose(lp[0, 0, :351], expected, rtol=1e-9)
 
 
+def test_load_prior_stays_normalised_far_above_the_cap():
+    # prior draws can put the mean load far above a vessel's capacity, with little spread
+    grid = np.arange(1001.0)
+    lp = loads.load_prior_logp(grid, np.array([50.0, 350.0, 1000.0]),
+                               np.array([5000.0, 200.0, 1.0]), np.array([1e4, 1e6, 0.5]))
+    np.testing.assert_allclose(np.exp(lp).sum(axis=-1), 1.0, rtol=1e-9)
+    assert np.exp(lp[0, 0, 50]) > 0.95  # nearly all mass at the cap
+
+
 def test_grid_sampler_frequencies():
     """Chi-square goodness of fit at the 0.1% level: a false failure once in 1000 seeds."""
     rng = np.random.default_rng(7)
