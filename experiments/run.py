@@ -88,8 +88,8 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
         "diagnostics": result.diagnostics,
         "data_notes": route.notes,
         "sampler": {"name": "nutpie" if hasattr(family, "build") else "bootstrap",
-                    **{k: cfg.inference[k] for k in
-                                         ("draws", "tune", "chains", "cores", "target_accept")}},
+                    **{k: cfg.inference[k] for k in ("draws", "tune", "chains", "cores",
+                                                      "target_accept", "adaptation")}},
         "versions": versions(),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(["cargoinfer fit", *overrides]),

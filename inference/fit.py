@@ -47,7 +47,8 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
     t1 = time.perf_counter()
     tree = nutpie.sample(model, draws=inference.draws, tune=inference.tune, chains=inference.chains,
                          cores=inference.cores, seed=seed, progress_bar=False, save_warmup=False,
-                         target_accept=inference.target_accept)
+                         target_accept=inference.target_accept,
+                         adaptation=getattr(inference, "adaptation", "diag"))
     t2 = time.perf_counter()
     tree = add_generated(tree, family, route, values, seed)
     diag = sampling_diagnostics(tree, list(family.PARAMS))
