@@ -16,6 +16,10 @@ commands:
   check CASE_DIR          validate a case folder; exit 2 listing every problem
   fit [overrides]         one run, e.g. case=rajin_dunai_2023 case.path=DIR model=voyages
                           seed=N store=DIR (Hydra overrides; --cfg prints the config)
+  simulate model=NAME seed=N out=DIR [case=NAME | case.path=DIR]
+                          a synthetic case folder plus truth.json from a model family's
+                          own generative process (voyages, joint, dynamic), parameters
+                          drawn from its prior, on the shape of a template case
   simulate scenario=NAME seed=N out=DIR
                           an event-level synthetic case folder plus truth.json
                           (scenarios: steady, pause, load_change, vessel_joins)

@@ -1,11 +1,21 @@
-"""`cargoinfer simulate`: write a synthetic case folder plus truth.json from the event-level world.
+"""`cargoinfer simulate`: write a synthetic case folder plus truth.json.
 
-    cargoinfer simulate scenario=pause seed=3 out=DIR [start=YYYY-MM-DD end=YYYY-MM-DD
-                        period_days=N cloud_prob=P]
+Two sources of synthetic data:
+
+    cargoinfer simulate model=NAME [seed=N] out=DIR [case=NAME | case.path=DIR] [priors.X.Y=V ...]
+        a model family's own generative process (voyages, joint, dynamic; `<family>.simulate`):
+        parameters drawn from the family's prior (configs/priors/default.yaml, with any
+        `priors.` overrides), data on the window, periods, vessels and depot and claims
+        schedule of a template case (default: the embedded rajin_dunai_2023); truth.json
+        holds the drawn parameters and the realised totals, series and depot stock.
+    cargoinfer simulate [scenario=NAME] [seed=N] out=DIR [start=YYYY-MM-DD] [end=YYYY-MM-DD]
+                        [period_days=N] [cloud_prob=P]
+        an event-level world that no model shares (observations/world.py).
 
 The folder appears whole or not at all: it is written beside `out`, checked with
-`load_case`, then renamed into place. Exit 2 (nothing written) for bad arguments,
-an unknown scenario or an `out` that exists and is not empty."""
+`load_case`, then renamed into place. Exit 2 (one line, nothing written) for bad arguments,
+an unknown scenario or model, model= with scenario= or a world option, a template case
+that breaks the contract, or an `out` that exists and is not empty."""
 
 from __future__ import annotations
 
@@ -15,16 +25,25 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from ..observations.case import load_case
 from ..observations.world import SCENARIOS, make_options, simulate_world, write_case
 
-USAGE = ("usage: cargoinfer simulate [scenario=NAME] [seed=N] out=DIR "
-         "[start=YYYY-MM-DD] [end=YYYY-MM-DD] [period_days=N] [cloud_prob=P]")
-KEYS = ("scenario", "seed", "out", "start", "end", "period_days", "cloud_prob")
+USAGE = ("usage: cargoinfer simulate model=NAME [seed=N] out=DIR [case=NAME | case.path=DIR] "
+         "[priors.X.Y=V ...] | [scenario=NAME] [seed=N] out=DIR [start=YYYY-MM-DD] "
+         "[end=YYYY-MM-DD] [period_days=N] [cloud_prob=P]")
+WORLD_KEYS = ("scenario", "start", "end", "period_days", "cloud_prob")
+MODEL_KEYS = ("model", "case", "case.path")  # and priors.* / model.* overrides
+KEYS = ("seed", "out", *WORLD_KEYS, *MODEL_KEYS)
 
 
 class Refused(ValueError):
     pass
+
+
+def _is_override(key: str) -> bool:
+    return key.startswith(("priors.", "model."))
 
 
 def parse(args: list[str]) -> dict:
@@ -32,19 +51,37 @@ def parse(args: list[str]) -> dict:
     given: dict[str, str] = {}
     for arg in args:
         key, sep, value = arg.partition("=")
-        if not sep or key not in KEYS:
-            raise Refused(f"unknown argument '{arg}' (known: {', '.join(f'{k}=' for k in KEYS)})")
+        if not sep or not (key in KEYS or (_is_override(key) and key != "model.name")):
+            raise Refused(f"unknown argument '{arg}' (known: {', '.join(f'{k}=' for k in KEYS)}, "
+                          "priors.X.Y=)")
         if key in given:
             raise Refused(f"{key}= is given twice")
         given[key] = value
     if not given.get("out"):
         raise Refused("out=DIR is required")
+    out = {"out": Path(given.pop("out")), "seed": _int(given.pop("seed", "0"), "seed")}
+    if out["seed"] < 0:
+        raise Refused(f"seed={out['seed']} is negative")
+    model_args = [k for k in given if k in MODEL_KEYS or _is_override(k)]
+    if "model" in given:
+        if "scenario" in given:
+            raise Refused("model= and scenario= exclude each other: model= draws from a model "
+                          "family's own generative process, scenario= from the event-level world")
+        world = [k for k in given if k in WORLD_KEYS]
+        if world:
+            raise Refused(f"{world[0]}= is an option of scenario= worlds, not of model=: a model's "
+                          "data take their window and periods from the template case (case=)")
+        if "case" in given and "case.path" in given:
+            raise Refused("case= and case.path= both name the template case: give one")
+        out["model"] = given.pop("model")
+        out["overrides"] = [f"{k}={v}" for k, v in given.items()]
+        return out
+    if model_args:
+        raise Refused(f"{model_args[0]}= needs model=NAME (voyages, joint, dynamic)")
     scenario = given.pop("scenario", "steady")
     if scenario not in SCENARIOS:
         raise Refused(f"unknown scenario '{scenario}' (known: {', '.join(SCENARIOS)})")
-    out = {"scenario": scenario, "out": Path(given.pop("out")), "seed": _int(given.pop("seed", "0"), "seed")}
-    if out["seed"] < 0:
-        raise Refused(f"seed={out['seed']} is negative")
+    out["scenario"] = scenario
     if "period_days" in given:
         given["period_days"] = _int(given["period_days"], "period_days")
     if "cloud_prob" in given:
@@ -73,31 +110,91 @@ def _int(text: str, key: str) -> int:
         raise Refused(f"{key}='{text}' is not a whole number") from None
 
 
+def model_plan(name: str, overrides: list[str]):
+    """The family, config and template case of a model= simulation; raises Refused."""
+    from ..models import registry
+    from ..observations.problems import CaseInvalid
+    from .config import ConfigError, case_dir, compose
+
+    known = sorted(n for n, f in registry.families().items() if hasattr(f, "simulate"))
+    if name not in known:
+        what = "has no generative process to simulate from" if name in registry.families() else "is unknown"
+        raise Refused(f"model '{name}' {what} (known: {', '.join(known)})")
+    family = registry.get(name)
+    try:
+        cfg = compose([f"model={name}", *overrides])
+        folder = case_dir(cfg)
+    except ConfigError as e:
+        raise Refused(f"config refused: {e}") from None
+    try:
+        template = load_case(folder)
+    except CaseInvalid as e:
+        raise Refused(f"template case {folder} is refused ({len(e.problems)} problem(s); "
+                      f"see cargoinfer check {folder})") from None
+    return family, cfg, template
+
+
+def simulate_model(family, cfg, template, seed: int, folder: Path) -> dict:
+    """Draw parameters from the family's prior, data from its own process on the template's
+    shape, and write the case folder and truth.json into `folder`; returns truth.json."""
+    from ..models.priors import flat
+    from ..observations.aggregate import route_data
+    from .synthetic import write_model_case
+
+    shape = route_data(template, cfg.model.transit_days, cfg.model.max_containers_per_voyage)
+    values = family.data_values(shape, cfg.priors)
+    rng_params, rng_data, rng_rows = (np.random.default_rng(s)
+                                      for s in np.random.SeedSequence(seed).spawn(3))
+    p = {k: v[0] for k, v in family.prior_draws(values, 1, rng_params).items()}
+    route, truth = family.simulate(p, shape, values, rng_data)
+    priors = flat(cfg.priors, family.PRIOR_NAMES)
+    return write_model_case(route, truth, template.spec, folder, rng_rows, model=family.NAME,
+                            version=family.VERSION, seed=seed, parameters=p,
+                            extra={"template": template.spec.name, "priors": priors})
+
+
 def simulate_command(args: list[str]) -> int:
     try:
         a = parse(args)
         out: Path = a["out"]
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise Refused(f"{out} exists and is not empty")
+        if "model" in a:
+            plan = model_plan(a["model"], a["overrides"])
     except Refused as e:
         print(f"cargoinfer simulate: {e}", file=sys.stderr)
         return 2
-    world = simulate_world(a["scenario"], a["seed"], **a["options"])
+    if "model" in a:
+        truth = _staged(out, lambda tmp: simulate_model(*plan, a["seed"], tmp))
+        depot = (f"; depot stock {truth['depot_stock']:.0f} (expected)"
+                 if "depot_stock" in truth else "")
+        print(f"simulated {truth['model']}@{truth['version']} seed {a['seed']} on {truth['template']}: "
+              f"{truth['total_containers']:.0f} containers on {truth['voyages']:.0f} voyages in "
+              f"{truth['window']['start']}..{truth['window']['end']}, {truth['voyages_seen']} seen"
+              f"{depot}")
+    else:
+        world = simulate_world(a["scenario"], a["seed"], **a["options"])
+        _staged(out, lambda tmp: write_case(world, tmp))
+        t = world.truth
+        print(f"simulated {a['scenario']} seed {a['seed']}: {t['total_containers']} containers on "
+              f"{t['voyages']} voyages in {t['window']['start']}..{t['window']['end']}, "
+              f"{t['voyages_seen']} seen; depot stock {t['depot_stock']}")
+    print(f"case: {out.resolve()}")
+    return 0
+
+
+def _staged(out: Path, write):
+    """Run `write(tmp)` in a staging folder beside `out`, check the case, rename it into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".simulate-{out.name}-", dir=out.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's folder is private; the case is not
-        write_case(world, tmp)
-        load_case(tmp)  # a world that breaks the contract is a bug: raises, nothing left behind
+        result = write(tmp)
+        load_case(tmp)  # a case that breaks the contract is a bug: raises, nothing left behind
         if out.is_dir():
             out.rmdir()  # empty (checked above); fails if something appeared meanwhile
         os.rename(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    t = world.truth
-    print(f"simulated {a['scenario']} seed {a['seed']}: {t['total_containers']} containers on {t['voyages']} "
-          f"voyages in {t['window']['start']}..{t['window']['end']}, {t['voyages_seen']} seen; "
-          f"depot stock {t['depot_stock']}")
-    print(f"case: {out.resolve()}")
-    return 0
+    return result

@@ -19,7 +19,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from ..observations.aggregate import CLAIM_CONFIDENCE, RouteData
+from ..observations.aggregate import (CLAIM_CONFIDENCE, CLAIM_QUANTITIES, CLAIM_RELATIONS,
+                                      DEPOT_METRICS, RouteData)
 from . import data, loads, streams, voyages
 from .priors import flat
 from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream)
@@ -171,3 +172,150 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 500, rate=None
         ops, (daily * mean_load[:, None]), end_lag, col("rail_delay_days"), col("rail_delay_spread"))
     return out
 
+
+# ---------------------------------------------------------------- simulation (numpy)
+
+def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generator, **kw):
+    """Data from this model's own generative process, on the shape of `template`.
+
+    Steps 1-4 are voyages@1's (`voyages.simulate`); steps 5-7 add depot rows and claims
+    on the template's schedule (`simulate_depot_and_claims`). Returns (RouteData, truth)."""
+    route, truth = voyages.simulate(p, template, values, rng, **kw)
+    rate = p["voyages_per_week"] * route.period_days / 7.0
+    return simulate_depot_and_claims(p, route, truth, template, values, rng, rate,
+                                     float(p["voyages_per_week"]))
+
+
+def schedule(template: RouteData) -> dict[str, np.ndarray]:
+    """When the depot is measured, by which metric, and which claims are made: the
+    template's own rows where it has them, else a default schedule (filled area at the
+    end of every period from the second on, railcars mid-window, containers on the
+    last day; a containers claim on the middle third of the window at medium
+    confidence and a voyages claim on the whole window at high confidence)."""
+    window = int(template.period_days.sum())
+    ends = np.cumsum(template.period_days) - 1
+    out = {}
+    if len(template.depot_day):
+        out.update(depot_day=template.depot_day.astype(float),
+                   depot_metric=template.depot_metric.astype(int))
+    else:
+        days = [float(d) for d in ends[1:]] or [float(window - 1)]
+        out.update(depot_day=np.array([*days, days[len(days) // 2], days[-1]], float),
+                   depot_metric=np.array([0] * len(days) + [1, 2], int))
+    if len(template.claim_first):
+        out.update(claim_first=template.claim_first.astype(float),
+                   claim_last=template.claim_last.astype(float),
+                   claim_quantity=template.claim_quantity.astype(int),
+                   claim_confidence=template.claim_confidence.astype(int))
+    else:
+        out.update(claim_first=np.array([window // 3, 0], float),
+                   claim_last=np.array([max(2 * window // 3 - 1, window // 3), window - 1], float),
+                   claim_quantity=np.array([0, 1], int),
+                   claim_confidence=np.array([1, 2], int))
+    return out
+
+
+def _flow(route: RouteData, rate, weekly_outside, horizon: int):
+    """Expected voyages leaving on each day 0..horizon-1: the period's rate inside the
+    window, `weekly_outside` / 7 after it (as `depot_and_claims_story`)."""
+    day = np.arange(horizon)
+    bounds = np.cumsum(route.period_days)
+    period = np.minimum(np.searchsorted(bounds, day, side="right"), len(bounds) - 1)
+    inside = day < int(route.period_days.sum())
+    return np.where(inside, (np.asarray(rate) / route.period_days)[period], weekly_outside / 7.0)
+
+
+def average_load(p: dict, grid, vessel_cap, vessel_share) -> float:
+    """Mean containers per voyage over the vessels (weights `vessel_share`), each vessel's
+    load truncated at its capacity: the mean load of the depot and claims."""
+    alpha = 1.0 / max(float(p["load_cv"]), 1e-3) ** 2
+    lp = loads.load_prior_logp(grid, vessel_cap, float(p["containers_per_voyage"]), alpha)
+    return float((vessel_share * (np.exp(lp) * grid).sum(-1)).sum())
+
+
+def expected_claims(route: RouteData, daily, weekly_outside, load, first, last, quantity):
+    """Expected voyages (quantity 1) or containers (0) leaving in each claim's days."""
+    day = np.arange(len(daily))
+    inside = (day[None, :] >= first[:, None]) & (day[None, :] <= last[:, None])
+    outside = np.maximum(last - first + 1, 0) - inside.sum(axis=1)
+    voyages_ = inside @ daily + outside * weekly_outside / 7.0
+    return np.where(quantity == 0, voyages_ * load, voyages_)
+
+
+def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: RouteData,
+                              values: dict, rng: np.random.Generator, rate, weekly_outside: float):
+    """Steps 5-7 for voyages per period `rate` (P,) and the weekly rate after the window.
+
+    The depot's stock is the expected flow (rate x mean load, weighted by the route's
+    `vessel_share` as the model weighs it), a share `depot_share` of it arriving after the
+    log-normal rail delay. Each row is Normal(stock x conversion, depot_noise_cv x mean)
+    (sd left empty, so the model uses depot_noise_cv), clipped at 0 (rare).
+
+    A claim on the template's schedule states a round figure v drawn independently of the
+    parameters (the expected figure under a second, independent draw from the prior) and
+    says 'at_least v' with probability sigmoid((E - v) / s), else 'at_most v', where E is
+    the expected figure and s = claim_width x v / 1.702: exactly the model's claim likelihood
+    (for an 'about' claim the model's term is no proper density of v, so none is drawn)."""
+    sched = schedule(template)
+    window = int(route.period_days.sum())
+    transit = route.transit_days
+    horizon = int(max([window, *(sched["depot_day"] + 1), *(sched["claim_last"] + 1)]))
+    daily = _flow(route, rate, weekly_outside, horizon)
+    load = average_load(p, route.grid, route.vessel_cap, route.vessel_share)
+    ops = streams.NUMPY
+    day = np.arange(horizon)
+
+    # 5-6. the depot
+    lag = sched["depot_day"][:, None] - day[None, :] - transit
+    stock = p["depot_share"] * streams.arrived(ops, (daily * load)[None, :], lag,
+                                               p["rail_delay_days"], p["rail_delay_spread"])
+    factor = np.array([p["m2_per_container"], 1.0 / p["containers_per_railcar"], 1.0])
+    mean = stock * factor[sched["depot_metric"]]
+    noisy = rng.normal(mean, p["depot_noise_cv"] * mean + 1e-3 * (1 + mean))
+    value = np.maximum(noisy, 0.0)
+
+    # 7. claims
+    first, last, quantity = sched["claim_first"], sched["claim_last"], sched["claim_quantity"]
+    expected = expected_claims(route, daily, weekly_outside, load, first, last, quantity)
+    ref = {k: float(v[0]) for k, v in voyages.prior_draws(values, 1, rng).items()}
+    ref_daily = _flow(route, ref["voyages_per_week"] * route.period_days / 7.0,
+                      ref["voyages_per_week"], horizon)
+    ref_expected = expected_claims(route, ref_daily, ref["voyages_per_week"],
+                                   average_load(ref, route.grid, route.vessel_cap, route.vessel_share),
+                                   first, last, quantity)
+    claim_value = np.array([_round_figure(x) for x in ref_expected])
+    widths = np.array([float(values[f"claim_width__{c}"]) for c in CLAIM_CONFIDENCE])
+    scale = widths[sched["claim_confidence"]] * np.maximum(claim_value, 1.0) / streams.LOGISTIC_SCALE
+    at_least = rng.random(len(claim_value)) < 1.0 / (1.0 + np.exp(-(expected - claim_value) / scale))
+    relation = np.where(at_least, CLAIM_RELATIONS.index("at_least"), CLAIM_RELATIONS.index("at_most"))
+
+    route.depot_day, route.depot_metric = sched["depot_day"], sched["depot_metric"]
+    route.depot_value, route.depot_sd = value, np.full(len(value), np.nan)
+    route.claim_first, route.claim_last, route.claim_quantity = first, last, quantity
+    route.claim_relation, route.claim_value = relation.astype(int), claim_value
+    route.claim_confidence = sched["claim_confidence"]
+
+    end_lag = window - 1 - day - transit
+    truth = {**truth,
+             "depot_stock": float(p["depot_share"] * streams.arrived(
+                 ops, daily * load, end_lag, p["rail_delay_days"], p["rail_delay_spread"])),
+             "mean_load": load,
+             "depot_rows": [{"day": float(d), "metric": DEPOT_METRICS[m], "stock": float(s),
+                             "mean": float(mu), "value": float(v)}
+                            for d, m, s, mu, v in zip(sched["depot_day"], sched["depot_metric"],
+                                                      stock, mean, value)],
+             "depot_rows_clipped": int((noisy < 0).sum()),
+             "claims": [{"first_day": float(f), "last_day": float(la),
+                         "quantity": CLAIM_QUANTITIES[q], "relation": CLAIM_RELATIONS[r],
+                         "value": float(v), "expected": float(e)}
+                        for f, la, q, r, v, e in zip(first, last, quantity, relation,
+                                                     claim_value, expected)]}
+    return route, truth
+
+
+def _round_figure(x: float) -> float:
+    """A stated figure: two significant digits, at least 1."""
+    if not x >= 1:
+        return 1.0
+    step = 10.0 ** max(int(np.floor(np.log10(x))) - 1, 0)
+    return float(max(round(x / step) * step, 1.0))

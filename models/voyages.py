@@ -286,32 +286,63 @@ def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.ran
              count_share: float = 0.7, known_coverage_share: float = 0.7):
     """Data from this model's own generative process, on the periods and vessels of `template`.
 
-    `p` holds one value per parameter (as PARAMS); `values` the hyperparameters. Returns (RouteData, truth) where truth
-    holds the realised totals the estimands aim at."""
+    `p` holds one value per parameter (as PARAMS); `values` the hyperparameters. Each voyage
+    sails on a vessel drawn by a share of the route that is Dirichlet(1, ..., 1) (the model's
+    implicit prior on the vessels' shares). Returns (RouteData, truth) where truth holds the
+    realised totals the estimands aim at (see `simulate_voyages`)."""
+    n_vessels = len(template.vessel_cap)
+    share = rng.dirichlet(np.ones(n_vessels))
+    n_voyages = rng.poisson(p["voyages_per_week"] * template.period_days / 7.0)
+    route, truth = simulate_voyages(p, template, values, rng, n_voyages,
+                                    lambda period: rng.choice(n_vessels, p=share),
+                                    count_share, known_coverage_share)
+    truth["vessel_share"] = share.tolist()
+    return route, truth
+
+
+def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.Generator,
+                     n_voyages: np.ndarray, next_vessel, count_share: float = 0.7,
+                     known_coverage_share: float = 0.7):
+    """Steps 2-4 of the story for `n_voyages` (P,) voyages leaving in each period, the vessel
+    of each given by `next_vessel(period)`; the imagery record is drawn last.
+
+    Each end sees a voyage with its detection probability, independently. A seen end is
+    counted with probability `count_share`; a count's coverage is recorded with probability
+    `known_coverage_share` (uniform on 0.3-1), else it is drawn from `unknown_coverage`, and
+    the count is Binomial(load, coverage). The counts of one voyage share its load.
+
+    Returns (RouteData, truth); truth holds the realised `total_containers`, `voyages`,
+    `voyages_seen`, `containers_per_voyage`, the per-period `series` and a `voyage_log`
+    (period, vessel, load, ends seen and counts of every voyage, seen or not)."""
     P, n_vessels = len(template.period_days), len(template.vessel_cap)
     grid = template.grid
     alpha = 1.0 / max(p["load_cv"], 1e-3) ** 2
-    share = rng.dirichlet(np.ones(n_vessels))
     det = {end: float(detection({k: np.asarray(v) for k, v in p.items()}, end)) for end in ENDS}
-    n_voyages = rng.poisson(p["voyages_per_week"] * template.period_days / 7.0)
     captures = np.zeros((P, 3), int)
+    captures_vessel = np.zeros((P, n_vessels, 3), int)
     v_period, v_vessel, v_group = [], [], []
     visible, coverage, known, count_group, group_cap = [], [], [], [], []
     load_logp = loads.load_prior_logp(grid, template.vessel_cap, p["containers_per_voyage"], alpha)
-    total = 0.0
+    containers_period = np.zeros(P)
+    log = []
     for period, n in enumerate(n_voyages):
         for _ in range(n):
-            vessel = rng.choice(n_vessels, p=share)
+            vessel = int(next_vessel(period))
             load = grid[loads.sample_grid(load_logp[vessel], rng)]
-            total += load
-            seen = [rng.random() < det[end] for end in ENDS]
+            containers_period[period] += load
+            seen = [bool(rng.random() < det[end]) for end in ENDS]
+            entry = {"period": period, "vessel": vessel, "load": float(load), "seen": seen,
+                     "counts": []}
+            log.append(entry)
             if not any(seen):
                 continue
-            captures[period, 2 if all(seen) else (0 if seen[0] else 1)] += 1
+            history = 2 if all(seen) else (0 if seen[0] else 1)
+            captures[period, history] += 1
+            captures_vessel[period, vessel, history] += 1
             v_period.append(period)
             v_vessel.append(vessel)
             group = -1
-            for _end in (e for e, s in zip(ENDS, seen) if s):
+            for end in (i for i, s in enumerate(seen) if s):
                 if rng.random() >= count_share:
                     continue
                 if group < 0:
@@ -325,18 +356,36 @@ def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.ran
                 coverage.append(c if is_known else 0.5)
                 known.append(is_known)
                 count_group.append(group)
+                entry["counts"].append({"end": end, "visible": int(visible[-1]),
+                                        "coverage": float(c) if is_known else None})
             v_group.append(group)
     days = template.period_days.sum()
     usable = np.array([rng.binomial(int(days), p[f"usable_image_day_{end}"]) for end in ENDS])
+    seen_per_vessel = np.bincount(np.array(v_vessel, int), minlength=n_vessels)
     route = RouteData(
         periods=template.periods, period_days=template.period_days, captures=captures,
-        captures_vessel=np.zeros((P, n_vessels, 3), int),  # not simulated per vessel here
+        captures_vessel=captures_vessel,
         voyage_period=np.array(v_period, int), voyage_vessel=np.array(v_vessel, int),
         voyage_group=np.array(v_group, int), vessel_cap=template.vessel_cap,
         visible=np.array(visible, float), coverage=np.array(coverage, float),
         coverage_known=np.array(known, bool), count_group=np.array(count_group, int),
         group_cap=np.array(group_cap, float), grid=grid, usable_days=usable.astype(float),
-        imaged_days=np.full(2, float(days)))
-    truth = {"total_containers": total, "voyages": float(n_voyages.sum()), **{
-        f"detection_{end}": det[end] for end in ENDS}}
+        imaged_days=np.full(2, float(days)),
+        vessel_share=(1 + seen_per_vessel) / (1 + seen_per_vessel).sum(),
+        transit_days=template.transit_days)
+    voyages_period = np.asarray(n_voyages, int)
+    total, n_total = float(containers_period.sum()), int(voyages_period.sum())
+    truth = {
+        "total_containers": total, "voyages": float(n_total),
+        "voyages_seen": len(v_period),
+        "containers_per_voyage": total / n_total if n_total else None,
+        **{f"detection_{end}": det[end] for end in ENDS},
+        "series": [{"period_start": str(s), "period_end": str(e), "voyages": int(v),
+                    "containers": float(c), "voyages_cumulative": int(vc),
+                    "containers_cumulative": float(cc)}
+                   for (s, e), v, c, vc, cc in zip(
+                       template.periods, voyages_period, containers_period,
+                       np.cumsum(voyages_period), np.cumsum(containers_period))],
+        "voyage_log": log,
+    }
     return route, truth

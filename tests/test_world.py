@@ -146,7 +146,7 @@ def test_simulate_command_writes_a_case(tmp_path, capsys):
     ["seed=x", "out={out}"],
     ["seed=-1", "out={out}"],
     ["seed=1", "seed=2", "out={out}"],
-    ["model=voyages", "out={out}"],
+    ["model=voyages", "scenario=steady", "out={out}"],
     ["out={out}", "start=2023-02-30"],
     ["out={out}", "start=2023-10-01", "end=2023-09-01"],
     ["out={out}", "period_days=0"],
