@@ -20,15 +20,14 @@ that breaks the contract, or an `out` that exists and is not empty."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..observations.case import load_case
 from ..observations.world import SCENARIOS, make_options, simulate_world, write_case
+from . import store
 
 USAGE = ("usage: cargoinfer simulate model=NAME [seed=N] out=DIR [case=NAME | case.path=DIR] "
          "[priors.X.Y=V ...] | [scenario=NAME] [seed=N] out=DIR [start=YYYY-MM-DD] "
@@ -184,17 +183,10 @@ def simulate_command(args: list[str]) -> int:
 
 
 def _staged(out: Path, write):
-    """Run `write(tmp)` in a staging folder beside `out`, check the case, rename it into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".simulate-{out.name}-", dir=out.parent))
-    try:
+    """Run `write(tmp)` in the store's staging folder beside `out`, check the case, and let
+    the store rename it into place (an empty `out` is replaced; nothing half-written stays)."""
+    with store.staged(out) as tmp:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's folder is private; the case is not
         result = write(tmp)
         load_case(tmp)  # a case that breaks the contract is a bug: raises, nothing left behind
-        if out.is_dir():
-            out.rmdir()  # empty (checked above); fails if something appeared meanwhile
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return result

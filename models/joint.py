@@ -137,18 +137,11 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 500, rate=None
     out = voyages.generate(p, route, values, rng, rate=rate, share=share,
                            future_weekly=future_weekly)
     S = len(p["voyages_per_week"])
-    mean_load = np.empty(S)
-    alpha = 1.0 / np.maximum(p["load_cv"], 1e-3) ** 2
-    for lo in range(0, S, chunk):
-        s = slice(lo, min(S, lo + chunk))
-        lp = loads.load_prior_logp(values["grid"], values["vessel_cap"],
-                                   p["containers_per_voyage"][s], alpha[s])
-        mean_load[s] = (values["vessel_share"] * (np.exp(lp) * values["grid"]).sum(-1)).sum(-1)
+    mean_load = average_load(p, values["grid"], values["vessel_cap"], values["vessel_share"], chunk)
     if rate is None:
         rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0
     weekly = p["voyages_per_week"] if future_weekly is None else future_weekly
-    per_day = (rate / route.period_days)[:, values["day_period"]]
-    daily = np.where(values["day_in_window"] > 0.5, per_day, weekly[:, None] / 7.0)
+    daily = _flow(route, rate, weekly, len(values["day_period"]))  # (S, D)
     col = lambda name: p[name][:, None]  # noqa: E731
     ops = streams.NUMPY
     stock = col("depot_share") * streams.arrived(
@@ -217,20 +210,29 @@ def schedule(template: RouteData) -> dict[str, np.ndarray]:
 
 def _flow(route: RouteData, rate, weekly_outside, horizon: int):
     """Expected voyages leaving on each day 0..horizon-1: the period's rate inside the
-    window, `weekly_outside` / 7 after it (as `depot_and_claims_story`)."""
+    window, `weekly_outside` / 7 after it (as `depot_and_claims_story`).
+
+    rate (..., P) and weekly_outside (...) for one draw or many; returns (..., horizon)."""
     day = np.arange(horizon)
     bounds = np.cumsum(route.period_days)
     period = np.minimum(np.searchsorted(bounds, day, side="right"), len(bounds) - 1)
     inside = day < int(route.period_days.sum())
-    return np.where(inside, (np.asarray(rate) / route.period_days)[period], weekly_outside / 7.0)
+    per_day = (np.asarray(rate) / route.period_days)[..., period]
+    return np.where(inside, per_day, np.asarray(weekly_outside)[..., None] / 7.0)
 
 
-def average_load(p: dict, grid, vessel_cap, vessel_share) -> float:
+def average_load(p: dict, grid, vessel_cap, vessel_share, chunk: int = 500) -> np.ndarray:
     """Mean containers per voyage over the vessels (weights `vessel_share`), each vessel's
-    load truncated at its capacity: the mean load of the depot and claims."""
-    alpha = 1.0 / max(float(p["load_cv"]), 1e-3) ** 2
-    lp = loads.load_prior_logp(grid, vessel_cap, float(p["containers_per_voyage"]), alpha)
-    return float((vessel_share * (np.exp(lp) * grid).sum(-1)).sum())
+    load truncated at its capacity: the mean load of the depot and claims; (S,) for S draws
+    (chunked: the load prior is S x vessels x grid)."""
+    mu = np.atleast_1d(np.asarray(p["containers_per_voyage"], float))
+    alpha = 1.0 / np.maximum(np.atleast_1d(np.asarray(p["load_cv"], float)), 1e-3) ** 2
+    out = np.empty(len(mu))
+    for lo in range(0, len(mu), chunk):
+        s = slice(lo, lo + chunk)
+        probs = np.exp(loads.load_prior_logp(grid, vessel_cap, mu[s], alpha[s]))
+        out[s] = (vessel_share * (probs * grid).sum(-1)).sum(-1)
+    return out
 
 
 def expected_claims(route: RouteData, daily, weekly_outside, load, first, last, quantity):
@@ -261,7 +263,7 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
     transit = route.transit_days
     horizon = int(max([window, *(sched["depot_day"] + 1), *(sched["claim_last"] + 1)]))
     daily = _flow(route, rate, weekly_outside, horizon)
-    load = average_load(p, route.grid, route.vessel_cap, route.vessel_share)
+    load = float(average_load(p, route.grid, route.vessel_cap, route.vessel_share)[0])
     ops = streams.NUMPY
     day = np.arange(horizon)
 
@@ -281,7 +283,8 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
     ref_daily = _flow(route, ref["voyages_per_week"] * route.period_days / 7.0,
                       ref["voyages_per_week"], horizon)
     ref_expected = expected_claims(route, ref_daily, ref["voyages_per_week"],
-                                   average_load(ref, route.grid, route.vessel_cap, route.vessel_share),
+                                   float(average_load(ref, route.grid, route.vessel_cap,
+                                                      route.vessel_share)[0]),
                                    first, last, quantity)
     claim_value = np.array([_round_figure(x) for x in ref_expected])
     widths = np.array([float(values[f"claim_width__{c}"]) for c in CLAIM_CONFIDENCE])
