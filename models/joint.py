@@ -1,16 +1,23 @@
-"""joint@1: the voyages model plus the depot's fill and third-party claims.
+"""joint@2: the voyages model plus the depot's fill and third-party claims.
 
 The story continues from voyages@1 (steps 1-4):
-5. Containers unloaded at the destination go on by rail; a share `depot_share` of
-   them reaches this depot after a log-normal delay (median `rail_delay_days`,
+5. The containers shipped in a period (the loads of its voyages, seen or not) leave
+   evenly over its days. At the destination they go on by rail; a share `depot_share`
+   of them reaches this depot after a log-normal delay (median `rail_delay_days`,
    log-sd `rail_delay_spread`). The depot starts the window empty.
 6. Each depot row measures the depot's stock through its own conversion
    (`m2_per_container` for filled_area_m2, `containers_per_railcar` for railcars,
    1 for containers), with the row's sd or a relative error `depot_noise_cv`.
-7. A claim is a noisy statement of the expected containers (or voyages) leaving
+7. A claim is a noisy statement of the containers (or expected voyages) leaving
    in its interval: 'about' a logistic density, 'at_least'/'at_most' soft bounds, all with
    a relative width set by the claim's confidence (`claim_width`). A claim is one
    likelihood term among the others: it never overrides the data.
+
+Version 2 (against 1): the depot and the claims read the containers actually shipped
+per period, a latent total (`streams.shipped`, one standard normal per period), not
+their expectation rate x mean load; so the depot's rows inform the voyages nobody saw
+and their loads, and the estimate's interval narrows where the depot is measured well.
+After the window (forecasts, late claims) the expected flow is used, as before.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from .priors import flat
 from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream)
 
 NAME = "joint"
-VERSION = 1
+VERSION = 2
 PRIOR_NAMES = (*voyages.PRIOR_NAMES, "depot_share", "rail_delay_days", "rail_delay_spread",
                "m2_per_container", "containers_per_railcar", "depot_noise_cv", "claim_width")
 JOINT_PRIORS = PRIOR_NAMES[len(voyages.PRIOR_NAMES):]
@@ -37,7 +44,7 @@ LOGLIK_DIMS = {**voyages.LOGLIK_DIMS, "depot": ("depot_row",), "claims": ("claim
 PRED_DIMS = {**voyages.PRED_DIMS, "depot": ("depot_row",)}
 SCALARS = (*voyages.SCALARS, "depot_stock")
 PARAMS = (*voyages.PARAMS, "depot_share", "rail_delay_days", "rail_delay_spread",
-          "m2_per_container", "containers_per_railcar", "depot_noise_cv")
+          "m2_per_container", "containers_per_railcar", "depot_noise_cv", "shipped_z")
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
@@ -63,8 +70,17 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
         claim_value=route.claim_value, claim_width=widths[route.claim_confidence],
         claim_terms=streams.CLAIM_TERMS[route.claim_relation].reshape(-1, 3),
         claim_is_containers=(route.claim_quantity == 0) * 1.0,
+        # the voyages seen: their period, and their load's row in [count groups, capacities]
+        voyage_in_period=(route.voyage_period[None, :] == np.arange(len(bounds))[:, None]) * 1.0,
+        moment_row=np.where(route.voyage_group >= 0, route.voyage_group,
+                            route.n_groups + values["vessel_cap_row"][route.voyage_vessel]),
     )
     return values
+
+
+def structure(values) -> tuple[int]:
+    """Latent shapes: one shipped total per period."""
+    return (len(values["period_days"]),)
 
 
 def in_graph(values: dict) -> dict:
@@ -88,17 +104,30 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
     with pm.Model() as model:
         d = data.declare(in_graph(values))
         parts = voyages.route_story(d)
-        depot_and_claims_story(d, parts, parts["rate"], parts["voyages_per_week"])
+        rate_by_vessel = parts["rate"][:, None] * d["vessel_share"][None, :]
+        depot_and_claims_story(d, parts, rate_by_vessel, parts["voyages_per_week"],
+                               parts["unseen_prob"], *structure(values))
     return model
 
 
-def depot_and_claims_story(d, parts, rate, weekly_outside):
-    """Steps 5-7, given voyages per period `rate` (P,) and the weekly rate outside the window."""
+def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob, n_periods):
+    """Steps 5-7, given voyages per period and vessel `rate_by_vessel` (P, V), the weekly
+    rate outside the window and the chance that a voyage is not seen at all."""
+    rate = rate_by_vessel.sum(axis=1)
     mean_rate = weekly_outside / 7.0
-    daily = pt.switch(d["day_in_window"] > 0.5, (rate / d["period_days"])[d["day_period"]],
-                      mean_rate)
+    in_window = d["day_in_window"] > 0.5
+    daily = pt.switch(in_window, (rate / d["period_days"])[d["day_period"]], mean_rate)
     prior = parts["vessel_load_logp"]
     mean_load = (d["vessel_share"] * (pt.exp(prior) * d["grid"][None, :]).sum(axis=1)).sum()
+
+    # 5. the containers shipped per period, spread over its days
+    z = pm.Normal("shipped_z", 0.0, 1.0, shape=n_periods)
+    shipped = streams.shipped(streams.TENSOR, parts["load_logp"], d["load_evidence"],
+                              d["group_cap_row"], d["grid"], d["moment_row"],
+                              d["voyage_in_period"], d["vessel_cap_row"],
+                              rate_by_vessel * unseen_prob, z)
+    daily_containers = pt.switch(in_window, (shipped / d["period_days"])[d["day_period"]],
+                                 mean_rate * mean_load)
 
     # 5-6. the depot fills as unloaded containers arrive by rail
     share = pm.Beta("depot_share", alpha=d["depot_share__alpha"], beta=d["depot_share__beta"])
@@ -107,7 +136,7 @@ def depot_and_claims_story(d, parts, rate, weekly_outside):
     m2 = _lognormal("m2_per_container", d)
     per_railcar = _lognormal("containers_per_railcar", d)
     noise = pm.HalfNormal("depot_noise_cv", sigma=d["depot_noise_cv__scale"])
-    stock = share * streams.arrived(streams.TENSOR, (daily * mean_load)[None, :],
+    stock = share * streams.arrived(streams.TENSOR, daily_containers[None, :],
                                     d["depot_lag"], delay, spread)
     factor = pt.stack([m2, 1.0 / per_railcar, pt.constant(1.0)])[d["depot_metric"]]
     pm.Potential("depot_loglik", streams.depot_loglik(
@@ -116,8 +145,9 @@ def depot_and_claims_story(d, parts, rate, weekly_outside):
 
     # 7. what third parties stated
     expected_voyages = (d["claim_days"] * daily[None, :]).sum(axis=1) + d["claim_outside"] * mean_rate
-    expected = pt.switch(d["claim_is_containers"] > 0.5, expected_voyages * mean_load,
-                         expected_voyages)
+    containers = ((d["claim_days"] * daily_containers[None, :]).sum(axis=1)
+                  + d["claim_outside"] * mean_rate * mean_load)
+    expected = pt.switch(d["claim_is_containers"] > 0.5, containers, expected_voyages)
     pm.Potential("claims_loglik", streams.claim_loglik(
         streams.TENSOR, expected, d["claim_value"], d["claim_width"], d["claim_terms"]).sum())
 
@@ -129,23 +159,44 @@ def prior_draws(values, n, rng):
         out[name] = rng.lognormal(np.log(v[f"{name}__median"]), v[f"{name}__log_sd"], n)
     out["depot_share"] = rng.beta(v["depot_share__alpha"], v["depot_share__beta"], n)
     out["depot_noise_cv"] = np.abs(rng.normal(0, v["depot_noise_cv__scale"], n))
+    out["shipped_z"] = rng.normal(size=(n, *structure(values)))
     return out
 
 
-def generate(p, route: RouteData, values: dict, rng, chunk: int = 500, rate=None, share=None,
-             future_weekly=None):
+def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None, share=None,
+             future_weekly=None, rate_by_vessel=None):
+    """As voyages.generate, with the containers per period shipped as the model has them
+    (`shipped`: the sampled latent totals) and the depot and claims streams.
+
+    Later families pass `rate_by_vessel` (S, P, V) with their `rate` (S, P)."""
     out = voyages.generate(p, route, values, rng, rate=rate, share=share,
                            future_weekly=future_weekly)
     S = len(p["voyages_per_week"])
     mean_load = average_load(p, values["grid"], values["vessel_cap"], values["vessel_share"], chunk)
     if rate is None:
         rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0
+    if rate_by_vessel is None:
+        rate_by_vessel = rate[:, :, None] * values["vessel_share"][None, None, :]
     weekly = p["voyages_per_week"] if future_weekly is None else future_weekly
-    daily = _flow(route, rate, weekly, len(values["day_period"]))  # (S, D)
+    horizon = len(values["day_period"])
+    daily = _flow(route, rate, weekly, horizon)  # voyages leaving per day (S, D)
+    containers = shipped(p, values, rate_by_vessel, chunk)  # (S, P)
+    daily_containers = _flow(route, containers, weekly * mean_load, horizon)
+
+    # the estimands follow the shipped totals; voyages after the window ride along
+    future = out.get("forecast_containers", out["total_containers"]) - out["total_containers"]
+    out["containers_period"] = containers
+    out["total_containers"] = containers.sum(axis=1)
+    if "forecast_containers" in out:
+        out["forecast_containers"] = out["total_containers"] + future
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["containers_per_voyage"] = np.where(
+            out["voyages"] > 0, out["total_containers"] / np.maximum(out["voyages"], 1), np.nan)
+
     col = lambda name: p[name][:, None]  # noqa: E731
     ops = streams.NUMPY
     stock = col("depot_share") * streams.arrived(
-        ops, (daily * mean_load[:, None])[:, None, :], values["depot_lag"][None],
+        ops, daily_containers[:, None, :], values["depot_lag"][None],
         col("rail_delay_days")[:, :, None], col("rail_delay_spread")[:, :, None])
     factor = np.stack([p["m2_per_container"], 1.0 / p["containers_per_railcar"], np.ones(S)],
                       axis=1)[:, values["depot_metric"]]
@@ -155,14 +206,34 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 500, rate=None
     scale = np.where(values["depot_has_sd"] > 0.5, values["depot_sd"],
                      col("depot_noise_cv") * mean + 1e-3 * (1 + values["depot_value"]))
     out["pred_depot"] = rng.normal(mean, scale)
-    exp_voy = daily @ values["claim_days"].T + values["claim_outside"] * weekly[:, None] / 7
-    expected = np.where(values["claim_is_containers"] > 0.5, exp_voy * mean_load[:, None], exp_voy)
+    outside = values["claim_outside"] * weekly[:, None] / 7
+    exp_voy = daily @ values["claim_days"].T + outside
+    exp_containers = daily_containers @ values["claim_days"].T + outside * mean_load[:, None]
+    expected = np.where(values["claim_is_containers"] > 0.5, exp_containers, exp_voy)
     out["loglik_claims"] = streams.claim_loglik(ops, expected, values["claim_value"],
                                                 values["claim_width"], values["claim_terms"])
     window = int(route.period_days.sum())
-    end_lag = (window - 1 - np.arange(len(values["day_period"])) - route.transit_days)[None, :]
+    end_lag = (window - 1 - np.arange(horizon) - route.transit_days)[None, :]
     out["depot_stock"] = p["depot_share"] * streams.arrived(
-        ops, (daily * mean_load[:, None]), end_lag, col("rail_delay_days"), col("rail_delay_spread"))
+        ops, daily_containers, end_lag, col("rail_delay_days"), col("rail_delay_spread"))
+    return out
+
+
+def shipped(p: dict, values: dict, rate_by_vessel, chunk: int = 250) -> np.ndarray:
+    """Containers shipped per period for S draws, (S, P): `streams.shipped` in numpy,
+    chunked (the load posteriors are S x groups x grid)."""
+    mu = np.asarray(p["containers_per_voyage"], float)
+    alpha = 1.0 / np.maximum(np.asarray(p["load_cv"], float), 1e-3) ** 2
+    unseen = rate_by_vessel * (1 - voyages.seen_probs(p).sum(axis=1))[:, None, None]
+    out = np.empty(unseen.shape[:2])
+    for lo in range(0, len(mu), chunk):
+        s = slice(lo, lo + chunk)
+        load_logp = loads.load_prior_logp(values["grid"], values["load_caps"], mu[s], alpha[s])
+        with np.errstate(invalid="ignore"):
+            out[s] = streams.shipped(
+                streams.NUMPY, load_logp, values["load_evidence"], values["group_cap_row"],
+                values["grid"], values["moment_row"], values["voyage_in_period"],
+                values["vessel_cap_row"], unseen[s], np.asarray(p["shipped_z"])[s])
     return out
 
 
@@ -235,28 +306,32 @@ def average_load(p: dict, grid, vessel_cap, vessel_share, chunk: int = 500) -> n
     return out
 
 
-def expected_claims(route: RouteData, daily, weekly_outside, load, first, last, quantity):
-    """Expected voyages (quantity 1) or containers (0) leaving in each claim's days."""
+def expected_claims(daily, daily_containers, weekly_outside, load, first, last, quantity):
+    """Voyages (quantity 1) or containers (0) leaving in each claim's days: the daily flows
+    inside the horizon, the expected flow (`weekly_outside`, `load`) beyond it."""
     day = np.arange(len(daily))
     inside = (day[None, :] >= first[:, None]) & (day[None, :] <= last[:, None])
-    outside = np.maximum(last - first + 1, 0) - inside.sum(axis=1)
-    voyages_ = inside @ daily + outside * weekly_outside / 7.0
-    return np.where(quantity == 0, voyages_ * load, voyages_)
+    outside = (np.maximum(last - first + 1, 0) - inside.sum(axis=1)) * weekly_outside / 7.0
+    return np.where(quantity == 0, inside @ daily_containers + outside * load,
+                    inside @ daily + outside)
 
 
 def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: RouteData,
                               values: dict, rng: np.random.Generator, rate, weekly_outside: float):
     """Steps 5-7 for voyages per period `rate` (P,) and the weekly rate after the window.
 
-    The depot's stock is the expected flow (rate x mean load, weighted by the route's
-    `vessel_share` as the model weighs it), a share `depot_share` of it arriving after the
-    log-normal rail delay. Each row is Normal(stock x conversion, depot_noise_cv x mean)
-    (sd left empty, so the model uses depot_noise_cv), clipped at 0 (rare).
+    The depot's stock is the flow of the containers shipped (truth's per-period series,
+    spread evenly over each period's days; after the window the expected flow at the mean
+    load, weighted by the route's `vessel_share` as the model weighs it), a share
+    `depot_share` of it arriving after the log-normal rail delay. Each row is
+    Normal(stock x conversion, depot_noise_cv x mean) (sd left empty, so the model uses
+    depot_noise_cv), clipped at 0 (rare).
 
     A claim on the template's schedule states a round figure v drawn independently of the
     parameters (the expected figure under a second, independent draw from the prior) and
     says 'at_least v' with probability sigmoid((E - v) / s), else 'at_most v', where E is
-    the expected figure and s = claim_width x v / 1.702: exactly the model's claim likelihood
+    the figure the model reads (containers shipped in the claim's days, or the expected
+    voyages) and s = claim_width x v / 1.702: exactly the model's claim likelihood
     (for an 'about' claim the model's term is no proper density of v, so none is drawn)."""
     sched = schedule(template)
     window = int(route.period_days.sum())
@@ -264,12 +339,14 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
     horizon = int(max([window, *(sched["depot_day"] + 1), *(sched["claim_last"] + 1)]))
     daily = _flow(route, rate, weekly_outside, horizon)
     load = float(average_load(p, route.grid, route.vessel_cap, route.vessel_share)[0])
+    containers = np.array([row["containers"] for row in truth["series"]], float)
+    daily_containers = _flow(route, containers, weekly_outside * load, horizon)
     ops = streams.NUMPY
     day = np.arange(horizon)
 
     # 5-6. the depot
     lag = sched["depot_day"][:, None] - day[None, :] - transit
-    stock = p["depot_share"] * streams.arrived(ops, (daily * load)[None, :], lag,
+    stock = p["depot_share"] * streams.arrived(ops, daily_containers[None, :], lag,
                                                p["rail_delay_days"], p["rail_delay_spread"])
     factor = np.array([p["m2_per_container"], 1.0 / p["containers_per_railcar"], 1.0])
     mean = stock * factor[sched["depot_metric"]]
@@ -278,14 +355,13 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
 
     # 7. claims
     first, last, quantity = sched["claim_first"], sched["claim_last"], sched["claim_quantity"]
-    expected = expected_claims(route, daily, weekly_outside, load, first, last, quantity)
+    expected = expected_claims(daily, daily_containers, weekly_outside, load, first, last, quantity)
     ref = {k: float(v[0]) for k, v in voyages.prior_draws(values, 1, rng).items()}
     ref_daily = _flow(route, ref["voyages_per_week"] * route.period_days / 7.0,
                       ref["voyages_per_week"], horizon)
-    ref_expected = expected_claims(route, ref_daily, ref["voyages_per_week"],
-                                   float(average_load(ref, route.grid, route.vessel_cap,
-                                                      route.vessel_share)[0]),
-                                   first, last, quantity)
+    ref_load = float(average_load(ref, route.grid, route.vessel_cap, route.vessel_share)[0])
+    ref_expected = expected_claims(ref_daily, ref_daily * ref_load, ref["voyages_per_week"],
+                                   ref_load, first, last, quantity)
     claim_value = np.array([_round_figure(x) for x in ref_expected])
     widths = np.array([float(values[f"claim_width__{c}"]) for c in CLAIM_CONFIDENCE])
     scale = widths[sched["claim_confidence"]] * np.maximum(claim_value, 1.0) / streams.LOGISTIC_SCALE
@@ -301,7 +377,7 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
     end_lag = window - 1 - day - transit
     truth = {**truth,
              "depot_stock": float(p["depot_share"] * streams.arrived(
-                 ops, daily * load, end_lag, p["rail_delay_days"], p["rail_delay_spread"])),
+                 ops, daily_containers, end_lag, p["rail_delay_days"], p["rail_delay_spread"])),
              "mean_load": load,
              "depot_rows": [{"day": float(d), "metric": DEPOT_METRICS[m], "stock": float(s),
                              "mean": float(mu), "value": float(v)}

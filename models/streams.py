@@ -14,10 +14,12 @@ from scipy import special
 
 NUMPY = SimpleNamespace(log=np.log, exp=np.exp, erfc=special.erfc, where=np.where,
                         sqrt=np.sqrt, log_sigmoid=special.log_expit, gammaln=special.gammaln,
-                        sum=np.sum, maximum=np.maximum, eq=np.equal)
+                        sum=np.sum, maximum=np.maximum, eq=np.equal, take=np.take,
+                        max=np.max, log1p=np.log1p, concat=np.concatenate)
 TENSOR = SimpleNamespace(log=pt.log, exp=pt.exp, erfc=pt.erfc, where=pt.switch, sqrt=pt.sqrt,
                          log_sigmoid=lambda x: -pt.softplus(-x), gammaln=pt.gammaln,
-                         sum=pt.sum, maximum=pt.maximum, eq=pt.eq)
+                         sum=pt.sum, maximum=pt.maximum, eq=pt.eq, take=pt.take,
+                         max=pt.max, log1p=pt.log1p, concat=pt.concatenate)
 LOGISTIC_SCALE = 1.702  # logistic scale matched to a normal sd of the claim's width
 
 
@@ -56,3 +58,36 @@ def claim_loglik(ops, expected, value, width, terms):
     z = (expected - value) / scale
     return (terms[..., 0] * ops.log_sigmoid(z) + terms[..., 1] * ops.log_sigmoid(-z)
             - terms[..., 2] * ops.log(scale))
+
+
+def shipped(ops, load_logp, evidence, group_cap_row, grid, moment_row, in_period,
+            vessel_cap_row, unseen_rate, z):
+    """Containers shipped in each period, (..., P): the realised total, not its mean.
+
+    A period's containers are the loads of the voyages seen in it (each known through
+    its counts, or from its vessel's load prior when uncounted) plus those of the
+    voyages nobody saw (compound Poisson, `unseen_rate` (..., P, V) per vessel). Their
+    sum is log-normal with its exact mean and variance given the parameters, with
+    standard normal `z` (..., P) placing it: the depot and the claims read this total,
+    so what they say about the unseen voyages reaches the estimate.
+
+    load_logp (..., caps, K) is each capacity's load prior on the grid; evidence (G, K)
+    the log-likelihood of each counted group's counts; moment_row (Vobs,) picks a seen
+    voyage's row in [groups, caps]; in_period (P, Vobs) places the seen voyages."""
+    post = ops.take(load_logp, group_cap_row, -2) + evidence  # (..., G, K)
+    post = ops.exp(post - ops.max(post, axis=-1, keepdims=True))
+    post = post / ops.sum(post, axis=-1, keepdims=True)
+    prior = ops.exp(load_logp)
+    m1 = ops.concat([ops.sum(post * grid, axis=-1), ops.sum(prior * grid, axis=-1)], axis=-1)
+    m2 = ops.concat([ops.sum(post * grid**2, axis=-1), ops.sum(prior * grid**2, axis=-1)],
+                    axis=-1)
+    v1, v2 = ops.take(m1, moment_row, -1), ops.take(m2, moment_row, -1)  # (..., Vobs)
+    seen_mean = ops.sum(v1[..., None, :] * in_period, axis=-1)
+    seen_var = ops.sum((v2 - v1 * v1)[..., None, :] * in_period, axis=-1)
+    n_groups = evidence.shape[0]
+    u1 = ops.take(m1[..., n_groups:], vessel_cap_row, -1)[..., None, :]  # (..., 1, V)
+    u2 = ops.take(m2[..., n_groups:], vessel_cap_row, -1)[..., None, :]
+    mean = ops.maximum(seen_mean + ops.sum(unseen_rate * u1, axis=-1), 1e-6)
+    var = ops.maximum(seen_var + ops.sum(unseen_rate * u2, axis=-1), 0.0)
+    s2 = ops.log1p(var / (mean * mean))
+    return mean * ops.exp(ops.sqrt(s2) * z - 0.5 * s2)

@@ -99,7 +99,8 @@ def route_story(d) -> dict:
         pm.Poisson.dist(mu=rate[:, None] * seen[None, :]), d["captures"]).sum())
 
     # 4. containers per voyage, thinned into the counts that were seen
-    return {"voyages_per_week": voyages_per_week, "rate": rate, **loads_story(d)}
+    return {"voyages_per_week": voyages_per_week, "rate": rate, "unseen_prob": 1 - seen.sum(),
+            **loads_story(d)}
 
 
 def seen_story(d):
@@ -127,7 +128,7 @@ def loads_story(d) -> dict:
     # load_evidence[g, k] = log P(counts of group g | C = k): fixed, computed from the data
     loads_loglik = pt.logsumexp(prior[d["group_cap_row"]] + d["load_evidence"], axis=1)
     pm.Potential("loads_loglik", loads_loglik.sum())
-    return {"mean_load": mean_load, "load_cv": load_cv,
+    return {"mean_load": mean_load, "load_cv": load_cv, "load_logp": prior,
             "vessel_load_logp": prior[d["vessel_cap_row"]]}
 
 

@@ -1,4 +1,4 @@
-"""voyages@1, joint@1 and dynamic@1: the PyMC graph and the numpy helpers state the same model."""
+"""voyages, joint and dynamic: the PyMC graph and the numpy helpers state the same model."""
 
 import numpy as np
 import pymc as pm

@@ -53,7 +53,7 @@ def test_intervals_cover_the_truth(default_case_dir):
         assert lo <= n <= hi, f"{prob:.0%} interval covered {n}/{N_REPS}, accepted {lo:.0f}-{hi:.0f}"
 
 
-# ---------------------------------------------------------------- joint@1 and dynamic@1
+# ---------------------------------------------------------------- joint and dynamic
 #
 # The same experiment for the families with a depot and claims, with fewer replications
 # (a fit of these takes seconds, not a second) and several quantities checked per
@@ -156,7 +156,7 @@ def _assert_covered(covered, n_reps):
 @pytest.mark.slow
 @pytest.mark.parametrize("family", [joint, dynamic], ids=lambda f: f.NAME)
 def test_family_intervals_cover_the_truth(default_case_dir, family):
-    """joint@1 and dynamic@1 against their own simulations (`<family>.simulate`): parameters
+    """joint and dynamic against their own simulations (`<family>.simulate`): parameters
     from the prior the fits are given (PRIORS, with the default depot and dynamic priors),
     data on the default case's window, periods, vessels, depot rows and claims."""
     cfg = compose(PRIORS)

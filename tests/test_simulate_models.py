@@ -118,10 +118,14 @@ def test_depot_rows_are_the_models_means(template, family):
     for _ in range(5):
         p = {k: v[0] for k, v in family.prior_draws(values, 1, rng).items()}
         p["depot_noise_cv"] = 1e-9
-        sim, _ = family.simulate(p, shape, values, rng)
+        sim, truth = family.simulate(p, shape, values, rng)
         sim_values = family.data_values(sim, priors)
+        # the depot reads the containers shipped: place the model's latent totals on them
+        shipped = np.array([row["containers"] for row in truth["series"]])
+        p["shipped_z"] = _shipped_z(family, p, sim, sim_values, shipped)
         gen = family.generate({k: np.asarray(v)[None] for k, v in p.items()}, sim, sim_values,
                               np.random.default_rng(0))
+        np.testing.assert_allclose(gen["containers_period"][0], shipped, rtol=1e-6, atol=1e-6)
         scale = 1e-9 * sim.depot_value + 1e-3 * (1 + sim.depot_value)
         best = -np.log(scale) - 0.5 * np.log(2 * np.pi)
         z2 += list(2 * (best - gen["loglik_depot"][0]))
@@ -129,6 +133,17 @@ def test_depot_rows_are_the_models_means(template, family):
     assert np.all(z2 < 4.5**2), z2.max()
     lo, hi = stats.chi2.ppf([0.0005, 0.9995], len(z2))
     assert lo <= z2.sum() <= hi, (z2.sum(), lo, hi)
+
+
+def _shipped_z(family, p, route, values, shipped):
+    """The latent z with which the model's shipped totals equal `shipped`: a period's total
+    is M exp(s z - s^2 / 2), so z = log(shipped / total at z=0) / log(total at 1 / total at 0)."""
+    def at(z):
+        q = {**p, "shipped_z": np.full(len(shipped), float(z))}
+        q = {k: np.asarray(v)[None] for k, v in q.items()}
+        return family.generate(q, route, values, np.random.default_rng(0))["containers_period"][0]
+    c0, c1 = at(0.0), at(1.0)
+    return np.log(np.maximum(shipped, 1e-9) / c0) / np.log(c1 / c0)
 
 
 @pytest.mark.parametrize("family", [joint, dynamic])
@@ -163,7 +178,7 @@ def test_simulate_command_writes_a_model_case(tmp_path, capsys):
     assert simulate_command(["model=dynamic", "seed=5", f"out={out}"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == f"case: {out.resolve()}"
-    assert lines[0].startswith("simulated dynamic@1 seed 5 on rajin-dunai-2023: ")
+    assert lines[0].startswith("simulated dynamic@2 seed 5 on rajin-dunai-2023: ")
     case = load_case(out)
     truth = json.loads((out / "truth.json").read_text())
     assert truth["model"] == "dynamic" and truth["seed"] == 5
