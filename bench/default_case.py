@@ -4,8 +4,8 @@
 
 Fits with the default inference settings (configs/inference/nutpie.yaml), one compiled
 model per family, seeds 20231013 (the default) and the next ones, and prints per fit:
-divergences, max R-hat, min bulk and tail ESS, min E-BFMI, status and the 90% interval
-of total containers."""
+divergences, max R-hat, min bulk and tail ESS, min E-BFMI, status, the 90% interval
+of total containers and the seconds spent sampling and generating the estimands."""
 
 import argparse
 import time
@@ -26,7 +26,8 @@ def main() -> None:
     args = ap.parse_args()
     quiet()
     print(f"{'family':9} {'seed':>9} {'div':>4} {'rhat':>6} {'ess_bulk':>9} {'ess_tail':>9} "
-          f"{'ebfmi':>6} {'status':15} {'total_containers 90%':>22} {'time':>6}")
+          f"{'ebfmi':>6} {'status':15} {'total_containers 90%':>22} {'sample':>7} {'generate':>8} "
+          f"{'time':>6}")
     for name in args.families.split(","):
         cfg = compose([f"model={name}"])
         family = registry.get(name)
@@ -40,7 +41,8 @@ def main() -> None:
             lo, hi = np.quantile(np.asarray(r.tree["estimands"]["total_containers"]), [0.05, 0.95])
             print(f"{name:9} {seed:>9} {d['divergences']:>4} {d['rhat_max']:6.3f} "
                   f"{d['ess_bulk_min']:9.0f} {d['ess_tail_min']:9.0f} {d['ebfmi_min']:6.2f} "
-                  f"{r.status:15} {lo:10,.0f} - {hi:9,.0f} {time.perf_counter() - t0:5.0f}s",
+                  f"{r.status:15} {lo:10,.0f} - {hi:9,.0f} {r.timings['sampling_s']:6.1f}s "
+                  f"{r.timings['generated_s']:7.1f}s {time.perf_counter() - t0:5.0f}s",
                   flush=True)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from scipy.special import logsumexp as np_logsumexp
 
 from ..observations.aggregate import (CLAIM_CONFIDENCE, CLAIM_QUANTITIES, CLAIM_RELATIONS,
                                       DEPOT_METRICS, RouteData)
@@ -122,8 +123,8 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
 
     # 5. the containers shipped per period, spread over its days
     z = pm.Normal("shipped_z", 0.0, 1.0, shape=n_periods)
-    shipped = streams.shipped(streams.TENSOR, parts["load_logp"], d["load_evidence"],
-                              d["group_cap_row"], d["grid"], d["moment_row"],
+    shipped = streams.shipped(streams.TENSOR, parts["load_logp"], parts["group_logp"],
+                              parts["group_loglik"], d["grid"], d["moment_row"],
                               d["voyage_in_period"], d["vessel_cap_row"],
                               rate_by_vessel * unseen_prob, z)
     daily_containers = pt.switch(in_window, (shipped / d["period_days"])[d["day_period"]],
@@ -229,9 +230,10 @@ def shipped(p: dict, values: dict, rate_by_vessel, chunk: int = 250) -> np.ndarr
     for lo in range(0, len(mu), chunk):
         s = slice(lo, lo + chunk)
         load_logp = loads.load_prior_logp(values["grid"], values["load_caps"], mu[s], alpha[s])
+        group_logp = load_logp[:, values["group_cap_row"]] + values["load_evidence"]
         with np.errstate(invalid="ignore"):
             out[s] = streams.shipped(
-                streams.NUMPY, load_logp, values["load_evidence"], values["group_cap_row"],
+                streams.NUMPY, load_logp, group_logp, np_logsumexp(group_logp, axis=-1),
                 values["grid"], values["moment_row"], values["voyage_in_period"],
                 values["vessel_cap_row"], unseen[s], np.asarray(p["shipped_z"])[s])
     return out

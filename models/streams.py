@@ -60,7 +60,7 @@ def claim_loglik(ops, expected, value, width, terms):
             - terms[..., 2] * ops.log(scale))
 
 
-def shipped(ops, load_logp, evidence, group_cap_row, grid, moment_row, in_period,
+def shipped(ops, load_logp, group_logp, group_loglik, grid, moment_row, in_period,
             vessel_cap_row, unseen_rate, z):
     """Containers shipped in each period, (..., P): the realised total, not its mean.
 
@@ -71,12 +71,12 @@ def shipped(ops, load_logp, evidence, group_cap_row, grid, moment_row, in_period
     standard normal `z` (..., P) placing it: the depot and the claims read this total,
     so what they say about the unseen voyages reaches the estimate.
 
-    load_logp (..., caps, K) is each capacity's load prior on the grid; evidence (G, K)
-    the log-likelihood of each counted group's counts; moment_row (Vobs,) picks a seen
-    voyage's row in [groups, caps]; in_period (P, Vobs) places the seen voyages."""
-    post = ops.take(load_logp, group_cap_row, -2) + evidence  # (..., G, K)
-    post = ops.exp(post - ops.max(post, axis=-1, keepdims=True))
-    post = post / ops.sum(post, axis=-1, keepdims=True)
+    load_logp (..., caps, K) is each capacity's load prior on the grid; group_logp
+    (..., G, K) the log joint of a counted group's load and counts, group_loglik (..., G)
+    its log-sum-exp over the grid (the loads stream's likelihood, shared here);
+    moment_row (Vobs,) picks a seen voyage's row in [groups, caps]; in_period (P, Vobs)
+    places the seen voyages."""
+    post = ops.exp(group_logp - group_loglik[..., None])  # (..., G, K)
     prior = ops.exp(load_logp)
     m1 = ops.concat([ops.sum(post * grid, axis=-1), ops.sum(prior * grid, axis=-1)], axis=-1)
     m2 = ops.concat([ops.sum(post * grid**2, axis=-1), ops.sum(prior * grid**2, axis=-1)],
@@ -84,7 +84,7 @@ def shipped(ops, load_logp, evidence, group_cap_row, grid, moment_row, in_period
     v1, v2 = ops.take(m1, moment_row, -1), ops.take(m2, moment_row, -1)  # (..., Vobs)
     seen_mean = ops.sum(v1[..., None, :] * in_period, axis=-1)
     seen_var = ops.sum((v2 - v1 * v1)[..., None, :] * in_period, axis=-1)
-    n_groups = evidence.shape[0]
+    n_groups = group_logp.shape[-2]
     u1 = ops.take(m1[..., n_groups:], vessel_cap_row, -1)[..., None, :]  # (..., 1, V)
     u2 = ops.take(m2[..., n_groups:], vessel_cap_row, -1)[..., None, :]
     mean = ops.maximum(seen_mean + ops.sum(unseen_rate * u1, axis=-1), 1e-6)

@@ -126,9 +126,11 @@ def loads_story(d) -> dict:
     load_cv = pm.HalfNormal("load_cv", sigma=d["load_cv__scale"])
     prior = truncated_prior(d["grid"], d["load_caps"], mean_load, load_cv)  # (distinct caps, K)
     # load_evidence[g, k] = log P(counts of group g | C = k): fixed, computed from the data
-    loads_loglik = pt.logsumexp(prior[d["group_cap_row"]] + d["load_evidence"], axis=1)
+    group_logp = prior[d["group_cap_row"]] + d["load_evidence"]  # log P(C = k, counts of g)
+    loads_loglik = pt.logsumexp(group_logp, axis=1)
     pm.Potential("loads_loglik", loads_loglik.sum())
     return {"mean_load": mean_load, "load_cv": load_cv, "load_logp": prior,
+            "group_logp": group_logp, "group_loglik": loads_loglik,
             "vessel_load_logp": prior[d["vessel_cap_row"]]}
 
 
