@@ -185,14 +185,9 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
     daily_containers = _flow(route, containers, weekly * mean_load, horizon)
 
     # the estimands follow the shipped totals; voyages after the window ride along
-    future = out.get("forecast_containers", out["total_containers"]) - out["total_containers"]
-    out["containers_period"] = containers
-    out["total_containers"] = containers.sum(axis=1)
-    if "forecast_containers" in out:
-        out["forecast_containers"] = out["total_containers"] + future
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["containers_per_voyage"] = np.where(
-            out["voyages"] > 0, out["total_containers"] / np.maximum(out["voyages"], 1), np.nan)
+    future = (out["forecast_containers"] - out["total_containers"]
+              if "forecast_containers" in out else None)
+    voyages.set_containers(out, containers, future)
 
     col = lambda name: p[name][:, None]  # noqa: E731
     ops = streams.NUMPY

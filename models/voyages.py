@@ -214,20 +214,26 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
         containers[s], loglik_loads[s], pred_visible[s] = _loads_chunk(
             route, values["load_evidence"], p["containers_per_voyage"][s], alpha[s], a, b,
             unseen_and_future[s], share[s], rng)
-    containers, future_containers = containers[:, :-1], containers[:, -1]
     out.update(loglik_loads=loglik_loads, pred_visible=pred_visible,
-               containers_period=containers)
-    if route.horizon_days > 0:
-        out["forecast_containers"] = containers.sum(axis=1) + future_containers
-    out["total_containers"] = containers.sum(axis=1)
-    out["voyages"] = out["voyages_period"].sum(axis=1)
-    out["unseen_voyages"] = unseen.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["containers_per_voyage"] = np.where(
-            out["voyages"] > 0, out["total_containers"] / np.maximum(out["voyages"], 1), np.nan)
+               voyages=out["voyages_period"].sum(axis=1), unseen_voyages=unseen.sum(axis=1))
+    set_containers(out, containers[:, :-1],
+                   containers[:, -1] if route.horizon_days > 0 else None)
     for end in ENDS:
         out[f"detection_{end}"] = p[f"detection_{end}"]
     return out
+
+
+def set_containers(out: dict, containers, future=None) -> None:
+    """The container estimands from containers per period (S, P): the series, the total,
+    the forecast (with `future`, the containers after the window) and the mean load
+    total / voyages (needs out["voyages"])."""
+    out["containers_period"] = containers
+    out["total_containers"] = containers.sum(axis=1)
+    if future is not None:
+        out["forecast_containers"] = out["total_containers"] + future
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["containers_per_voyage"] = np.where(
+            out["voyages"] > 0, out["total_containers"] / np.maximum(out["voyages"], 1), np.nan)
 
 
 def _loads_chunk(route: RouteData, evidence, mu, alpha, a, b, unseen, share, rng):
