@@ -25,7 +25,6 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from scipy.special import logsumexp as np_logsumexp
 
 from ..observations.aggregate import (CLAIM_CONFIDENCE, CLAIM_QUANTITIES, CLAIM_RELATIONS,
                                       DEPOT_METRICS, RouteData)
@@ -118,13 +117,14 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
     mean_rate = weekly_outside / 7.0
     in_window = d["day_in_window"] > 0.5
     daily = pt.switch(in_window, (rate / d["period_days"])[d["day_period"]], mean_rate)
-    prior = parts["vessel_load_logp"]
-    mean_load = (d["vessel_share"] * (pt.exp(prior) * d["grid"][None, :]).sum(axis=1)).sum()
+    post = pt.exp(parts["group_logp"] - parts["group_loglik"][:, None])
+    m1, m2 = streams.load_moments(streams.TENSOR, pt.exp(parts["load_logp"]), post, d["grid"])
+    n_groups = parts["group_logp"].shape[0]
+    mean_load = (d["vessel_share"] * m1[n_groups:][d["vessel_cap_row"]]).sum()
 
     # 5. the containers shipped per period, spread over its days
     z = pm.Normal("shipped_z", 0.0, 1.0, shape=n_periods)
-    shipped = streams.shipped(streams.TENSOR, parts["load_logp"], parts["group_logp"],
-                              parts["group_loglik"], d["grid"], d["moment_row"],
+    shipped = streams.shipped(streams.TENSOR, m1, m2, n_groups, d["moment_row"],
                               d["voyage_in_period"], d["vessel_cap_row"],
                               rate_by_vessel * unseen_prob, z)
     daily_containers = pt.switch(in_window, (shipped / d["period_days"])[d["day_period"]],
@@ -167,21 +167,27 @@ def prior_draws(values, n, rng):
 def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None, share=None,
              future_weekly=None, rate_by_vessel=None):
     """As voyages.generate, with the containers per period shipped as the model has them
-    (`shipped`: the sampled latent totals) and the depot and claims streams.
+    (`streams.shipped` at the sampled latent totals) and the depot and claims streams.
 
     Later families pass `rate_by_vessel` (S, P, V) with their `rate` (S, P)."""
     out = voyages.generate(p, route, values, rng, rate=rate, share=share,
-                           future_weekly=future_weekly)
+                           future_weekly=future_weekly, chunk=chunk, moments=True)
     S = len(p["voyages_per_week"])
-    mean_load = average_load(p, values["grid"], values["vessel_cap"], values["vessel_share"], chunk)
+    m1, m2 = out.pop("load_m1"), out.pop("load_m2")
+    mean_load = m1[:, route.n_groups:][:, values["vessel_cap_row"]] @ values["vessel_share"]
     if rate is None:
         rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0
     if rate_by_vessel is None:
         rate_by_vessel = rate[:, :, None] * values["vessel_share"][None, None, :]
     weekly = p["voyages_per_week"] if future_weekly is None else future_weekly
     horizon = len(values["day_period"])
+    ops = streams.NUMPY
     daily = _flow(route, rate, weekly, horizon)  # voyages leaving per day (S, D)
-    containers = shipped(p, values, rate_by_vessel, chunk)  # (S, P)
+    unseen = rate_by_vessel * (1 - voyages.seen_probs(p).sum(axis=1))[:, None, None]
+    with np.errstate(invalid="ignore"):
+        containers = streams.shipped(  # (S, P)
+            ops, m1, m2, route.n_groups, values["moment_row"], values["voyage_in_period"],
+            values["vessel_cap_row"], unseen, np.asarray(p["shipped_z"]))
     daily_containers = _flow(route, containers, weekly * mean_load, horizon)
 
     # the estimands follow the shipped totals; voyages after the window ride along
@@ -190,7 +196,6 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
     voyages.set_containers(out, containers, future)
 
     col = lambda name: p[name][:, None]  # noqa: E731
-    ops = streams.NUMPY
     stock = col("depot_share") * streams.arrived(
         ops, daily_containers[:, None, :], values["depot_lag"][None],
         col("rail_delay_days")[:, :, None], col("rail_delay_spread")[:, :, None])
@@ -212,25 +217,6 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
     end_lag = (window - 1 - np.arange(horizon) - route.transit_days)[None, :]
     out["depot_stock"] = p["depot_share"] * streams.arrived(
         ops, daily_containers, end_lag, col("rail_delay_days"), col("rail_delay_spread"))
-    return out
-
-
-def shipped(p: dict, values: dict, rate_by_vessel, chunk: int = 250) -> np.ndarray:
-    """Containers shipped per period for S draws, (S, P): `streams.shipped` in numpy,
-    chunked (the load posteriors are S x groups x grid)."""
-    mu = np.asarray(p["containers_per_voyage"], float)
-    alpha = 1.0 / np.maximum(np.asarray(p["load_cv"], float), 1e-3) ** 2
-    unseen = rate_by_vessel * (1 - voyages.seen_probs(p).sum(axis=1))[:, None, None]
-    out = np.empty(unseen.shape[:2])
-    for lo in range(0, len(mu), chunk):
-        s = slice(lo, lo + chunk)
-        load_logp = loads.load_prior_logp(values["grid"], values["load_caps"], mu[s], alpha[s])
-        group_logp = load_logp[:, values["group_cap_row"]] + values["load_evidence"]
-        with np.errstate(invalid="ignore"):
-            out[s] = streams.shipped(
-                streams.NUMPY, load_logp, group_logp, np_logsumexp(group_logp, axis=-1),
-                values["grid"], values["moment_row"], values["voyage_in_period"],
-                values["vessel_cap_row"], unseen[s], np.asarray(p["shipped_z"])[s])
     return out
 
 

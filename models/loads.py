@@ -73,14 +73,20 @@ def count_evidence(grid, visible, coverage, known, group, n_groups, a, b):
 
 
 class GridSampler:
-    """Inverse-CDF draws from many discrete distributions on one grid at once."""
+    """Inverse-CDF draws from many discrete distributions on one grid at once, given
+    their probabilities (..., K), up to a factor per row."""
 
-    def __init__(self, logp):
-        rows = logp.reshape(-1, logp.shape[-1])
-        cdf = np.cumsum(np.exp(rows - rows.max(axis=1, keepdims=True)), axis=1)
-        self.k = rows.shape[1]
-        self.offset = 2.0 * np.arange(len(rows))  # rows made globally increasing
-        self.flat = (cdf / cdf[:, -1:] + self.offset[:, None]).ravel()
+    def __init__(self, probs):
+        cdf = np.cumsum(probs.reshape(-1, probs.shape[-1]), axis=1)
+        self.k = cdf.shape[1]
+        self.offset = 2.0 * np.arange(len(cdf))  # rows made globally increasing
+        cdf /= cdf[:, -1:]
+        cdf += self.offset[:, None]
+        self.flat = cdf.ravel()
+
+    @classmethod
+    def from_logp(cls, logp):
+        return cls(np.exp(logp - logp.max(axis=-1, keepdims=True)))
 
     def draw(self, rows, rng):
         """One grid index for each entry of `rows` (indices into the flattened distributions)."""
@@ -89,8 +95,20 @@ class GridSampler:
         idx = np.searchsorted(self.flat, u.ravel()).reshape(rows.shape) - rows * self.k
         return np.minimum(idx, self.k - 1)
 
+    def draw_each(self, rng):
+        """One draw per distribution, in their shape."""
+        return self.draw(np.arange(len(self.offset)), rng)
+
 
 def sample_grid(logp, rng):
     """One draw of the grid index per row of logp (..., K)."""
-    n_rows = int(np.prod(logp.shape[:-1]))
-    return GridSampler(logp).draw(np.arange(n_rows), rng).reshape(logp.shape[:-1])
+    return GridSampler.from_logp(logp).draw_each(rng).reshape(logp.shape[:-1])
+
+
+def normalised(logp):
+    """exp(logp) scaled to sum to 1 along the last axis, and log of the sum: (probs, lse)."""
+    m = logp.max(axis=-1, keepdims=True)
+    probs = np.exp(logp - m)
+    total = probs.sum(axis=-1, keepdims=True)
+    probs /= total
+    return probs, (m + np.log(total))[..., 0]

@@ -60,8 +60,18 @@ def claim_loglik(ops, expected, value, width, terms):
             - terms[..., 2] * ops.log(scale))
 
 
-def shipped(ops, load_logp, group_logp, group_loglik, grid, moment_row, in_period,
-            vessel_cap_row, unseen_rate, z):
+def load_moments(ops, load_probs, group_post, grid):
+    """First and second moments of a voyage's load, (..., G + caps) each: a counted group's
+    load given its counts (rows 0..G-1, from `group_post` (..., G, K)), then each
+    capacity's load prior (`load_probs` (..., caps, K)), on the grid of loads."""
+    m1 = ops.concat([ops.sum(group_post * grid, axis=-1), ops.sum(load_probs * grid, axis=-1)],
+                    axis=-1)
+    m2 = ops.concat([ops.sum(group_post * grid**2, axis=-1),
+                     ops.sum(load_probs * grid**2, axis=-1)], axis=-1)
+    return m1, m2
+
+
+def shipped(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row, unseen_rate, z):
     """Containers shipped in each period, (..., P): the realised total, not its mean.
 
     A period's containers are the loads of the voyages seen in it (each known through
@@ -71,20 +81,11 @@ def shipped(ops, load_logp, group_logp, group_loglik, grid, moment_row, in_perio
     standard normal `z` (..., P) placing it: the depot and the claims read this total,
     so what they say about the unseen voyages reaches the estimate.
 
-    load_logp (..., caps, K) is each capacity's load prior on the grid; group_logp
-    (..., G, K) the log joint of a counted group's load and counts, group_loglik (..., G)
-    its log-sum-exp over the grid (the loads stream's likelihood, shared here);
-    moment_row (Vobs,) picks a seen voyage's row in [groups, caps]; in_period (P, Vobs)
-    places the seen voyages."""
-    post = ops.exp(group_logp - group_loglik[..., None])  # (..., G, K)
-    prior = ops.exp(load_logp)
-    m1 = ops.concat([ops.sum(post * grid, axis=-1), ops.sum(prior * grid, axis=-1)], axis=-1)
-    m2 = ops.concat([ops.sum(post * grid**2, axis=-1), ops.sum(prior * grid**2, axis=-1)],
-                    axis=-1)
+    m1, m2 are the loads' moments (`load_moments`); moment_row (Vobs,) picks a seen
+    voyage's row in them; in_period (P, Vobs) places the seen voyages."""
     v1, v2 = ops.take(m1, moment_row, -1), ops.take(m2, moment_row, -1)  # (..., Vobs)
     seen_mean = ops.sum(v1[..., None, :] * in_period, axis=-1)
     seen_var = ops.sum((v2 - v1 * v1)[..., None, :] * in_period, axis=-1)
-    n_groups = group_logp.shape[-2]
     u1 = ops.take(m1[..., n_groups:], vessel_cap_row, -1)[..., None, :]  # (..., 1, V)
     u2 = ops.take(m2[..., n_groups:], vessel_cap_row, -1)[..., None, :]
     mean = ops.maximum(seen_mean + ops.sum(unseen_rate * u1, axis=-1), 1e-6)

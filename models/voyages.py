@@ -20,11 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from scipy.special import logsumexp as np_logsumexp
 from scipy.stats import poisson
 
 from ..observations.aggregate import HISTORIES, RouteData
-from . import data, loads
+from . import data, loads, streams
 from .priors import flat
 
 NAME = "voyages"
@@ -179,11 +178,13 @@ def seen_probs(p) -> np.ndarray:
 
 
 def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.random.Generator,
-             chunk: int = 250, rate=None, share=None, future_weekly=None) -> dict[str, np.ndarray]:
+             chunk: int = 250, rate=None, share=None, future_weekly=None,
+             moments: bool = False) -> dict[str, np.ndarray]:
     """Estimands, pointwise log-likelihood and predictive draws for parameter draws `p` (S,).
 
     Later families pass their own voyages per period `rate` (S, P), vessel `share` (S, V)
-    and weekly rate after the window `future_weekly` (S,)."""
+    and weekly rate after the window `future_weekly` (S,); with `moments`, the loads'
+    moments (`streams.load_moments`) come back too, as load_m1 and load_m2 (S, G + caps)."""
     S = len(p["voyages_per_week"])
     if rate is None:
         rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0  # (S, P)
@@ -209,11 +210,17 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
     containers = np.zeros((S, len(route.period_days) + 1))
     loglik_loads = np.zeros((S, route.n_groups))
     pred_visible = np.zeros((S, len(route.visible)))
+    m1 = np.zeros((S, route.n_groups + len(values["load_caps"])))
+    m2 = np.zeros_like(m1)
     for lo in range(0, S, chunk):
         s = slice(lo, min(S, lo + chunk))
-        containers[s], loglik_loads[s], pred_visible[s] = _loads_chunk(
-            route, values["load_evidence"], p["containers_per_voyage"][s], alpha[s], a, b,
-            unseen_and_future[s], share[s], rng)
+        containers[s], loglik_loads[s], pred_visible[s], load_m = _loads_chunk(
+            route, values, p["containers_per_voyage"][s], alpha[s], a, b,
+            unseen_and_future[s], share[s], rng, moments)
+        if moments:
+            m1[s], m2[s] = load_m
+    if moments:
+        out.update(load_m1=m1, load_m2=m2)
     out.update(loglik_loads=loglik_loads, pred_visible=pred_visible,
                voyages=out["voyages_period"].sum(axis=1), unseen_voyages=unseen.sum(axis=1))
     set_containers(out, containers[:, :-1],
@@ -236,13 +243,17 @@ def set_containers(out: dict, containers, future=None) -> None:
             out["voyages"] > 0, out["total_containers"] / np.maximum(out["voyages"], 1), np.nan)
 
 
-def _loads_chunk(route: RouteData, evidence, mu, alpha, a, b, unseen, share, rng):
+def _loads_chunk(route: RouteData, values, mu, alpha, a, b, unseen, share, rng, moments=False):
     grid, n = route.grid, len(mu)
-    joint = loads.load_prior_logp(grid, route.group_cap, mu, alpha) + evidence  # (n, G, K)
-    loglik = np_logsumexp(joint, axis=-1)
-    group_load = grid[loads.sample_grid(joint, rng)] if route.n_groups else np.zeros((n, 0))
+    # each distinct capacity's load prior, and a counted group's load given its counts
+    prior = loads.load_prior_logp(grid, values["load_caps"], mu, alpha)  # (n, caps, K)
+    prior_probs = np.exp(prior)
+    post, loglik = loads.normalised(prior[:, values["group_cap_row"]] + values["load_evidence"])
+    n_groups = route.n_groups
+    group_load = (grid[loads.GridSampler(post).draw_each(rng).reshape(n, n_groups)]
+                  if n_groups else np.zeros((n, 0)))
     n_vessels = len(route.vessel_cap)
-    by_vessel = loads.GridSampler(loads.load_prior_logp(grid, route.vessel_cap, mu, alpha))
+    by_vessel = loads.GridSampler(prior_probs[:, values["vessel_cap_row"]])
     draw_row = np.arange(n)[:, None] * n_vessels  # row of (draw, vessel 0)
 
     # loads of observed voyages: from their counts where counted, else from the prior
@@ -272,12 +283,15 @@ def _loads_chunk(route: RouteData, evidence, mu, alpha, a, b, unseen, share, rng
     # replicated counts: a fresh load per group, thinned by the share in view
     pred = np.zeros((n, len(route.visible)))
     if route.n_groups:
-        fresh = grid[loads.sample_grid(
-            loads.load_prior_logp(grid, route.group_cap, mu, alpha), rng)]  # (n, G)
+        fresh = grid[loads.GridSampler(prior_probs[:, values["group_cap_row"]])
+                     .draw_each(rng).reshape(n, n_groups)]
         cov = np.where(route.coverage_known[None], route.coverage[None],
                        rng.beta(a, b, (n, len(route.visible))))
         pred = rng.binomial(fresh[:, route.count_group].astype(int), cov)
-    return containers, loglik, pred
+    load_m = None
+    if moments:
+        load_m = streams.load_moments(streams.NUMPY, prior_probs, post, grid)
+    return containers, loglik, pred, load_m
 
 
 HISTORY_LABELS = HISTORIES
