@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/cargoinfer warm  # compile each model family once: later fits reuse the cache
 	@touch $(STAMP)
 
 demo: $(STAMP)

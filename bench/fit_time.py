@@ -5,7 +5,8 @@
 1. The command itself, wall clock, in a fresh process: first with an empty compile
    cache (a new machine: PyTensor's numba cache in a temporary folder), then again
    with that cache warm (every later fit: each new process still builds nutpie's
-   wrapper, which is not cacheable).
+   wrapper, which is not cacheable), then with a second empty cache that only
+   `cargoinfer warm MODEL` has filled (the first fit after `make`, which runs it).
 2. The same fit split by stage in one interpreter, and the refit of the same
    compiled model on a second case of the same shape (`with_data`)."""
 
@@ -61,11 +62,10 @@ def second_case(folder: str) -> str:
     return dst
 
 
-def cli_wall(model: str, store: str, env: dict) -> float:
+def cli_wall(env: dict, *args: str) -> float:
     exe = Path(sys.executable).with_name("cargoinfer")
     t0 = time.perf_counter()
-    subprocess.run([str(exe), "fit", f"model={model}", f"store={store}"], env=env, check=True,
-                   capture_output=True, text=True)
+    subprocess.run([str(exe), *args], env=env, check=True, capture_output=True, text=True)
     return time.perf_counter() - t0
 
 
@@ -75,8 +75,11 @@ def main() -> None:
     model = parser.parse_args().model
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp}/compiledir"}
-        cold_cache = cli_wall(model, f"{tmp}/store1", env)
-        warm_cache = cli_wall(model, f"{tmp}/store2", env)
+        cold_cache = cli_wall(env, "fit", f"model={model}", f"store={tmp}/store1")
+        warm_cache = cli_wall(env, "fit", f"model={model}", f"store={tmp}/store2")
+        env_make = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp}/compiledir_make"}
+        warm_step = cli_wall(env_make, "warm", model)
+        after_warm = cli_wall(env_make, "fit", f"model={model}", f"store={tmp}/store4")
         second = second_case(tmp)
         proc = subprocess.run([sys.executable, "-c", SCRIPT, f"{tmp}/store3", second, model],
                               capture_output=True, text=True, check=True, env=env)
@@ -86,6 +89,8 @@ def main() -> None:
           f"{os.cpu_count()} cores:")
     print(f"  empty compile cache (first fit on a machine) {cold_cache:7.2f} s")
     print(f"  warm compile cache (every later fit)         {warm_cache:7.2f} s")
+    print(f"  first fit after `cargoinfer warm {model}`       {after_warm:7.2f} s   "
+          f"(the warm step took {warm_step:.2f} s)")
     total = r["import_s"] + f["total_s"]
     print("the later fit by stage (one interpreter, compile cache warm):")
     print(f"  import           {r['import_s']:7.2f} s")

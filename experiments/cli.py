@@ -1,4 +1,4 @@
-"""The `cargoinfer` command: check, fit.
+"""The `cargoinfer` command: check, fit, simulate, warm.
 
 Exit status: 0 done, 2 refused input or config (nothing written), 1 anything else."""
 
@@ -23,6 +23,9 @@ commands:
   simulate scenario=NAME seed=N out=DIR
                           an event-level synthetic case folder plus truth.json
                           (scenarios: steady, pause, load_change, vessel_joins)
+  warm [NAME ...]         compile every model family (or those named) once on the default
+                          case, so that PyTensor's compile cache is warm for later fits
+                          (`make` runs it after installing)
 """
 
 
@@ -41,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="")
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
-    handlers = {"check": check_command, "fit": fit_command, "simulate": _simulate}
+    handlers = {"check": check_command, "fit": fit_command, "simulate": _simulate,
+                "warm": warm_command}
     if command not in handlers:
         print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")
         return 2
@@ -125,6 +129,37 @@ def fit_command(args: list[str]) -> int:
     reasons = f" ({'; '.join(record['reasons'])})" if record["reasons"] else ""
     print(f"status: {record['status']}{reasons}")
     print(f"run: {run_dir}")
+    return 0
+
+
+def warm_command(args: list[str]) -> int:
+    """Compile each sampled model family once, on the default case's shape and priors.
+
+    PyTensor caches the compiled pieces of a model's graph on disk, so a later fit in a
+    new process skips most of the first fit's compile time."""
+    quiet()
+    from ..inference.fit import compiled
+    from ..models import registry
+    from ..observations.aggregate import route_data
+    from ..observations.case import load_case
+    from .config import case_dir, compose
+
+    found = registry.families()
+    unknown = [a for a in args if a not in found]
+    if unknown:
+        print(f"cargoinfer warm: unknown model '{unknown[0]}' (known: {', '.join(sorted(found))})",
+              file=sys.stderr)
+        return 2
+    for name in args or sorted(found):
+        family = found[name]
+        if not hasattr(family, "build"):
+            continue
+        t0 = time.perf_counter()
+        cfg = compose([f"model={name}"])
+        case = load_case(case_dir(cfg))
+        route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage)
+        compiled(family, family.data_values(route, cfg.priors))
+        print(f"compiled {family.NAME}@{family.VERSION} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 

@@ -133,3 +133,19 @@ def test_bad_config_is_refused(tmp_path, capsys, override, fragment):
     assert code == 2, (out, err)
     assert fragment in err and "Traceback" not in err
     assert not (tmp_path / "store").exists()
+
+
+def test_warm_compiles_the_named_family(capsys):
+    from cargoinfer.inference import fit as fitting
+
+    assert main(["warm", "voyages", "baseline"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith("compiled voyages@1 in ")  # baseline has no model to compile
+    assert len(out.splitlines()) == 1
+    assert any(key[:2] == ("voyages", 1) for key in fitting._COMPILED)
+
+
+def test_warm_refuses_an_unknown_family(capsys):
+    assert main(["warm", "voyagez"]) == 2
+    _, err = capsys.readouterr()
+    assert "unknown model 'voyagez'" in err and "Traceback" not in err
