@@ -1,4 +1,4 @@
-"""The `cargoinfer` command: check, fit, simulate, warm.
+"""The `cargoinfer` command: check, fit, simulate, calibrate, warm.
 
 Exit status: 0 done, 2 refused input or config (nothing written), 1 anything else."""
 
@@ -23,6 +23,10 @@ commands:
   simulate scenario=NAME seed=N out=DIR
                           an event-level synthetic case folder plus truth.json
                           (scenarios: steady, pause, load_change, vessel_joins)
+  calibrate model=NAME n_sims=N [case=... store=... workers=W calibration.KEY=V]
+                          simulation-based calibration: n_sims simulations from the
+                          model's prior on the case's shape, each refitted; writes
+                          calibration.csv, ranks.csv and a rank ECDF plot with a verdict
   warm [NAME ...]         compile every model family (or those named) once on the default
                           case, so that PyTensor's compile cache is warm for later fits
                           (`make` runs it after installing)
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
     handlers = {"check": check_command, "fit": fit_command, "simulate": _simulate,
-                "warm": warm_command}
+                "calibrate": calibrate_command, "warm": warm_command}
     if command not in handlers:
         print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")
         return 2
@@ -128,6 +132,44 @@ def fit_command(args: list[str]) -> int:
           f"({h['ci_prob']:.0%} {h['ci_kind'].upper()} {fmt_count(h['lower'])}-{fmt_count(h['upper'])})")
     reasons = f" ({'; '.join(record['reasons'])})" if record["reasons"] else ""
     print(f"status: {record['status']}{reasons}")
+    print(f"run: {run_dir}")
+    return 0
+
+
+def calibrate_command(args: list[str]) -> int:
+    quiet()
+    from omegaconf import OmegaConf
+
+    from ..observations.problems import CaseInvalid
+    from .config import ConfigError, compose
+
+    show_cfg = "--cfg" in args
+    overrides = [a for a in args if a != "--cfg"]
+    bad = [a for a in overrides if a.startswith("-")]
+    if bad:
+        print(f"cargoinfer calibrate: unknown option {bad[0]} (overrides are key=value)",
+              file=sys.stderr)
+        return 2
+    try:
+        cfg = compose(overrides, config_name="calibrate")
+        if show_cfg:
+            print(OmegaConf.to_yaml(cfg), end="")
+            return 0
+        from .calibrate import execute
+
+        run_dir, record, reused = execute(cfg, overrides)
+    except ConfigError as e:
+        print(f"cargoinfer calibrate: config refused: {e}", file=sys.stderr)
+        return 2
+    except CaseInvalid as e:
+        print(e.report(), file=sys.stderr)
+        print("cargoinfer calibrate: case refused; nothing was written", file=sys.stderr)
+        return 2
+    if reused:
+        print("already complete: same model, case, config and seed")
+    reasons = f" ({'; '.join(record['reasons'])})" if record["reasons"] else ""
+    print(f"{record['model']['name']}@{record['model']['version']}, {record['n_sims']} simulations")
+    print(f"verdict: {record['verdict']}{reasons}")
     print(f"run: {run_dir}")
     return 0
 

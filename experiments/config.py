@@ -16,7 +16,7 @@ class ConfigError(Exception):
     """A config or override the user can fix; exit status 2."""
 
 
-def compose(overrides: list[str]) -> DictConfig:
+def compose(overrides: list[str], config_name: str = "config") -> DictConfig:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
     from hydra.errors import HydraException
@@ -24,7 +24,7 @@ def compose(overrides: list[str]) -> DictConfig:
     register()
     try:
         with initialize_config_module("cargoinfer.configs", version_base="1.3"):
-            cfg = hydra_compose("config", overrides=overrides)
+            cfg = hydra_compose(config_name, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as e:
         raise ConfigError(_first_line(e)) from None
     check(cfg)
@@ -72,8 +72,31 @@ def check(cfg: DictConfig) -> None:
         problems.append(f"model.transit_days: {cfg.model.transit_days} must be >= 0")
     if cfg.model.max_containers_per_voyage < 1:
         problems.append("model.max_containers_per_voyage: must be >= 1")
+    if "calibration" in cfg:
+        problems += _check_calibration(cfg)
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+CONTROLS = ("dependent_detection",)
+
+
+def _check_calibration(cfg: DictConfig) -> list[str]:
+    c, problems = cfg.calibration, []
+    if cfg.n_sims < 2:
+        problems.append(f"n_sims: {cfg.n_sims} must be >= 2")
+    if cfg.workers < 0:
+        problems.append(f"workers: {cfg.workers} must be >= 0 (0: one per core)")
+    for key in ("draws", "chains", "rank_draws"):
+        if c[key] < 1:
+            problems.append(f"calibration.{key}: {c[key]} must be >= 1")
+    if c.tune < 0:
+        problems.append(f"calibration.tune: {c.tune} must be >= 0")
+    if not 0 < c.alpha < 1:
+        problems.append(f"calibration.alpha: {c.alpha} must be in (0, 1)")
+    if c.control is not None and c.control not in CONTROLS:
+        problems.append(f"calibration.control: '{c.control}' is not one of {', '.join(CONTROLS)}")
+    return problems
 
 
 def case_dir(cfg: DictConfig) -> Path:

@@ -62,3 +62,33 @@ def write_figures(tree, case, folder: Path) -> list[str]:
     plt.close(fig)
     names.append("voyages_per_period.png")
     return names
+
+
+def rank_ecdf(result, folder: Path, level: float = 0.95) -> str:
+    """SBC: for each quantity, the ECDF of the simulations' PITs minus the uniform CDF,
+    inside the simultaneous `level` band of a calibrated model."""
+    from ..inference.calibration import band
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = list(dict.fromkeys(row["estimand"] for row in result.rows))
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    for ax, name in zip(axes.ravel(), names):
+        u = np.sort([s.pit[name] for s in result.simulations if name in s.pit])
+        z, lo, hi = band(len(u), level)
+        ax.fill_between(z, lo - z, hi - z, color="0.85", label=f"{level:.0%} simultaneous band")
+        ecdf = np.searchsorted(u, z, side="right") / len(u)
+        ax.plot(z, ecdf - z, color="tab:blue", lw=1.8, label="ranks' ECDF - uniform")
+        ax.axhline(0, color="0.4", lw=0.8)
+        ax.set_title(name.replace("parameter.", "param: "), fontsize=11)
+        ax.set_xlabel("fractional rank of the truth", fontsize=10)
+    for ax in axes.ravel()[len(names):]:
+        ax.axis("off")
+    axes[0, 0].legend(frameon=False, fontsize=9, loc="lower left")
+    fig.suptitle(f"Simulation-based calibration, {len(result.simulations)} simulations: "
+                 f"{result.verdict}")
+    fig.tight_layout()
+    fig.savefig(folder / "rank_ecdf.png", dpi=100)
+    plt.close(fig)
+    return "rank_ecdf.png"

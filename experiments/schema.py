@@ -67,5 +67,27 @@ class Config:
     tags: list[str] = field(default_factory=list)
 
 
+@dataclass
+class CalibrationConfig:
+    """How `cargoinfer calibrate` fits each simulation (inference.target_accept and
+    inference.adaptation apply too) and how strict its verdict is."""
+
+    draws: int = 300
+    tune: int = 300
+    chains: int = 1
+    rank_draws: int = 100  # posterior draws kept (evenly thinned) to rank each truth
+    alpha: float = 0.01  # the verdict fails a calibrated model with at most this chance
+    control: Optional[str] = None  # dependent_detection: a negative control (README)
+
+
+@dataclass
+class CalibrateConfig(Config):
+    experiment_name: str = "calibration"
+    n_sims: int = 200
+    workers: int = 0  # processes; 0: one per core
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+
+
 def register() -> None:
     ConfigStore.instance().store(name="cargoinfer_schema", node=Config)
+    ConfigStore.instance().store(name="cargoinfer_calibrate_schema", node=CalibrateConfig)

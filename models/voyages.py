@@ -306,7 +306,8 @@ def observed(route: RouteData) -> dict:
 
 
 def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.random.Generator,
-             count_share: float = 0.7, known_coverage_share: float = 0.7):
+             count_share: float = 0.7, known_coverage_share: float = 0.7,
+             follow_up: float = 1.0):
     """Data from this model's own generative process, on the periods and vessels of `template`.
 
     `p` holds one value per parameter (as PARAMS); `values` the hyperparameters. Each voyage
@@ -318,18 +319,21 @@ def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.ran
     n_voyages = rng.poisson(p["voyages_per_week"] * template.period_days / 7.0)
     route, truth = simulate_voyages(p, template, values, rng, n_voyages,
                                     lambda period: rng.choice(n_vessels, p=share),
-                                    count_share, known_coverage_share)
+                                    count_share, known_coverage_share, follow_up)
     truth["vessel_share"] = share.tolist()
     return route, truth
 
 
 def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.Generator,
                      n_voyages: np.ndarray, next_vessel, count_share: float = 0.7,
-                     known_coverage_share: float = 0.7):
+                     known_coverage_share: float = 0.7, follow_up: float = 1.0):
     """Steps 2-4 of the story for `n_voyages` (P,) voyages leaving in each period, the vessel
     of each given by `next_vessel(period)`; the imagery record is drawn last.
 
-    Each end sees a voyage with its detection probability, independently. A seen end is
+    Each end sees a voyage with its detection probability, independently, as the model
+    assumes; `follow_up` != 1 breaks that on purpose (a negative control for calibration):
+    a voyage seen at the origin is then seen at the destination with its odds of detection
+    multiplied by `follow_up`, as when analysts look for a ship they saw leave. A seen end is
     counted with probability `count_share`; a count's coverage is recorded with probability
     `known_coverage_share` (uniform on 0.3-1), else it is drawn from `unknown_coverage`, and
     the count is Binomial(load, coverage). The counts of one voyage share its load.
@@ -353,7 +357,11 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
             vessel = int(next_vessel(period))
             load = grid[loads.sample_grid(load_logp[vessel], rng)]
             containers_period[period] += load
-            seen = [bool(rng.random() < det[end]) for end in ENDS]
+            draw = rng.random(), rng.random()
+            seen = [bool(draw[0] < det["origin"]), bool(draw[1] < det["destination"])]
+            if seen[0] and follow_up != 1.0:
+                odds = follow_up * det["destination"] / max(1.0 - det["destination"], 1e-12)
+                seen[1] = bool(draw[1] < odds / (1.0 + odds))
             entry = {"period": period, "vessel": vessel, "load": float(load), "seen": seen,
                      "counts": []}
             log.append(entry)
