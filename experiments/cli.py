@@ -132,6 +132,8 @@ def fit_command(args: list[str]) -> int:
           f"({h['ci_prob']:.0%} {h['ci_kind'].upper()} {fmt_count(h['lower'])}-{fmt_count(h['upper'])})")
     reasons = f" ({'; '.join(record['reasons'])})" if record["reasons"] else ""
     print(f"status: {record['status']}{reasons}")
+    for note in record.get("notes", []):
+        print(f"note: {note}")
     print(f"run: {run_dir}")
     return 0
 

@@ -1,13 +1,10 @@
-"""Sampling diagnostics and the status rule they feed."""
+"""Sampling diagnostics (the status rule that reads them is `inference.status`)."""
 
 from __future__ import annotations
 
 import arviz as az
 import numpy as np
 
-BRIEFING = "briefing-grade"
-REVIEW = "review"
-FAILED = "failed"
 
 
 def _values(tree, fn, var_names) -> np.ndarray:
@@ -51,8 +48,3 @@ def sampling_reasons(diag: dict, limits) -> list[str]:
     if not diag["ebfmi_min"] >= limits.ebfmi_min:
         reasons.append(f"E-BFMI {diag['ebfmi_min']:.2f} < {limits.ebfmi_min}")
     return reasons
-
-
-def status(reasons: list[str]) -> str:
-    """The one status rule: briefing-grade only when no check gave a reason."""
-    return BRIEFING if not reasons else REVIEW

@@ -9,7 +9,9 @@ from types import ModuleType
 import numpy as np
 import xarray as xr
 
-from .diagnostics import sampling_diagnostics, sampling_reasons, status
+from . import checks as model_checks
+from .diagnostics import sampling_diagnostics
+from .status import assess, status
 
 _COMPILED: dict[tuple, object] = {}
 
@@ -35,6 +37,8 @@ class Fit:
     reasons: list[str]
     status: str
     timings: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)  # predictive, loo, sensitivity
+    notes: list[str] = field(default_factory=list)
 
 
 def fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
@@ -52,11 +56,24 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
     t2 = time.perf_counter()
     tree = add_generated(tree, family, route, values, seed)
     diag = sampling_diagnostics(tree, list(family.PARAMS))
-    reasons = sampling_reasons(diag, inference)
     t3 = time.perf_counter()
+    found = run_checks(tree, family, values, seed)
+    state, reasons, notes = assess(diag, found, inference)
     timings = {"compile_s": t1 - t0 if fresh else 0.0, "with_data_s": 0.0 if fresh else t1 - t0,
-               "sampling_s": t2 - t1, "generated_s": t3 - t2}
-    return Fit(tree, diag, reasons, status(reasons), timings)
+               "sampling_s": t2 - t1, "generated_s": t3 - t2,
+               "checks_s": time.perf_counter() - t3}
+    return Fit(tree, diag, reasons, state, timings, found, notes)
+
+
+def run_checks(tree: xr.DataTree, family: ModuleType, values: dict, seed: int) -> dict:
+    """Posterior predictive checks, LOO per stream and prior sensitivity of one fit."""
+    from ..models.priors import log_prior
+
+    post = tree["posterior"]
+    draws = {v: np.asarray(post[v]) for v in post.data_vars}
+    return {"predictive": model_checks.predictive(tree, seed),
+            "loo": model_checks.loo(tree),
+            "sensitivity": model_checks.sensitivity(tree, log_prior(draws, values, family.PARAMS))}
 
 
 def reference_fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from omegaconf import MISSING
 
 
@@ -71,3 +72,26 @@ def flat(priors, names) -> dict[str, float]:
         for k, v in dict(priors[name]).items():
             out[f"{name}.{k}"] = float(v)
     return out
+
+
+def log_prior(p: dict, values: dict, names) -> np.ndarray:
+    """Log density of each draw under the configured priors of the parameters `names`,
+    read by the families' naming rule: NAME__median/log_sd a LogNormal, NAME__alpha/beta a
+    Beta, NAME__scale a HalfNormal. Latent standard normals (no hyperparameters) are
+    structure, not configured priors, and are left out. p[name] is (S,); returns (S,)."""
+    from scipy import stats
+
+    total = 0.0
+    for name in names:
+        x = np.asarray(p[name], float)
+        if f"{name}__median" in values:
+            lp = stats.lognorm.logpdf(x, s=float(values[f"{name}__log_sd"]),
+                                      scale=float(values[f"{name}__median"]))
+        elif f"{name}__alpha" in values:
+            lp = stats.beta.logpdf(x, float(values[f"{name}__alpha"]), float(values[f"{name}__beta"]))
+        elif f"{name}__scale" in values:
+            lp = stats.halfnorm.logpdf(x, scale=float(values[f"{name}__scale"]))
+        else:
+            continue
+        total = total + lp
+    return np.asarray(total, float)

@@ -1,0 +1,90 @@
+"""Simulation-based calibration: one compiled model per worker against a rebuild per simulation.
+
+    .venv/bin/python bench/calibrate_speed.py [--model joint] [--n-sims 100] [--naive 4]
+
+1. `cargoinfer calibrate`'s path (`inference.calibration.run`): n simulations in one
+   worker process per core, each worker compiling the model once and refitting every
+   simulation through `with_data`. Wall clock of the whole run, start-up included.
+2. The naive loop, as simuk does it: for each simulation, build the PyMC model on that
+   simulation's data and compile it again (`nutpie.compile_pymc_model`), then sample
+   with the same settings. Run in this process for a few simulations (the compile cache
+   on disk is warm, as it is for the path above).
+
+Both print the seconds one simulation costs on one core (simulate, fit, estimands), and
+their ratio, measured in this one run."""
+
+import argparse
+import os
+import time
+
+import numpy as np
+from cargoinfer.experiments.cli import quiet
+from cargoinfer.experiments.config import case_dir, compose
+from cargoinfer.inference import calibration
+from cargoinfer.models import registry
+from cargoinfer.observations.aggregate import route_data
+from cargoinfer.observations.case import load_case
+
+
+def naive(family, template, priors, index: int, seed: int, s: calibration.Settings) -> float:
+    """One simulation, rebuilding and recompiling the model for its data."""
+    import nutpie
+
+    t0 = time.perf_counter()
+    values0 = family.data_values(template, priors)
+    rng = np.random.default_rng([seed, index])
+    p = {k: v[0] for k, v in family.prior_draws(values0, 1, rng).items()}
+    route, truth = family.simulate(p, template, values0, rng)
+    values = family.data_values(route, priors)
+    model = nutpie.compile_pymc_model(family.build(values))
+    tree = nutpie.sample(model, draws=s.draws, tune=s.tune, chains=s.chains, cores=1,
+                         seed=int(rng.integers(2**31)), progress_bar=False, save_warmup=False,
+                         target_accept=s.target_accept, adaptation=s.adaptation)
+    post = tree["posterior"]
+    n = post.sizes["chain"] * post.sizes["draw"]
+    keep = np.linspace(0, n - 1, min(s.rank_draws, n)).round().astype(int)
+    flat = {v: np.asarray(post[v]).reshape(n, *post[v].shape[2:])[keep] for v in post.data_vars}
+    family.generate(flat, route, values, rng)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="joint")
+    ap.add_argument("--n-sims", type=int, default=100)
+    ap.add_argument("--naive", type=int, default=4, help="simulations of the naive loop")
+    args = ap.parse_args()
+    quiet()
+    cfg = compose([f"model={args.model}"], config_name="calibrate")
+    family = registry.get(args.model)
+    template = route_data(load_case(case_dir(cfg)), cfg.model.transit_days,
+                          cfg.model.max_containers_per_voyage)
+    s = calibration.Settings(draws=cfg.calibration.draws, tune=cfg.calibration.tune,
+                             chains=cfg.calibration.chains,
+                             target_accept=cfg.inference.target_accept,
+                             adaptation=cfg.inference.adaptation,
+                             rank_draws=cfg.calibration.rank_draws)
+    seed = int(cfg.seed)
+
+    t0 = time.perf_counter()
+    sims = calibration.run(family, template, cfg.priors, args.n_sims, seed, s)
+    wall = time.perf_counter() - t0
+    ours = float(np.mean([x.seconds for x in sims]))
+
+    naive_s = [naive(family, template, cfg.priors, i, seed, s) for i in range(args.naive)]
+    theirs = float(np.mean(naive_s))
+
+    print(f"{family.NAME}@{family.VERSION}, default case's shape, {s.chains} chain x "
+          f"({s.tune} tune + {s.draws} draws) per simulation, {os.cpu_count()} cores")
+    workers = min(os.cpu_count() or 1, args.n_sims)
+    print(f"  calibrate path: {args.n_sims} simulations in {wall:.1f} s wall clock "
+          f"({workers} worker processes; start-up and compile included)")
+    print(f"    per simulation on one core: {ours:.2f} s (simulate, with_data, sample, estimands)")
+    print(f"  naive loop (rebuild + recompile each simulation): {args.naive} simulations")
+    print(f"    per simulation on one core: {theirs:.2f} s "
+          f"({', '.join(f'{x:.1f}' for x in naive_s)})")
+    print(f"  compile-once is {theirs / ours:.1f}x faster per simulation")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Model checks of one fit: posterior predictive checks, LOO per stream, prior sensitivity.
+
+Each returns plain numbers for run.json; `inference.status` turns them into the status.
+
+- Predictive check, per observed stream with a predictive (captures, visible counts,
+  depot rows): each observation's randomised PIT among its posterior predictive draws.
+  A model that fits a stream puts about 10% of its observations outside their central
+  90% predictive intervals, and fewer when the observations were fitted (posterior
+  predictive checks are conservative). The stream *fails* when more fall outside than
+  the 99th percentile of Binomial(n, 0.1).
+- LOO: PSIS-LOO of each log-likelihood stream (arviz_stats.loo), with its Pareto k.
+- Sensitivity: power-scaling of the configured priors and of the whole likelihood
+  (arviz_stats.psense, Kallioinen et al. 2023) for each scalar estimand. Both above 0.05:
+  potential prior-data conflict; the prior's alone: the prior dominates.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import xarray as xr
+from scipy import stats
+
+OUTSIDE_PROB = 0.9  # the predictive interval of the check
+FAIL_QUANTILE = 0.99  # a stream fails beyond this quantile of Binomial(n, 1 - OUTSIDE_PROB)
+PARETO_K_MAX = 0.7
+SENSITIVITY_THRESHOLD = 0.05
+PREDICTIVE_STREAM = {"visible": "loads"}  # predictive name -> its log-likelihood stream
+
+
+def _draws(ds, name) -> np.ndarray:
+    x = np.asarray(ds[name], float)
+    return x.reshape(x.shape[0] * x.shape[1], -1)  # (S, n)
+
+
+def pits(pred: np.ndarray, obs: np.ndarray, rng) -> np.ndarray:
+    """Randomised PIT of each observation among its predictive draws (S, n): exactly
+    uniform when the observation is a draw of the same distribution, ties included."""
+    below = (pred < obs).sum(axis=0)
+    ties = (pred == obs).sum(axis=0)
+    rank = below + np.floor(rng.random(len(obs)) * (ties + 1))
+    return (rank + rng.random(len(obs))) / (len(pred) + 1)
+
+
+def predictive(tree, seed: int) -> dict:
+    """Per stream: n, share outside the 90% predictive interval, PITs' uniformity p-value
+    (informative only: posterior PITs are not uniform even for a right model) and
+    whether it fails."""
+    from .calibration import uniformity
+
+    if "posterior_predictive" not in tree.children:
+        return {}
+    rng = np.random.default_rng([seed, 4])
+    pred_ds, obs_ds = tree["posterior_predictive"], tree["observed_data"]
+    out = {}
+    for name in pred_ds.data_vars:
+        if name not in obs_ds.data_vars:
+            continue
+        obs = np.asarray(obs_ds[name], float).ravel()
+        if not len(obs):
+            continue
+        u = pits(_draws(pred_ds, name), obs, rng)
+        half = (1 - OUTSIDE_PROB) / 2
+        outside = int(((u < half) | (u > 1 - half)).sum())
+        limit = int(stats.binom.ppf(FAIL_QUANTILE, len(obs), 1 - OUTSIDE_PROB))
+        out[name] = {"stream": PREDICTIVE_STREAM.get(name, name), "n": int(len(obs)),
+                     "outside_90": outside, "outside_limit": limit,
+                     "coverage_90": 1 - outside / len(obs),
+                     "pit_uniformity_p": uniformity(u) if len(obs) > 1 else None,
+                     "fails": outside > limit}
+    return out
+
+
+def loo(tree) -> dict:
+    """PSIS-LOO per log-likelihood stream."""
+    import arviz_stats as azs
+
+    if "log_likelihood" not in tree.children:
+        return {}
+    out = {}
+    for name in tree["log_likelihood"].data_vars:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = azs.loo(tree, var_name=name, pointwise=True)
+        k = np.asarray(r.pareto_k, float).ravel()
+        out[name] = {"elpd_loo": float(r.elpd), "se": float(r.se), "p_loo": float(r.p),
+                     "n": int(r.n_data_points), "pareto_k_max": float(np.nanmax(k)),
+                     "n_pareto_k_above": int((k > PARETO_K_MAX).sum())}
+    return out
+
+
+def sensitivity(tree, log_prior: np.ndarray) -> dict:
+    """Power-scaling sensitivity of each scalar estimand to the prior and the likelihood.
+
+    log_prior (chains, draws) is the configured priors' log density of each draw."""
+    import arviz_stats as azs
+
+    est = tree["estimands"]
+    names = [v for v in est.data_vars if est[v].dims == ("chain", "draw")]
+    if not names or "log_likelihood" not in tree.children:
+        return {}
+    chains, draws = est.sizes["chain"], est.sizes["draw"]
+    coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    dims = ("chain", "draw")
+    loglik = sum(np.asarray(v, float).reshape(chains, draws, -1).sum(axis=-1)
+                 for v in tree["log_likelihood"].to_dataset().data_vars.values())
+    data = xr.DataTree.from_dict({
+        "posterior": xr.Dataset({k: (dims, np.asarray(est[k], float)) for k in names}, coords=coords),
+        "log_likelihood": xr.Dataset({"all": (dims, loglik)}, coords=coords),
+        "log_prior": xr.Dataset({"configured": (dims, np.asarray(log_prior, float))}, coords=coords),
+    })
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prior = azs.psense(data, group="prior")
+        like = azs.psense(data, group="likelihood")
+    out = {}
+    for name in names:
+        p, lk = float(prior[name]), float(like[name])
+        if p > SENSITIVITY_THRESHOLD and lk > SENSITIVITY_THRESHOLD:
+            diagnosis = "prior-data conflict"
+        elif p > SENSITIVITY_THRESHOLD:
+            diagnosis = "prior dominates"
+        else:
+            diagnosis = "ok"
+        out[name] = {"prior": p, "likelihood": lk, "diagnosis": diagnosis}
+    return out
