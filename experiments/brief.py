@@ -96,6 +96,8 @@ def write_brief(folder: Path, record: dict, est: pl.DataFrame, case, figures: li
               f"`{record['run_id']}`; reproduce with `{record['command']}` (seed {record['seed']}).",
               f"- Case: {record['case']['name']} ({_provenance(case)}).",
               diagnostics,
+              *_checks(record),
+              *(f"- Model check note: {n}." for n in record.get("notes", [])),
               *(f"- Data note: {n}." for n in record.get("data_notes", [])), ""]
     lines += [f"![{f}](figures/{f})" for f in figures]
     md = "\n".join(lines) + "\n"
@@ -142,3 +144,19 @@ def _html(md: str, folder: Path) -> str:
              "td{padding:.2em .8em;border-bottom:1px solid #ddd}img{max-width:100%}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>brief</title>"
             f"<style>{style}</style></head><body>\n{text}\n</body></html>\n")
+
+
+def _checks(record: dict) -> list[str]:
+    """One line each for the predictive checks and LOO of the run (none for a hand method)."""
+    checks = record.get("checks") or {}
+    out = []
+    pred = checks.get("predictive", {})
+    if pred:
+        out.append("- Predictive checks (observations inside their 90% posterior predictive "
+                   "intervals): " + ", ".join(f"{k} {c['n'] - c['outside_90']}/{c['n']}"
+                                               for k, c in pred.items()) + ".")
+    loo = checks.get("loo", {})
+    if loo:
+        out.append("- LOO by stream (elpd, max Pareto k): " + ", ".join(
+            f"{k} {c['elpd_loo']:.1f} ({c['pareto_k_max']:.2f})" for k, c in loo.items()) + ".")
+    return out

@@ -125,3 +125,43 @@ def sensitivity(tree, log_prior: np.ndarray) -> dict:
             diagnosis = "ok"
         out[name] = {"prior": p, "likelihood": lk, "diagnosis": diagnosis}
     return out
+
+
+def shared_streams(trees: dict) -> list[str]:
+    """Log-likelihood streams every tree has, over the same observations (same shape):
+    voyages and joint share captures and loads; dynamic counts captures per vessel, so
+    it shares loads (and depot, claims with joint) but not captures."""
+    sets = []
+    for tree in trees.values():
+        ll = tree["log_likelihood"]
+        sets.append({(v, ll[v].shape[2:]) for v in ll.data_vars})
+    common = set.intersection(*sets) if sets else set()
+    return sorted(name for name, _ in common)
+
+
+def compare_loo(trees: dict) -> dict:
+    """PSIS-LOO of several fits of the same case on the streams they share: per model its
+    elpd on those streams and the difference to the best, with the standard error of the
+    pointwise differences (n x var), best first."""
+    import arviz_stats as azs
+
+    streams = shared_streams(trees)
+    if not streams:
+        return {"streams": [], "models": []}
+    pointwise = {}
+    for label, tree in trees.items():
+        parts = []
+        for s in streams:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parts.append(np.asarray(azs.loo(tree, var_name=s, pointwise=True).elpd_i).ravel())
+        pointwise[label] = np.concatenate(parts)
+    best = max(pointwise, key=lambda k: pointwise[k].sum())
+    rows = []
+    for label in sorted(pointwise, key=lambda k: -pointwise[k].sum()):
+        diff = pointwise[best] - pointwise[label]
+        rows.append({"model": label, "elpd_loo": float(pointwise[label].sum()),
+                     "elpd_diff": float(diff.sum()),
+                     "se_diff": float(np.sqrt(len(diff) * diff.var(ddof=1))) if label != best else 0.0,
+                     "n": int(len(diff))})
+    return {"streams": streams, "models": rows}

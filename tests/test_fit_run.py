@@ -5,6 +5,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 import xarray as xr
@@ -48,7 +49,9 @@ def test_run_directory_contract(first_run, store):
     for name in ("config.yaml", "run.json", "estimates.csv", "series.csv", "posterior.nc",
                  "brief.md", "brief.html"):
         assert (run / name).is_file(), name
-    assert sorted(p.suffix for p in (run / "figures").iterdir()) == [".png", ".png"]
+    assert sorted(p.name for p in (run / "figures").iterdir()) == [
+        "cumulative_containers.png", "prior_predictive.png", "rootogram_captures.png",
+        "voyages_per_period.png"]
     est = pl.read_csv(run / "estimates.csv")
     assert est.columns == ESTIMATES_COLUMNS
     assert set(est["estimand"]) >= {"total_containers", "voyages", "containers_per_voyage",
@@ -75,6 +78,26 @@ def test_run_json_identity(first_run):
     for key in ("pymc", "nutpie", "arviz", "python"):
         assert key in record["versions"]
     assert record["timings"]["total_s"] > 0
+
+
+def test_run_json_carries_the_model_checks(first_run):
+    """Predictive checks, LOO and sensitivity are recorded, and the status follows from
+    them by the one rule (inference.status.assess)."""
+    from types import SimpleNamespace
+
+    from cargoinfer.inference.status import assess
+
+    record = json.loads((run_dir_of(first_run[1]) / "run.json").read_text())
+    checks = record["checks"]
+    assert set(checks["predictive"]) == {"captures", "visible"}
+    assert set(checks["loo"]) == {"captures", "loads"}
+    assert {"total_containers", "voyages"} <= set(checks["sensitivity"])
+    for c in checks["loo"].values():
+        assert c["elpd_loo"] < 0 and c["pareto_k_max"] > -np.inf
+    limits = SimpleNamespace(rhat_max=1.01, ess_bulk_min=400.0, ess_tail_min=400.0,
+                             divergences_max=0, ebfmi_min=0.3)  # configs/inference/nutpie.yaml
+    assert assess(record["diagnostics"], checks, limits) == (
+        record["status"], record["reasons"], record["notes"])
 
 
 def test_posterior_knows_its_run(first_run):

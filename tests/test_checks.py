@@ -1,0 +1,137 @@
+"""Model checks of a fit (predictive, LOO, prior sensitivity) and the status rule reading them."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import xarray as xr
+from cargoinfer.inference import checks
+from cargoinfer.inference.status import BRIEFING, REVIEW, assess
+from scipy import stats
+
+CHAINS, DRAWS = 4, 1000
+LIMITS = SimpleNamespace(rhat_max=1.01, ess_bulk_min=400, ess_tail_min=400, divergences_max=0,
+                         ebfmi_min=0.3)
+GOOD_SAMPLING = {"rhat_max": 1.001, "ess_bulk_min": 2000, "ess_tail_min": 1500, "divergences": 0,
+                 "ebfmi_min": 0.9}
+
+
+def _ds(**arrays):
+    return xr.Dataset({k: (("chain", "draw", *(f"{k}_{i}" for i in range(v.ndim - 2))), v)
+                       for k, v in arrays.items()})
+
+
+def test_pits_are_uniform_for_counts_of_the_same_distribution():
+    """Observations and predictive draws from one Poisson: the randomised PITs pass a KS
+    test (seeded; fails by chance once in 1000 seeds)."""
+    rng = np.random.default_rng(5)
+    pred = rng.poisson(2.0, (500, 3000)).astype(float)
+    obs = rng.poisson(2.0, 3000).astype(float)
+    assert stats.kstest(checks.pits(pred, obs, rng), "uniform").pvalue > 0.001
+
+
+@pytest.mark.parametrize("obs_mean, fails", [(3.0, False), (12.0, True)])
+def test_predictive_check_fails_a_stream_the_model_misses(obs_mean, fails):
+    """40 counts against Poisson(3) predictive draws: counts drawn from Poisson(3) stay
+    within the check (Binomial(40, 0.1) exceeds its 99th percentile by chance 1% of the
+    time, at most; seeded), counts around 12 fall far outside."""
+    rng = np.random.default_rng(6)
+    tree = xr.DataTree.from_dict({
+        "posterior_predictive": _ds(captures=rng.poisson(3.0, (CHAINS, DRAWS, 40)).astype(float)),
+        "observed_data": xr.Dataset({"captures": ("n", rng.poisson(obs_mean, 40).astype(float))}),
+    })
+    got = checks.predictive(tree, seed=1)["captures"]
+    assert got["n"] == 40 and got["fails"] is fails
+    assert (got["outside_90"] > got["outside_limit"]) is fails
+
+
+def _normal_tree(prior_sd, data_mean, n_obs, seed=7):
+    """Exact posterior draws of a normal mean (known sd 1) under a N(0, prior_sd) prior."""
+    rng = np.random.default_rng(seed)
+    y = rng.normal(data_mean, 1.0, n_obs)
+    precision = 1 / prior_sd**2 + n_obs
+    mean, sd = y.sum() / precision, precision**-0.5
+    theta = rng.normal(mean, sd, (CHAINS, DRAWS))
+    tree = xr.DataTree.from_dict({
+        "posterior": xr.Dataset({"mean": (("chain", "draw"), theta)}),
+        "estimands": xr.Dataset({"total_containers": (("chain", "draw"), theta)}),
+        "log_likelihood": _ds(loads=stats.norm.logpdf(y[None, None, :], theta[..., None], 1.0)),
+    })
+    return tree, stats.norm.logpdf(theta, 0.0, prior_sd)
+
+
+def test_sensitivity_flags_a_prior_that_contradicts_the_data():
+    tree, log_prior = _normal_tree(prior_sd=0.3, data_mean=3.0, n_obs=10)
+    got = checks.sensitivity(tree, log_prior)["total_containers"]
+    assert got["diagnosis"] == "prior-data conflict", got
+
+
+def test_sensitivity_passes_a_vague_prior_and_informative_data():
+    tree, log_prior = _normal_tree(prior_sd=100.0, data_mean=3.0, n_obs=50)
+    got = checks.sensitivity(tree, log_prior)["total_containers"]
+    assert got["diagnosis"] == "ok" and got["prior"] < 0.01 < got["likelihood"], got
+
+
+def test_loo_reports_each_stream_and_its_pareto_k():
+    tree, _ = _normal_tree(prior_sd=10.0, data_mean=1.0, n_obs=30)
+    got = checks.loo(tree)["loads"]
+    assert got["n"] == 30 and got["n_pareto_k_above"] == 0 and got["pareto_k_max"] < 0.7
+    assert got["elpd_loo"] < 0 and got["se"] > 0
+
+
+def test_compare_uses_only_the_streams_both_models_have():
+    """Two fits of the same 30 observations: the one whose posterior sits on the data
+    comes first; a stream of another shape (dynamic's per-vessel captures) is left out."""
+    good, _ = _normal_tree(prior_sd=10.0, data_mean=2.0, n_obs=30)
+    bad, _ = _normal_tree(prior_sd=0.05, data_mean=2.0, n_obs=30)
+    rng = np.random.default_rng(8)
+    good["log_likelihood"] = good["log_likelihood"].to_dataset().assign(
+        captures=(("chain", "draw", "a", "b"), rng.normal(-1, 0.1, (CHAINS, DRAWS, 9, 3))))
+    bad["log_likelihood"] = bad["log_likelihood"].to_dataset().assign(
+        captures=(("chain", "draw", "a", "b", "c"), rng.normal(-1, 0.1, (CHAINS, DRAWS, 9, 2, 3))))
+    got = checks.compare_loo({"good": good, "bad": bad})
+    assert got["streams"] == ["loads"]
+    first, second = got["models"]
+    assert first["model"] == "good" and first["elpd_diff"] == 0
+    assert second["elpd_diff"] > 2 * second["se_diff"] > 0 and second["n"] == 30
+
+
+def _checks(pred=None, loo=None, sens=None):
+    return {"predictive": pred or {}, "loo": loo or {}, "sensitivity": sens or {}}
+
+
+def _pred(stream, fails):
+    return {"stream": stream, "n": 20, "outside_90": 9 if fails else 1, "outside_limit": 5,
+            "fails": fails}
+
+
+def _loo(n_above):
+    return {"n": 7, "n_pareto_k_above": n_above, "pareto_k_max": 0.9 if n_above else 0.3}
+
+
+def _sens(diagnosis):
+    return {"prior": 0.08, "likelihood": 0.07 if diagnosis == "prior-data conflict" else 0.01,
+            "diagnosis": diagnosis}
+
+
+@pytest.mark.parametrize("found, status, n_reasons, n_notes", [
+    (_checks(), BRIEFING, 0, 0),
+    (_checks(pred={"captures": _pred("captures", True)}), REVIEW, 1, 0),
+    (_checks(pred={"visible": _pred("loads", True)}), REVIEW, 1, 0),
+    (_checks(pred={"depot": _pred("depot", True)}), BRIEFING, 0, 1),
+    (_checks(loo={"loads": _loo(2)}), REVIEW, 1, 0),
+    (_checks(loo={"depot": _loo(3), "claims": _loo(1)}), BRIEFING, 0, 2),
+    (_checks(sens={"total_containers": _sens("prior-data conflict")}), REVIEW, 1, 0),
+    (_checks(sens={"total_containers": _sens("prior dominates")}), BRIEFING, 0, 1),
+    (_checks(sens={"detection_origin": _sens("prior-data conflict")}), BRIEFING, 0, 0),
+])
+def test_status_rule(found, status, n_reasons, n_notes):
+    got, reasons, notes = assess(GOOD_SAMPLING, found, LIMITS)
+    assert (got, len(reasons), len(notes)) == (status, n_reasons, n_notes), (reasons, notes)
+
+
+def test_status_rule_keeps_sampling_reasons():
+    diag = {**GOOD_SAMPLING, "divergences": 3, "rhat_max": 1.2}
+    got, reasons, _ = assess(diag, _checks(loo={"captures": _loo(1)}), LIMITS)
+    assert got == REVIEW and len(reasons) == 3
+    assert reasons[0].startswith("R-hat") and "divergent" in reasons[1] and "captures" in reasons[2]
