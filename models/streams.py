@@ -72,14 +72,24 @@ def load_moments(ops, load_probs, group_post, grid):
 
 
 def shipped(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row, unseen_rate, z):
-    """Containers shipped in each period, (..., P): the realised total, not its mean.
+    """Containers shipped in each period, (..., P), at standard normal `z` (..., P):
+    exp(location + scale x z) of `shipped_lognormal`."""
+    loc, scale = shipped_lognormal(ops, m1, m2, n_groups, moment_row, in_period,
+                                   vessel_cap_row, unseen_rate)
+    return ops.exp(loc + scale * z)
+
+
+def shipped_lognormal(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row,
+                      unseen_rate):
+    """Containers shipped in each period, (..., P): the realised total, not its mean, as
+    a log-normal's location and scale (of its log).
 
     A period's containers are the loads of the voyages seen in it (each known through
     its counts, or from its vessel's load prior when uncounted) plus those of the
     voyages nobody saw (compound Poisson, `unseen_rate` (..., P, V) per vessel). Their
-    sum is log-normal with its exact mean and variance given the parameters, with
-    standard normal `z` (..., P) placing it: the depot and the claims read this total,
-    so what they say about the unseen voyages reaches the estimate.
+    sum is log-normal with its exact mean and variance given the parameters: the depot
+    and the claims read this total, so what they say about the unseen voyages reaches
+    the estimate.
 
     m1, m2 are the loads' moments (`load_moments`); moment_row (Vobs,) picks a seen
     voyage's row in them; in_period (P, Vobs) places the seen voyages."""
@@ -91,4 +101,4 @@ def shipped(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row, unseen
     mean = ops.maximum(seen_mean + ops.sum(unseen_rate * u1, axis=-1), 1e-6)
     var = ops.maximum(seen_var + ops.sum(unseen_rate * u2, axis=-1), 0.0)
     s2 = ops.log1p(var / (mean * mean))
-    return mean * ops.exp(ops.sqrt(s2) * z - 0.5 * s2)
+    return ops.log(mean) - 0.5 * s2, ops.sqrt(s2)
