@@ -94,9 +94,11 @@ def check_command(args: list[str]) -> int:
     return 0
 
 
-def fit_command(args: list[str]) -> int:
-    t0 = time.perf_counter()
-    quiet()
+def _configured_run(command: str, args: list[str], config_name: str, execute):
+    """Compose the overrides into `config_name` and call execute(cfg, overrides).
+
+    Returns (exit status, None) when refused or printing the config (--cfg), else
+    (None, what execute returned). Refusals print one reason and write nothing."""
     from omegaconf import OmegaConf
 
     from ..observations.problems import CaseInvalid
@@ -106,23 +108,37 @@ def fit_command(args: list[str]) -> int:
     overrides = [a for a in args if a not in ("--cfg", "job")]
     bad = [a for a in overrides if a.startswith("-")]
     if bad:
-        print(f"cargoinfer fit: unknown option {bad[0]} (overrides are key=value)", file=sys.stderr)
-        return 2
+        print(f"cargoinfer {command}: unknown option {bad[0]} (overrides are key=value)",
+              file=sys.stderr)
+        return 2, None
     try:
-        cfg = compose(overrides)
+        cfg = compose(overrides, config_name=config_name)
         if show_cfg:
             print(OmegaConf.to_yaml(cfg), end="")
-            return 0
-        from .run import execute
-
-        run_dir, record, reused = execute(cfg, overrides, t_start=t0)
+            return 0, None
+        return None, execute(cfg, overrides)
     except ConfigError as e:
-        print(f"cargoinfer fit: config refused: {e}", file=sys.stderr)
-        return 2
+        print(f"cargoinfer {command}: config refused: {e}", file=sys.stderr)
+        return 2, None
     except CaseInvalid as e:
         print(e.report(), file=sys.stderr)
-        print("cargoinfer fit: case refused; nothing was written", file=sys.stderr)
-        return 2
+        print(f"cargoinfer {command}: case refused; nothing was written", file=sys.stderr)
+        return 2, None
+
+
+def fit_command(args: list[str]) -> int:
+    t0 = time.perf_counter()
+    quiet()
+
+    def execute(cfg, overrides):
+        from .run import execute
+
+        return execute(cfg, overrides, t_start=t0)
+
+    code, result = _configured_run("fit", args, "config", execute)
+    if code is not None:
+        return code
+    run_dir, record, reused = result
     h = record["headline"]
     from .brief import fmt_count
 
@@ -140,33 +156,16 @@ def fit_command(args: list[str]) -> int:
 
 def calibrate_command(args: list[str]) -> int:
     quiet()
-    from omegaconf import OmegaConf
 
-    from ..observations.problems import CaseInvalid
-    from .config import ConfigError, compose
-
-    show_cfg = "--cfg" in args
-    overrides = [a for a in args if a != "--cfg"]
-    bad = [a for a in overrides if a.startswith("-")]
-    if bad:
-        print(f"cargoinfer calibrate: unknown option {bad[0]} (overrides are key=value)",
-              file=sys.stderr)
-        return 2
-    try:
-        cfg = compose(overrides, config_name="calibrate")
-        if show_cfg:
-            print(OmegaConf.to_yaml(cfg), end="")
-            return 0
+    def execute(cfg, overrides):
         from .calibrate import execute
 
-        run_dir, record, reused = execute(cfg, overrides)
-    except ConfigError as e:
-        print(f"cargoinfer calibrate: config refused: {e}", file=sys.stderr)
-        return 2
-    except CaseInvalid as e:
-        print(e.report(), file=sys.stderr)
-        print("cargoinfer calibrate: case refused; nothing was written", file=sys.stderr)
-        return 2
+        return execute(cfg, overrides)
+
+    code, result = _configured_run("calibrate", args, "calibrate", execute)
+    if code is not None:
+        return code
+    run_dir, record, reused = result
     if reused:
         print("already complete: same model, case, config and seed")
     reasons = f" ({'; '.join(record['reasons'])})" if record["reasons"] else ""
