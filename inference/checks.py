@@ -80,6 +80,8 @@ def loo(tree) -> dict:
         return {}
     out = {}
     for name in tree["log_likelihood"].data_vars:
+        if tree["log_likelihood"][name].size == 0:  # a stream with no observations
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = azs.loo(tree, var_name=name, pointwise=True)
@@ -134,7 +136,7 @@ def shared_streams(trees: dict) -> list[str]:
     sets = []
     for tree in trees.values():
         ll = tree["log_likelihood"]
-        sets.append({(v, ll[v].shape[2:]) for v in ll.data_vars})
+        sets.append({(v, ll[v].shape[2:]) for v in ll.data_vars if ll[v].size})
     common = set.intersection(*sets) if sets else set()
     return sorted(name for name, _ in common)
 

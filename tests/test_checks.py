@@ -79,6 +79,14 @@ def test_loo_reports_each_stream_and_its_pareto_k():
     assert got["elpd_loo"] < 0 and got["se"] > 0
 
 
+def test_loo_skips_a_stream_with_no_observations():
+    """A case with no container counts has an empty loads stream: LOO leaves it out."""
+    tree, _ = _normal_tree(prior_sd=10.0, data_mean=1.0, n_obs=30)
+    tree["log_likelihood"] = tree["log_likelihood"].to_dataset().assign(
+        depot=(("chain", "draw", "row"), np.zeros((CHAINS, DRAWS, 0))))
+    assert set(checks.loo(tree)) == {"loads"}
+
+
 def test_compare_uses_only_the_streams_both_models_have():
     """Two fits of the same 30 observations: the one whose posterior sits on the data
     comes first; a stream of another shape (dynamic's per-vessel captures) is left out."""
