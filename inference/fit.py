@@ -71,9 +71,21 @@ def run_checks(tree: xr.DataTree, family: ModuleType, values: dict, seed: int) -
 
     post = tree["posterior"]
     draws = {v: np.asarray(post[v]) for v in post.data_vars}
-    return {"predictive": model_checks.predictive(tree, seed),
-            "loo": model_checks.loo(tree),
-            "sensitivity": model_checks.sensitivity(tree, log_prior(draws, values, family.PARAMS))}
+    steps = {"predictive": lambda: model_checks.predictive(tree, seed),
+             "loo": lambda: model_checks.loo(tree),
+             "sensitivity": lambda: model_checks.sensitivity(
+                 tree, log_prior(draws, values, family.PARAMS))}
+    out, errors = {}, []
+    for name, step in steps.items():
+        try:
+            out[name] = step()
+        except Exception as e:  # a check that cannot run leaves the run in review, named
+            out[name] = {}
+            errors.append(f"{name} check could not run: {type(e).__name__}: "
+                          f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}")
+    if errors:
+        out["errors"] = errors
+    return out
 
 
 def reference_fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:

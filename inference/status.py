@@ -7,7 +7,8 @@ A run is briefing-grade only when
    posterior predictive check;
 3. LOO is reliable on the headline streams: no observation with Pareto k > 0.7;
 4. no headline estimand (total_containers, voyages, containers_per_voyage) shows a
-   potential prior-data conflict in power-scaling sensitivity.
+   potential prior-data conflict in power-scaling sensitivity;
+5. every check could run.
 Otherwise it is `review`, with every reason listed. Findings that do not demote a run
 (a depot or claims stream that fits badly or has high Pareto k, a headline estimand
 whose prior dominates) are listed as notes."""
@@ -26,6 +27,7 @@ HEADLINE_ESTIMANDS = ("total_containers", "voyages", "containers_per_voyage")
 def assess(diagnostics: dict, checks: dict, limits) -> tuple[str, list[str], list[str]]:
     """(status, reasons, notes) from the sampling diagnostics and the model checks."""
     reasons = list(sampling_reasons(diagnostics, limits)) if diagnostics else []
+    reasons += checks.get("errors", [])  # a check that could not run
     notes = []
     for name, c in checks.get("predictive", {}).items():
         if c["fails"]:

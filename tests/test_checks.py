@@ -138,8 +138,27 @@ def test_status_rule(found, status, n_reasons, n_notes):
     assert (got, len(reasons), len(notes)) == (status, n_reasons, n_notes), (reasons, notes)
 
 
+def test_a_check_that_cannot_run_is_a_reason():
+    found = {**_checks(), "errors": ["loo check could not run: ValueError: boom"]}
+    got, reasons, _ = assess(GOOD_SAMPLING, found, LIMITS)
+    assert got == REVIEW and reasons == found["errors"]
+
+
 def test_status_rule_keeps_sampling_reasons():
     diag = {**GOOD_SAMPLING, "divergences": 3, "rhat_max": 1.2}
     got, reasons, _ = assess(diag, _checks(loo={"captures": _loo(1)}), LIMITS)
     assert got == REVIEW and len(reasons) == 3
     assert reasons[0].startswith("R-hat") and "divergent" in reasons[1] and "captures" in reasons[2]
+
+
+def test_fit_records_a_check_that_raises(monkeypatch):
+    from cargoinfer.inference import fit
+
+    def boom(tree):
+        raise ValueError("no luck\nmore lines")
+
+    monkeypatch.setattr(checks, "loo", boom)
+    tree, _ = _normal_tree(prior_sd=10.0, data_mean=1.0, n_obs=30)
+    found = fit.run_checks(tree, SimpleNamespace(PARAMS=("mean",)), {"mean__scale": 10.0}, seed=1)
+    assert found["loo"] == {} and found["errors"] == ["loo check could not run: ValueError: no luck"]
+    assert "total_containers" in found["sensitivity"]
