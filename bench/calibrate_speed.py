@@ -18,6 +18,7 @@ import os
 import time
 
 import numpy as np
+from cargoinfer.experiments.calibrate import settings
 from cargoinfer.experiments.cli import quiet
 from cargoinfer.experiments.config import case_dir, compose
 from cargoinfer.inference import calibration
@@ -30,22 +31,11 @@ def naive(family, template, priors, index: int, seed: int, s: calibration.Settin
     """One simulation, rebuilding and recompiling the model for its data."""
     import nutpie
 
-    t0 = time.perf_counter()
     values0 = family.data_values(template, priors)
-    rng = np.random.default_rng([seed, index])
-    p = {k: v[0] for k, v in family.prior_draws(values0, 1, rng).items()}
-    route, truth = family.simulate(p, template, values0, rng)
-    values = family.data_values(route, priors)
-    model = nutpie.compile_pymc_model(family.build(values))
-    tree = nutpie.sample(model, draws=s.draws, tune=s.tune, chains=s.chains, cores=1,
-                         seed=int(rng.integers(2**31)), progress_bar=False, save_warmup=False,
-                         target_accept=s.target_accept, adaptation=s.adaptation)
-    post = tree["posterior"]
-    n = post.sizes["chain"] * post.sizes["draw"]
-    keep = np.linspace(0, n - 1, min(s.rank_draws, n)).round().astype(int)
-    flat = {v: np.asarray(post[v]).reshape(n, *post[v].shape[2:])[keep] for v in post.data_vars}
-    family.generate(flat, route, values, rng)
-    return time.perf_counter() - t0
+    sim = calibration.simulate_and_fit(
+        family, template, priors, values0, index, seed, s,
+        model_for=lambda values: nutpie.compile_pymc_model(family.build(values)))
+    return sim.seconds
 
 
 def main() -> None:
@@ -59,11 +49,7 @@ def main() -> None:
     family = registry.get(args.model)
     template = route_data(load_case(case_dir(cfg)), cfg.model.transit_days,
                           cfg.model.max_containers_per_voyage)
-    s = calibration.Settings(draws=cfg.calibration.draws, tune=cfg.calibration.tune,
-                             chains=cfg.calibration.chains,
-                             target_accept=cfg.inference.target_accept,
-                             adaptation=cfg.inference.adaptation,
-                             rank_draws=cfg.calibration.rank_draws)
+    s = settings(cfg)
     seed = int(cfg.seed)
 
     t0 = time.perf_counter()

@@ -4,11 +4,11 @@ Exit status: 0 done, 2 refused input or config (nothing written), 1 anything els
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
-import warnings
+
+from ..inference.logs import quiet
 
 USAGE = """usage: cargoinfer COMMAND [args]
 
@@ -31,15 +31,6 @@ commands:
                           case, so that PyTensor's compile cache is warm for later fits
                           (`make` runs it after installing)
 """
-
-
-def quiet() -> None:
-    """Keep PyTensor, PyMC and numba chatter off the user's terminal."""
-    for name in ("pytensor", "pymc", "numba", "arviz", "hydra", "nutpie", "h5py", "matplotlib"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module="pytensor")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,9 +71,9 @@ class Result:
 # ---------------------------------------------------------------- one simulation
 
 def quantities(family) -> list[str]:
-    """Scalar estimands, then the scalar parameters, as rows are named."""
-    params = [p for p in family.PARAMS if p not in getattr(family, "VECTOR_PARAMS", ())]
-    return [*family.SCALARS, *(PARAMETER + p for p in params)]
+    """Scalar estimands, then the parameters (`truths` keeps the scalar ones), as rows
+    are named."""
+    return [*family.SCALARS, *(PARAMETER + p for p in family.PARAMS)]
 
 
 def truths(family, p: dict, truth: dict) -> dict[str, float]:
@@ -96,28 +96,37 @@ def truths(family, p: dict, truth: dict) -> dict[str, float]:
 FOLLOW_UP = 20.0  # the negative control's odds ratio of a destination sighting
 
 
+def pits(draws: np.ndarray, values: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Rank of each value (n,) among its draws (S, n), ties split at random, and its
+    randomised PIT: exactly uniform when the value is a draw of the same distribution."""
+    below = (draws < values).sum(axis=0)
+    ties = (draws == values).sum(axis=0)
+    rank = below + np.floor(rng.random(len(values)) * (ties + 1))
+    return rank.astype(int), (rank + rng.random(len(values))) / (len(draws) + 1)
+
+
 def pit(draws: np.ndarray, truth: float, rng) -> tuple[int, float]:
-    """Rank of `truth` among `draws` (ties split at random) and its randomised PIT."""
-    below = int((draws < truth).sum())
-    ties = int((draws == truth).sum())
-    rank = below + int(rng.integers(0, ties + 1))
-    return rank, (rank + rng.random()) / (len(draws) + 1)
+    """`pits` of one truth among its draws (S,)."""
+    rank, u = pits(np.asarray(draws, float)[:, None], np.array([truth], float), rng)
+    return int(rank[0]), float(u[0])
 
 
 def simulate_and_fit(family, template, priors, values0, index: int, seed: int,
-                     settings: Settings) -> Simulation:
+                     settings: Settings, model_for=None) -> Simulation:
+    """Simulation `index`: draw, simulate, fit, rank. The model for a simulation's data
+    values is `model_for(values)`: by default the one compiled model with those data."""
     import nutpie
 
     from .fit import compiled
 
+    model_for = model_for or (lambda values: compiled(family, values)[0])
     t0 = time.perf_counter()
     rng = np.random.default_rng([seed, index])
     p = {k: v[0] for k, v in family.prior_draws(values0, 1, rng).items()}
     control = {"follow_up": FOLLOW_UP} if settings.control == "dependent_detection" else {}
     route, truth = family.simulate(p, template, values0, rng, **control)
     values = family.data_values(route, priors)
-    model, _ = compiled(family, values)
-    tree = nutpie.sample(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,
+    tree = nutpie.sample(model_for(values), draws=settings.draws, tune=settings.tune, chains=settings.chains,
                          cores=1, seed=int(rng.integers(2**31)), progress_bar=False,
                          save_warmup=False, target_accept=settings.target_accept,
                          adaptation=settings.adaptation)
@@ -144,7 +153,9 @@ _WORKER: dict = {}
 
 
 def _init_worker(name, template, priors, settings, seed):
-    _quiet()  # a worker is a fresh interpreter
+    from .logs import quiet
+
+    quiet()  # a worker is a fresh interpreter
     from ..models import registry
 
     family = registry.get(name)
@@ -160,15 +171,6 @@ def _run_one(index: int) -> Simulation:
     w = _WORKER
     return simulate_and_fit(w["family"], w["template"], w["priors"], w["values0"], index,
                             w["seed"], w["settings"])
-
-
-def _quiet():
-    import logging
-    import warnings
-
-    for name in ("pytensor", "pymc", "numba", "nutpie"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore")
 
 
 def run(family, template, priors, n_sims: int, seed: int, settings: Settings,

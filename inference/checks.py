@@ -34,20 +34,11 @@ def _draws(ds, name) -> np.ndarray:
     return x.reshape(x.shape[0] * x.shape[1], -1)  # (S, n)
 
 
-def pits(pred: np.ndarray, obs: np.ndarray, rng) -> np.ndarray:
-    """Randomised PIT of each observation among its predictive draws (S, n): exactly
-    uniform when the observation is a draw of the same distribution, ties included."""
-    below = (pred < obs).sum(axis=0)
-    ties = (pred == obs).sum(axis=0)
-    rank = below + np.floor(rng.random(len(obs)) * (ties + 1))
-    return (rank + rng.random(len(obs))) / (len(pred) + 1)
-
-
 def predictive(tree, seed: int) -> dict:
     """Per stream: n, share outside the 90% predictive interval, PITs' uniformity p-value
     (informative only: posterior PITs are not uniform even for a right model) and
     whether it fails."""
-    from .calibration import uniformity
+    from .calibration import pits, uniformity
 
     if "posterior_predictive" not in tree.children:
         return {}
@@ -60,7 +51,7 @@ def predictive(tree, seed: int) -> dict:
         obs = np.asarray(obs_ds[name], float).ravel()
         if not len(obs):
             continue
-        u = pits(_draws(pred_ds, name), obs, rng)
+        _, u = pits(_draws(pred_ds, name), obs, rng)
         half = (1 - OUTSIDE_PROB) / 2
         outside = int(((u < half) | (u > 1 - half)).sum())
         limit = int(stats.binom.ppf(FAIL_QUANTILE, len(obs), 1 - OUTSIDE_PROB))
