@@ -44,7 +44,7 @@ def settings(cfg: DictConfig) -> calibration.Settings:
     return calibration.Settings(draws=c.draws, tune=c.tune, chains=c.chains,
                                 target_accept=cfg.inference.target_accept,
                                 adaptation=cfg.inference.adaptation, rank_draws=c.rank_draws,
-                                alpha=c.alpha, control=c.control)
+                                alpha=c.alpha, control=c.control, totals=c.totals)
 
 
 def execute(cfg: DictConfig, overrides: list[str] = ()) -> tuple[Path, dict, bool]:

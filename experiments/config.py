@@ -79,6 +79,7 @@ def check(cfg: DictConfig) -> None:
 
 
 CONTROLS = ("dependent_detection",)
+TOTALS = ("model", "exact")
 
 
 def _check_calibration(cfg: DictConfig) -> list[str]:
@@ -96,6 +97,8 @@ def _check_calibration(cfg: DictConfig) -> list[str]:
         problems.append(f"calibration.alpha: {c.alpha} must be in (0, 1)")
     if c.control is not None and c.control not in CONTROLS:
         problems.append(f"calibration.control: '{c.control}' is not one of {', '.join(CONTROLS)}")
+    if c.totals not in TOTALS:
+        problems.append(f"calibration.totals: '{c.totals}' is not one of {', '.join(TOTALS)}")
     return problems
 
 

@@ -78,6 +78,7 @@ class CalibrationConfig:
     rank_draws: int = 100  # posterior draws kept (evenly thinned) to rank each truth
     alpha: float = 0.01  # the verdict fails a calibrated model with at most this chance
     control: Optional[str] = None  # dependent_detection: a negative control (README)
+    totals: str = "model"  # model: shipped totals as the model states them; exact: loads' sum
 
 
 @dataclass

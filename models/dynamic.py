@@ -118,13 +118,14 @@ def generate(p, route: RouteData, values: dict, rng):
     return out
 
 
-def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generator, **kw):
+def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generator,
+             totals: str = "exact", **kw):
     """Data from this model's own generative process, on the shape of `template`.
 
     Vessel v sails N[p, v] ~ Poisson(weekly[p, v] x days_p / 7) voyages in period p (step 1');
     steps 2-4 are voyages@1's (`voyages.simulate_voyages`), with capture histories per
-    vessel; steps 5-7 are joint@3's, with the last period's rate after the window.
-    `p` holds one draw (as `prior_draws(...)[k][0]`). Returns (RouteData, truth)."""
+    vessel; steps 5-7 are joint@3's, with the last period's rate after the window;
+    `totals` as joint.simulate. `p` holds one draw (as `prior_draws(...)[k][0]`). Returns (RouteData, truth)."""
     one = {k: np.asarray(p[k], float)[None] for k in
            ("voyages_per_week", "rate_walk_sd", "vessel_rate_sd", "rate_walk_z", "vessel_rate_z")}
     weekly = weekly_rates(one["voyages_per_week"], one["rate_walk_sd"], one["vessel_rate_sd"],
@@ -134,6 +135,8 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
     queue = [list(np.repeat(np.arange(n_pv.shape[1]), n_pv[i])) for i in range(len(n_pv))]
     route, truth = voyages.simulate_voyages(p, template, values, rng, n_pv.sum(axis=1),
                                             lambda period: queue[period].pop(), **kw)
+    if totals == "model":
+        truth = joint.model_totals(p, route, truth, values, rate_pv)
     route, truth = joint.simulate_depot_and_claims(p, route, truth, template, values, rng,
                                                    rate_pv.sum(axis=1), float(weekly[-1].sum()))
     truth["weekly_rates"] = weekly.tolist()  # (P, V): voyages per week by period and vessel

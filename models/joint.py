@@ -232,15 +232,55 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
 
 # ---------------------------------------------------------------- simulation (numpy)
 
-def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generator, **kw):
+def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generator,
+             totals: str = "exact", **kw):
     """Data from this model's own generative process, on the shape of `template`.
 
     Steps 1-4 are voyages@1's (`voyages.simulate`); steps 5-7 add depot rows and claims
-    on the template's schedule (`simulate_depot_and_claims`). Returns (RouteData, truth)."""
+    on the template's schedule (`simulate_depot_and_claims`). The containers shipped per
+    period are the sum of the simulated voyages' loads (totals="exact"), or the model's
+    log-normal stand-in for that sum (totals="model", `model_totals`): the model's own
+    prior predictive, which simulation-based calibration needs. Returns (RouteData, truth)."""
     route, truth = voyages.simulate(p, template, values, rng, **kw)
     rate = p["voyages_per_week"] * route.period_days / 7.0
+    if totals == "model":
+        truth = model_totals(p, route, truth, values, rate[:, None] * route.vessel_share[None, :])
     return simulate_depot_and_claims(p, route, truth, template, values, rng, rate,
                                      float(p["voyages_per_week"]))
+
+
+def model_totals(p: dict, route: RouteData, truth: dict, values: dict, rate_by_vessel) -> dict:
+    """truth with the containers shipped per period replaced by the model's: log-normal
+    with the moments of the seen voyages' loads (given their counts, at the true
+    parameters) plus the unseen voyages' (`streams.shipped_lognormal`), at the draw's
+    own `shipped_z`. The voyage counts stay as simulated: the model draws them
+    independently of the totals given the parameters, and so does this."""
+    grid = route.grid
+    caps = np.unique(np.concatenate([route.group_cap, route.vessel_cap]))
+    cap_row = np.searchsorted(caps, route.vessel_cap)
+    alpha = 1.0 / max(float(p["load_cv"]), 1e-3) ** 2
+    prior = loads.load_prior_logp(grid, caps, float(p["containers_per_voyage"]), alpha)
+    evidence = loads.count_evidence(
+        grid, route.visible, route.coverage, route.coverage_known, route.count_group,
+        route.n_groups, float(values["unknown_coverage__alpha"]),
+        float(values["unknown_coverage__beta"]))
+    post, _ = loads.normalised(prior[np.searchsorted(caps, route.group_cap)] + evidence)
+    m1, m2 = streams.load_moments(streams.NUMPY, np.exp(prior), post, grid)
+    one = {k: np.asarray(v, float) for k, v in p.items()}
+    seen = voyages.seen_probs({f"detection_{e}": voyages.detection(one, e) for e in voyages.ENDS})
+    moment_row = np.where(route.voyage_group >= 0, route.voyage_group,
+                          route.n_groups + cap_row[route.voyage_vessel])
+    in_period = (route.voyage_period[None, :] == np.arange(len(route.period_days))[:, None]) * 1.0
+    containers = streams.shipped(streams.NUMPY, m1, m2, route.n_groups, moment_row, in_period,
+                                 cap_row, rate_by_vessel * (1 - seen.sum()),
+                                 np.asarray(p["shipped_z"], float))
+    n = np.array([row["voyages"] for row in truth["series"]])
+    total, n_total = float(containers.sum()), int(n.sum())
+    series = [{**row, "containers": float(c), "containers_cumulative": float(cc)}
+              for row, c, cc in zip(truth["series"], containers, np.cumsum(containers))]
+    return {**truth, "series": series, "total_containers": total,
+            "containers_per_voyage": total / n_total if n_total else None,
+            "totals": "model"}
 
 
 def schedule(template: RouteData) -> dict[str, np.ndarray]:

@@ -307,13 +307,15 @@ def observed(route: RouteData) -> dict:
 
 def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.random.Generator,
              count_share: float = 0.7, known_coverage_share: float = 0.7,
-             follow_up: float = 1.0):
+             follow_up: float = 1.0, totals: str = "exact"):
     """Data from this model's own generative process, on the periods and vessels of `template`.
 
     `p` holds one value per parameter (as PARAMS); `values` the hyperparameters. Each voyage
     sails on a vessel drawn by a share of the route that is Dirichlet(1, ..., 1) (the model's
     implicit prior on the vessels' shares). Returns (RouteData, truth) where truth holds the
-    realised totals the estimands aim at (see `simulate_voyages`)."""
+    realised totals the estimands aim at (see `simulate_voyages`). `totals` is accepted
+    for the families' common signature: this model sums the loads exactly, so its "model"
+    and "exact" totals are the same."""
     n_vessels = len(template.vessel_cap)
     share = rng.dirichlet(np.ones(n_vessels))
     n_voyages = rng.poisson(p["voyages_per_week"] * template.period_days / 7.0)
