@@ -1,6 +1,7 @@
 """Simulation-based calibration: one compiled model per worker against a rebuild per simulation.
 
     .venv/bin/python bench/calibrate_speed.py [--model joint] [--n-sims 100] [--naive 4]
+        [OVERRIDE ...]   (calibrate's config overrides, e.g. inference.adaptation=diag)
 
 1. `cargoinfer calibrate`'s path (`inference.calibration.run`): n simulations in one
    worker process per core, each worker compiling the model once and refitting every
@@ -11,7 +12,8 @@
    on disk is warm, as it is for the path above).
 
 Both print the seconds one simulation costs on one core (simulate, fit, estimands), and
-their ratio, measured in this one run."""
+their ratio on the same simulations (the first --naive of the n: a simulation's cost
+depends on its data), measured in this one run."""
 
 import argparse
 import os
@@ -43,9 +45,10 @@ def main() -> None:
     ap.add_argument("--model", default="joint")
     ap.add_argument("--n-sims", type=int, default=100)
     ap.add_argument("--naive", type=int, default=4, help="simulations of the naive loop")
+    ap.add_argument("overrides", nargs="*", help="calibrate config overrides")
     args = ap.parse_args()
     quiet()
-    cfg = compose([f"model={args.model}"], config_name="calibrate")
+    cfg = compose([f"model={args.model}", *args.overrides], config_name="calibrate")
     family = registry.get(args.model)
     template = route_data(load_case(case_dir(cfg)), cfg.model.transit_days,
                           cfg.model.max_containers_per_voyage)
@@ -56,20 +59,24 @@ def main() -> None:
     sims = calibration.run(family, template, cfg.priors, args.n_sims, seed, s)
     wall = time.perf_counter() - t0
     ours = float(np.mean([x.seconds for x in sims]))
-
     naive_s = [naive(family, template, cfg.priors, i, seed, s) for i in range(args.naive)]
     theirs = float(np.mean(naive_s))
+    same = float(np.mean([x.seconds for x in sims[:args.naive]]))
 
     print(f"{family.NAME}@{family.VERSION}, default case's shape, {s.chains} chain x "
-          f"({s.tune} tune + {s.draws} draws) per simulation, {os.cpu_count()} cores")
+          f"({s.tune} tune + {s.draws} draws) per simulation, adaptation {s.adaptation}, "
+          f"{os.cpu_count()} cores")
     workers = min(os.cpu_count() or 1, args.n_sims)
     print(f"  calibrate path: {args.n_sims} simulations in {wall:.1f} s wall clock "
           f"({workers} worker processes; start-up and compile included)")
-    print(f"    per simulation on one core: {ours:.2f} s (simulate, with_data, sample, estimands)")
+    print(f"    per simulation on one core: {ours:.2f} s (simulate, with_data, sample, estimands);"
+          f" {same:.2f} s on the first {args.naive}")
     print(f"  naive loop (rebuild + recompile each simulation): {args.naive} simulations")
     print(f"    per simulation on one core: {theirs:.2f} s "
           f"({', '.join(f'{x:.1f}' for x in naive_s)})")
-    print(f"  compile-once is {theirs / ours:.1f}x faster per simulation")
+    print(f"  divergent fits: {sum(x.divergences > 0 for x in sims)}/{len(sims)}")
+    print(f"  compile-once is {theirs / same:.1f}x faster per simulation on the same "
+          f"{args.naive} simulations ({theirs / ours:.1f}x against its mean over {len(sims)})")
 
 
 if __name__ == "__main__":
