@@ -74,7 +74,9 @@ def main() -> None:
     print(f"  naive loop (rebuild + recompile each simulation): {args.naive} simulations")
     print(f"    per simulation on one core: {theirs:.2f} s "
           f"({', '.join(f'{x:.1f}' for x in naive_s)})")
-    print(f"  divergent fits: {sum(x.divergences > 0 for x in sims)}/{len(sims)}")
+    print(f"  divergent fits: {sum(x.divergences > 0 for x in sims)}/{len(sims)}; draws at "
+          f"the depth cap ({s.max_depth}): {sum(x.depth_capped for x in sims)} of "
+          f"{len(sims) * s.draws * s.chains}")
     print(f"  compile-once is {theirs / same:.1f}x faster per simulation on the same "
           f"{args.naive} simulations ({theirs / ours:.1f}x against its mean over {len(sims)})")
 

@@ -44,7 +44,8 @@ def settings(cfg: DictConfig) -> calibration.Settings:
     return calibration.Settings(draws=c.draws, tune=c.tune, chains=c.chains,
                                 target_accept=cfg.inference.target_accept,
                                 adaptation=cfg.inference.adaptation, rank_draws=c.rank_draws,
-                                alpha=c.alpha, control=c.control, totals=c.totals)
+                                alpha=c.alpha, control=c.control, totals=c.totals,
+                                max_depth=c.max_depth)
 
 
 def execute(cfg: DictConfig, overrides: list[str] = ()) -> tuple[Path, dict, bool]:
@@ -81,6 +82,8 @@ def execute(cfg: DictConfig, overrides: list[str] = ()) -> tuple[Path, dict, boo
         "rule": calibration.RULE,
         "alpha": s.alpha,
         "simulations_with_divergences": sum(sim.divergences > 0 for sim in sims),
+        # draws (all simulations) whose trajectory stopped at calibration.max_depth
+        "draws_at_max_depth": sum(sim.depth_capped for sim in sims),
         "versions": versions(),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(["cargoinfer calibrate", *overrides]),

@@ -88,7 +88,7 @@ def _check_calibration(cfg: DictConfig) -> list[str]:
         problems.append(f"n_sims: {cfg.n_sims} must be >= 2")
     if cfg.workers < 0:
         problems.append(f"workers: {cfg.workers} must be >= 0 (0: one per core)")
-    for key in ("draws", "chains", "rank_draws"):
+    for key in ("draws", "chains", "rank_draws", "max_depth"):
         if c[key] < 1:
             problems.append(f"calibration.{key}: {c[key]} must be >= 1")
     if c.tune < 0:

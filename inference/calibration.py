@@ -20,8 +20,9 @@ Simulations run in `workers` processes, each compiling the model once.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from multiprocessing import get_context
@@ -42,6 +43,7 @@ class Settings:
     chains: int = 1
     target_accept: float = 0.95
     adaptation: str = "diag"
+    max_depth: int = 10  # NUTS tree depth cap: at most 2^max_depth - 1 leapfrog steps
     rank_draws: int = 100  # L: posterior draws kept (thinned) for each rank
     alpha: float = 0.01  # chance that a calibrated model fails the verdict (at most)
     # a negative control: "dependent_detection" simulates data in which a voyage seen at
@@ -62,6 +64,7 @@ class Simulation:
     rank: dict[str, int]
     divergences: int
     seconds: float
+    depth_capped: int = 0  # draws whose trajectory stopped at the depth cap
 
 
 @dataclass
@@ -133,7 +136,7 @@ def simulate_and_fit(family, template, priors, values0, index: int, seed: int,
     tree = nutpie.sample(model_for(values), draws=settings.draws, tune=settings.tune, chains=settings.chains,
                          cores=1, seed=int(rng.integers(2**31)), progress_bar=False,
                          save_warmup=False, target_accept=settings.target_accept,
-                         adaptation=settings.adaptation)
+                         adaptation=settings.adaptation, maxdepth=settings.max_depth)
     post = tree["posterior"]
     n = post.sizes["chain"] * post.sizes["draw"]
     keep = np.linspace(0, n - 1, min(settings.rank_draws, n)).round().astype(int)
@@ -147,8 +150,10 @@ def simulate_and_fit(family, template, priors, values0, index: int, seed: int,
         draws = draws[np.isfinite(draws)]
         if len(draws):
             ranks[name], pits[name] = pit(draws, value, rng)
-    divergences = int(np.asarray(tree["sample_stats"]["diverging"]).sum())
-    return Simulation(index, true, pits, ranks, divergences, time.perf_counter() - t0)
+    stats_ = tree["sample_stats"]
+    divergences = int(np.asarray(stats_["diverging"]).sum())
+    capped = int((np.asarray(stats_["n_steps"]) >= 2**settings.max_depth - 1).sum())
+    return Simulation(index, true, pits, ranks, divergences, time.perf_counter() - t0, capped)
 
 
 # ---------------------------------------------------------------- many, in worker processes
@@ -159,6 +164,7 @@ _WORKER: dict = {}
 def _init_worker(name, template, priors, settings, seed):
     from .logs import quiet
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     quiet()  # a worker is a fresh interpreter
     from ..models import registry
 
@@ -180,17 +186,41 @@ def _run_one(index: int) -> Simulation:
 def run(family, template, priors, n_sims: int, seed: int, settings: Settings,
         workers: int = 0, progress=None) -> list[Simulation]:
     """`n_sims` simulations of `family` on `template`'s shape, in `workers` processes
-    (0: one per core); simulation i is seeded by (seed, i) whatever the worker."""
+    (0: one per core); simulation i is seeded by (seed, i) whatever the worker.
+
+    Interrupted (Ctrl-C, or SIGTERM, which raises KeyboardInterrupt here), the workers
+    are terminated before the exception goes on: none is left running."""
     workers = min(workers or os.cpu_count() or 1, n_sims)
     ctx = get_context("spawn")  # fresh interpreters: no threads inherited by fork
     out = []
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(family.NAME, template, priors, settings, seed)) as pool:
-        for sim in pool.map(_run_one, range(n_sims)):
+    with _sigterm_interrupts(), ctx.Pool(
+            workers, initializer=_init_worker,
+            initargs=(family.NAME, template, priors, settings, seed)) as pool:
+        # leaving the block terminates the workers, on success or on any exception
+        for sim in pool.imap(_run_one, range(n_sims)):
             out.append(sim)
             if progress:
                 progress(sim)
     return out
+
+
+class _sigterm_interrupts:
+    """While active (main thread only), SIGTERM raises KeyboardInterrupt."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
 
 
 # ---------------------------------------------------------------- the verdict

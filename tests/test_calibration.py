@@ -60,6 +60,8 @@ def test_coverage_rows_follow_the_pits():
     ("n_sims=1", "n_sims"),
     ("calibration.control=nonsense", "calibration.control"),
     ("calibration.alpha=2", "calibration.alpha"),
+    ("calibration.max_depth=0", "calibration.max_depth"),
+    ("calibration.totals=approximate", "calibration.totals"),
     ("n_simz=3", "n_simz"),
 ])
 def test_bad_calibrate_config_is_refused(tmp_path, capsys, override, fragment):
@@ -100,3 +102,51 @@ def test_calibrate_passes_voyages_and_fails_a_negative_control(tmp_path, capsys)
     _, control = _calibrate(capsys, tmp_path / "store", "calibration.control=dependent_detection")
     assert control["verdict"] == "fail"
     assert any(r.startswith("detection_destination") for r in control["reasons"]), control["reasons"]
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        out |= {int(c) for c in text}
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_sigterm_stops_calibrate_and_its_workers(tmp_path):
+    """SIGTERM to `cargoinfer calibrate` while its workers run: it exits non-zero, its
+    worker processes are gone within 10 s, and no run directory is left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from cargoinfer.experiments.cli import main; "
+         "sys.exit(main())", "calibrate", "model=voyages", "n_sims=50", "workers=2",
+         f"store={tmp_path / 'store'}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while time.monotonic() < deadline and len(workers) < 3:  # 2 workers + resource tracker
+        time.sleep(0.5)
+        workers = _children(proc.pid)
+    assert len(workers) >= 3, "the workers did not start"
+    time.sleep(3)  # into the simulations
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in err, err
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.2)
+    assert not [w for w in workers if _alive(w)]
+    runs = tmp_path / "store" / "calibration"
+    assert not runs.exists() or not any(runs.iterdir())
