@@ -104,6 +104,22 @@ def test_calibrate_passes_voyages_and_fails_a_negative_control(tmp_path, capsys)
     assert any(r.startswith("detection_destination") for r in control["reasons"]), control["reasons"]
 
 
+@pytest.mark.slow
+def test_calibrate_passes_joint_on_its_own_simulations(tmp_path, capsys):
+    """joint@3 refitted to 30 simulations of its own generative process (the shipped
+    totals drawn as the model states them, calibration.totals=model) passes; a calibrated
+    model fails with probability at most alpha = 0.01. The 200-simulation runs quoted in
+    the README are the real check; this one keeps the default path working."""
+    code = main(["calibrate", "model=joint", "n_sims=30", "workers=2",
+                 f"store={tmp_path / 'store'}"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    run_dir = Path(out.strip().splitlines()[-1].removeprefix("run: "))
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["settings"]["totals"] == "model"
+    assert record["verdict"] == "pass", record["reasons"]
+
+
 def _children(pid: int) -> set[int]:
     out = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
