@@ -135,6 +135,30 @@ def test_depot_rows_are_the_models_means(template, family):
     assert lo <= z2.sum() <= hi, (z2.sum(), lo, hi)
 
 
+@pytest.mark.parametrize("family", [joint, dynamic])
+def test_model_totals_are_the_models_own(template, family):
+    """With totals="model" (what calibrate simulates) each period's shipped containers are
+    the model's latent total at the true parameters and the draw's own shipped_z: the
+    `generate` of the simulated data at the truth returns them exactly, and the truth's
+    total and mean load follow from them. The captures are the exact simulator's."""
+    _, shape = template
+    priors = compose([]).priors
+    values = family.data_values(shape, priors)
+    for seed in range(3):
+        p = {k: v[0] for k, v in family.prior_draws(values, 1, np.random.default_rng(seed)).items()}
+        sim, truth = family.simulate(p, shape, values, np.random.default_rng([seed, 1]),
+                                     totals="model")
+        exact, _ = family.simulate(p, shape, values, np.random.default_rng([seed, 1]))
+        np.testing.assert_array_equal(sim.captures, exact.captures)
+        shipped = np.array([row["containers"] for row in truth["series"]])
+        gen = family.generate({k: np.asarray(v)[None] for k, v in p.items()}, sim,
+                              family.data_values(sim, priors), np.random.default_rng(0))
+        np.testing.assert_allclose(gen["containers_period"][0], shipped, rtol=1e-9)
+        assert truth["total_containers"] == pytest.approx(shipped.sum())
+        if truth["voyages"]:
+            assert truth["containers_per_voyage"] == pytest.approx(shipped.sum() / truth["voyages"])
+
+
 def _shipped_z(family, p, route, values, shipped):
     """The latent z with which the model's shipped totals equal `shipped`: a period's total
     is M exp(s z - s^2 / 2), so z = log(shipped / total at z=0) / log(total at 1 / total at 0)."""
