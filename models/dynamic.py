@@ -125,7 +125,8 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
     Vessel v sails N[p, v] ~ Poisson(weekly[p, v] x days_p / 7) voyages in period p (step 1');
     steps 2-4 are voyages@1's (`voyages.simulate_voyages`), with capture histories per
     vessel; steps 5-7 are joint@3's, with the last period's rate after the window;
-    `totals` as joint.simulate. `p` holds one draw (as `prior_draws(...)[k][0]`). Returns (RouteData, truth)."""
+    `totals` as joint.simulate. `p` holds one draw (as `prior_draws(...)[k][0]`).
+    Returns (RouteData, truth)."""
     one = {k: np.asarray(p[k], float)[None] for k in
            ("voyages_per_week", "rate_walk_sd", "vessel_rate_sd", "rate_walk_z", "vessel_rate_z")}
     weekly = weekly_rates(one["voyages_per_week"], one["rate_walk_sd"], one["vessel_rate_sd"],

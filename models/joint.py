@@ -241,6 +241,8 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
     period are the sum of the simulated voyages' loads (totals="exact"), or the model's
     log-normal stand-in for that sum (totals="model", `model_totals`): the model's own
     prior predictive, which simulation-based calibration needs. Returns (RouteData, truth)."""
+    if totals not in ("exact", "model"):
+        raise ValueError(f"totals: {totals!r} is not 'exact' or 'model'")
     route, truth = voyages.simulate(p, template, values, rng, **kw)
     rate = p["voyages_per_week"] * route.period_days / 7.0
     if totals == "model":
