@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 from cargoinfer.experiments.calibrate import settings
-from cargoinfer.experiments.cli import quiet
+from cargoinfer.inference.logs import quiet
 from cargoinfer.experiments.config import case_dir, compose
 from cargoinfer.inference import calibration
 from cargoinfer.models import registry

@@ -11,7 +11,7 @@ import argparse
 import time
 
 import numpy as np
-from cargoinfer.experiments.cli import quiet
+from cargoinfer.inference.logs import quiet
 from cargoinfer.experiments.config import case_dir, compose
 from cargoinfer.inference.fit import fit
 from cargoinfer.models import registry

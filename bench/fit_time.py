@@ -25,7 +25,7 @@ from pathlib import Path
 SCRIPT = textwrap.dedent("""
     import json, shutil, sys, time
     t0 = time.perf_counter()
-    from cargoinfer.experiments.cli import quiet
+    from cargoinfer.inference.logs import quiet
     quiet()
     from cargoinfer.experiments.config import compose
     from cargoinfer.experiments.run import execute

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from cargoinfer.experiments.cli import quiet
+from cargoinfer.inference.logs import quiet
 from cargoinfer.experiments.config import compose
 from cargoinfer.inference.fit import fit
 from cargoinfer.models import registry

@@ -23,6 +23,7 @@ import os
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from multiprocessing import get_context
@@ -204,23 +205,22 @@ def run(family, template, priors, n_sims: int, seed: int, settings: Settings,
     return out
 
 
-class _sigterm_interrupts:
-    """While active (main thread only), SIGTERM raises KeyboardInterrupt."""
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
-    def __enter__(self):
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGTERM, self._raise)
-        return self
 
-    @staticmethod
-    def _raise(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
-        return False
+@contextmanager
+def _sigterm_interrupts():
+    """While active (main thread only: signals are set there), SIGTERM raises
+    KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # ---------------------------------------------------------------- the verdict

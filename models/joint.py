@@ -75,12 +75,18 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
         claim_value=route.claim_value, claim_width=widths[route.claim_confidence],
         claim_terms=streams.CLAIM_TERMS[route.claim_relation].reshape(-1, 3),
         claim_is_containers=(route.claim_quantity == 0) * 1.0,
-        # the voyages seen: their period, and their load's row in [count groups, capacities]
-        voyage_in_period=(route.voyage_period[None, :] == np.arange(len(bounds))[:, None]) * 1.0,
-        moment_row=np.where(route.voyage_group >= 0, route.voyage_group,
-                            route.n_groups + values["vessel_cap_row"][route.voyage_vessel]),
+        **seen_voyages(route, values["vessel_cap_row"]),
     )
     return values
+
+
+def seen_voyages(route: RouteData, vessel_cap_row) -> dict[str, np.ndarray]:
+    """The voyages seen: their period (P, Vobs), and their load's row in the loads'
+    moments [count groups, capacities] (`streams.load_moments`)."""
+    periods = np.arange(len(route.period_days))
+    return {"voyage_in_period": (route.voyage_period[None, :] == periods[:, None]) * 1.0,
+            "moment_row": np.where(route.voyage_group >= 0, route.voyage_group,
+                                   route.n_groups + vessel_cap_row[route.voyage_vessel])}
 
 
 def structure(values) -> tuple[int]:
@@ -257,25 +263,19 @@ def model_totals(p: dict, route: RouteData, truth: dict, values: dict, rate_by_v
     parameters) plus the unseen voyages' (`streams.shipped_lognormal`), at the draw's
     own `shipped_z`. The voyage counts stay as simulated: the model draws them
     independently of the totals given the parameters, and so does this."""
-    grid = route.grid
-    caps = np.unique(np.concatenate([route.group_cap, route.vessel_cap]))
-    cap_row = np.searchsorted(caps, route.vessel_cap)
+    lv = voyages.load_values(route, float(values["unknown_coverage__alpha"]),
+                             float(values["unknown_coverage__beta"]))
     alpha = 1.0 / max(float(p["load_cv"]), 1e-3) ** 2
-    prior = loads.load_prior_logp(grid, caps, float(p["containers_per_voyage"]), alpha)
-    evidence = loads.count_evidence(
-        grid, route.visible, route.coverage, route.coverage_known, route.count_group,
-        route.n_groups, float(values["unknown_coverage__alpha"]),
-        float(values["unknown_coverage__beta"]))
-    post, _ = loads.normalised(prior[np.searchsorted(caps, route.group_cap)] + evidence)
-    m1, m2 = streams.load_moments(streams.NUMPY, np.exp(prior), post, grid)
+    prior = loads.load_prior_logp(route.grid, lv["load_caps"], float(p["containers_per_voyage"]),
+                                  alpha)
+    post, _ = loads.normalised(prior[lv["group_cap_row"]] + lv["load_evidence"])
+    m1, m2 = streams.load_moments(streams.NUMPY, np.exp(prior), post, route.grid)
     one = {k: np.asarray(v, float) for k, v in p.items()}
     seen = voyages.seen_probs({f"detection_{e}": voyages.detection(one, e) for e in voyages.ENDS})
-    moment_row = np.where(route.voyage_group >= 0, route.voyage_group,
-                          route.n_groups + cap_row[route.voyage_vessel])
-    in_period = (route.voyage_period[None, :] == np.arange(len(route.period_days))[:, None]) * 1.0
-    containers = streams.shipped(streams.NUMPY, m1, m2, route.n_groups, moment_row, in_period,
-                                 cap_row, rate_by_vessel * (1 - seen.sum()),
-                                 np.asarray(p["shipped_z"], float))
+    sv = seen_voyages(route, lv["vessel_cap_row"])
+    containers = streams.shipped(streams.NUMPY, m1, m2, route.n_groups, sv["moment_row"],
+                                 sv["voyage_in_period"], lv["vessel_cap_row"],
+                                 rate_by_vessel * (1 - seen.sum()), np.asarray(p["shipped_z"], float))
     n = np.array([row["voyages"] for row in truth["series"]])
     total, n_total = float(containers.sum()), int(n.sum())
     series = [{**row, "containers": float(c), "containers_cumulative": float(cc)}

@@ -48,15 +48,22 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
         imaged_days=route.imaged_days,
         grid=route.grid,
         group_cap=route.group_cap,
-        # the load prior is computed once per distinct capacity, then indexed
-        load_caps=(caps := np.unique(np.concatenate([route.group_cap, route.vessel_cap]))),
-        group_cap_row=np.searchsorted(caps, route.group_cap),
-        vessel_cap_row=np.searchsorted(caps, route.vessel_cap),
-        load_evidence=loads.count_evidence(
-            route.grid, route.visible, route.coverage, route.coverage_known, route.count_group,
-            route.n_groups, values["unknown_coverage__alpha"], values["unknown_coverage__beta"]),
+        **load_values(route, values["unknown_coverage__alpha"], values["unknown_coverage__beta"]),
     )
     return values
+
+
+def load_values(route: RouteData, a, b) -> dict[str, np.ndarray]:
+    """The loads' arrays: the distinct capacities (the load prior is computed once per
+    capacity, then indexed), each group's and vessel's row in them, and the counts'
+    evidence log P(counts of group g | C = k), with Beta(a, b) for an unrecorded coverage."""
+    caps = np.unique(np.concatenate([route.group_cap, route.vessel_cap]))
+    return {"load_caps": caps,
+            "group_cap_row": np.searchsorted(caps, route.group_cap),
+            "vessel_cap_row": np.searchsorted(caps, route.vessel_cap),
+            "load_evidence": loads.count_evidence(
+                route.grid, route.visible, route.coverage, route.coverage_known,
+                route.count_group, route.n_groups, a, b)}
 
 
 def in_graph(values: dict) -> dict:
