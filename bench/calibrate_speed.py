@@ -29,15 +29,14 @@ from cargoinfer.observations.aggregate import route_data
 from cargoinfer.observations.case import load_case
 
 
-def naive(family, template, priors, index: int, seed: int, s: calibration.Settings) -> float:
+def naive(family, template, priors, index: int, seed: int, s: calibration.Settings):
     """One simulation, rebuilding and recompiling the model for its data."""
     import nutpie
 
     values0 = family.data_values(template, priors)
-    sim = calibration.simulate_and_fit(
+    return calibration.simulate_and_fit(
         family, template, priors, values0, index, seed, s,
         model_for=lambda values: nutpie.compile_pymc_model(family.build(values)))
-    return sim.seconds
 
 
 def main() -> None:
@@ -59,9 +58,15 @@ def main() -> None:
     sims = calibration.run(family, template, cfg.priors, args.n_sims, seed, s)
     wall = time.perf_counter() - t0
     ours = float(np.mean([x.seconds for x in sims]))
-    naive_s = [naive(family, template, cfg.priors, i, seed, s) for i in range(args.naive)]
+    naive_sims = [naive(family, template, cfg.priors, i, seed, s) for i in range(args.naive)]
+    naive_s = [x.seconds for x in naive_sims]
     theirs = float(np.mean(naive_s))
     same = float(np.mean([x.seconds for x in sims[:args.naive]]))
+    sampling = float(np.mean([x.sample_seconds for x in sims]))
+    gradients = float(np.mean([x.gradients for x in sims]))
+    per_gradient = sum(x.sample_seconds for x in sims) / max(sum(x.gradients for x in sims), 1)
+    rebuild = theirs - float(np.mean([x.sample_seconds for x in naive_sims])) - (
+        same - float(np.mean([x.sample_seconds for x in sims[:args.naive]])))
 
     print(f"{family.NAME}@{family.VERSION}, default case's shape, {s.chains} chain x "
           f"({s.tune} tune + {s.draws} draws) per simulation, adaptation {s.adaptation}, "
@@ -74,6 +79,11 @@ def main() -> None:
     print(f"  naive loop (rebuild + recompile each simulation): {args.naive} simulations")
     print(f"    per simulation on one core: {theirs:.2f} s "
           f"({', '.join(f'{x:.1f}' for x in naive_s)})")
+    print(f"  sampling, compile-once path: {sampling:.2f} s per simulation, {gradients:,.0f} "
+          f"gradient evaluations (warmup included) at {per_gradient * 1e6:.0f} us each")
+    print(f"  rebuild and recompile, naive loop: {rebuild:.2f} s per simulation more than "
+          f"compile-once; 10x needs compile-once at most {rebuild / 9:.2f} s per simulation, "
+          f"i.e. about {rebuild / 9 / per_gradient:,.0f} gradient evaluations at this cost")
     print(f"  divergent fits: {sum(x.divergences > 0 for x in sims)}/{len(sims)}; draws at "
           f"the depth cap ({s.max_depth}): {sum(x.depth_capped for x in sims)} of "
           f"{len(sims) * s.draws * s.chains}")

@@ -66,6 +66,8 @@ class Simulation:
     divergences: int
     seconds: float
     depth_capped: int = 0  # draws whose trajectory stopped at the depth cap
+    sample_seconds: float = 0.0  # of `seconds`, in nutpie.sample
+    gradients: int = 0  # leapfrog steps (gradient evaluations), warmup included
 
 
 @dataclass
@@ -134,10 +136,13 @@ def simulate_and_fit(family, template, priors, values0, index: int, seed: int,
     control = {"follow_up": FOLLOW_UP} if settings.control == "dependent_detection" else {}
     route, truth = family.simulate(p, template, values0, rng, totals=settings.totals, **control)
     values = family.data_values(route, priors)
-    tree = nutpie.sample(model_for(values), draws=settings.draws, tune=settings.tune, chains=settings.chains,
+    model = model_for(values)
+    t_sample = time.perf_counter()
+    tree = nutpie.sample(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,
                          cores=1, seed=int(rng.integers(2**31)), progress_bar=False,
-                         save_warmup=False, target_accept=settings.target_accept,
+                         save_warmup=True, target_accept=settings.target_accept,
                          adaptation=settings.adaptation, maxdepth=settings.max_depth)
+    t_sample = time.perf_counter() - t_sample
     post = tree["posterior"]
     n = post.sizes["chain"] * post.sizes["draw"]
     keep = np.linspace(0, n - 1, min(settings.rank_draws, n)).round().astype(int)
@@ -154,7 +159,10 @@ def simulate_and_fit(family, template, priors, values0, index: int, seed: int,
     stats_ = tree["sample_stats"]
     divergences = int(np.asarray(stats_["diverging"]).sum())
     capped = int((np.asarray(stats_["n_steps"]) >= 2**settings.max_depth - 1).sum())
-    return Simulation(index, true, pits, ranks, divergences, time.perf_counter() - t0, capped)
+    gradients = int(np.asarray(stats_["n_steps"]).sum()
+                    + np.asarray(tree["warmup_sample_stats"]["n_steps"]).sum())
+    return Simulation(index, true, pits, ranks, divergences, time.perf_counter() - t0, capped,
+                      t_sample, gradients)
 
 
 # ---------------------------------------------------------------- many, in worker processes
