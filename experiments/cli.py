@@ -16,6 +16,11 @@ commands:
   check CASE_DIR          validate a case folder; exit 2 listing every problem
   fit [overrides]         one run, e.g. case=rajin_dunai_2023 case.path=DIR model=voyages
                           seed=N store=DIR (Hydra overrides; --cfg prints the config)
+  sweep [overrides]       Hydra multirun: comma lists (model=voyages,joint) or
+                          experiment=NAME (model_ladder, detection_sensitivity,
+                          cutoff_backtest, prior_sweep); hydra/launcher=serial|joblib|
+                          ray|submitit_local|submitit_slurm. One run directory per job
+                          in <store>/<experiment_name>/; complete runs are skipped
   simulate model=NAME seed=N out=DIR [case=NAME | case.path=DIR]
                           a synthetic case folder plus truth.json from a model family's
                           own generative process (voyages, joint, dynamic), parameters
@@ -40,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
     handlers = {"check": check_command, "fit": fit_command, "simulate": _simulate,
+                "sweep": _sweep,
                 "calibrate": calibrate_command, "warm": warm_command}
     if command not in handlers:
         print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")
@@ -66,6 +72,12 @@ def _simulate(args: list[str]) -> int:
     from .simulate import simulate_command
 
     return simulate_command(args)
+
+
+def _sweep(args: list[str]) -> int:
+    from .sweep import sweep_command
+
+    return sweep_command(args)
 
 
 def check_command(args: list[str]) -> int:
@@ -135,7 +147,7 @@ def fit_command(args: list[str]) -> int:
 
     if reused:
         print("already complete: same model, case, config and seed")
-    print(f"total_containers: {fmt_count(h['median'])} "
+    print(f"{h['estimand']}: {fmt_count(h['median'])} "
           f"({h['ci_prob']:.0%} {h['ci_kind'].upper()} {fmt_count(h['lower'])}-{fmt_count(h['upper'])})")
     reasons = f" ({'; '.join(record['reasons'])})" if record["reasons"] else ""
     print(f"status: {record['status']}{reasons}")

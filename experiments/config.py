@@ -41,11 +41,14 @@ def _first_line(e: BaseException) -> str:
 
 
 def check(cfg: DictConfig) -> None:
-    problems = []
+    problems = [f"{key}: only cargoinfer's own classes may be named by _target_, not '{value}'"
+                for key, value in targets(cfg) if not str(value).startswith("cargoinfer.")]
     for name, prior in cfg.priors.items():
-        for key, value in prior.items():
-            if not value > 0:
-                problems.append(f"priors.{name}.{key}: {value} must be > 0")
+        for key, value in (prior.items() if OmegaConf.is_dict(prior) else [("", prior)]):
+            if key == "_target_":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                problems.append(f"priors.{name}{'.' + key if key else ''}: {value} must be a number > 0")
     for name in list(cfg.derived):
         try:
             q = OmegaConf.merge(OmegaConf.structured(DerivedQuantity), cfg.derived[name])
@@ -57,11 +60,12 @@ def check(cfg: DictConfig) -> None:
         for key, value in q.per_container.items():
             if not value > 0:
                 problems.append(f"derived.{name}.per_container.{key}: {value} must be > 0")
-    if cfg.horizon is not None:
-        try:
-            parse_date(str(cfg.horizon))
-        except CellError as e:
-            problems.append(f"horizon: {e}")
+    for key, value in (("horizon", cfg.horizon), ("case.cutoff", cfg.case.cutoff)):
+        if value is not None:
+            try:
+                parse_date(str(value))
+            except CellError as e:
+                problems.append(f"{key}: {e}")
     if not 0 < cfg.ci_prob < 1:
         problems.append(f"ci_prob: {cfg.ci_prob} must be in (0, 1)")
     inf = cfg.inference
@@ -76,6 +80,19 @@ def check(cfg: DictConfig) -> None:
         problems += _check_calibration(cfg)
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def targets(node, prefix: str = ""):
+    """(key, value) of every `_target_` in a config: Hydra would instantiate it."""
+    if OmegaConf.is_config(node):
+        node = OmegaConf.to_container(node, resolve=False)
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if key == "_target_":
+            yield path, value
+        else:
+            yield from targets(value, path)
 
 
 CONTROLS = ("dependent_detection",)
@@ -118,4 +135,5 @@ def identity(cfg: DictConfig, prior_names) -> dict:
     for key in ("store", "experiment_name", "tags", "seed", "case"):
         data.pop(key, None)
     data["priors"] = {k: v for k, v in data["priors"].items() if k in prior_names}
+    data["inference"].pop("cores", None)  # nutpie's draws do not depend on its threads
     return data

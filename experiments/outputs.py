@@ -78,6 +78,9 @@ def series(estimands, ci_prob: float) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def headline(est: pl.DataFrame) -> dict:
-    row = est.filter(pl.col("estimand") == "total_containers").row(0, named=True)
+def headline(est: pl.DataFrame, estimand: str = "total_containers") -> dict:
+    """The headline row: `estimand` where the run has it, else total_containers."""
+    if estimand not in est["estimand"].to_list():
+        estimand = "total_containers"
+    row = est.filter(pl.col("estimand") == estimand).row(0, named=True)
     return {k: row[k] for k in ("estimand", "median", "lower", "upper", "ci_kind", "ci_prob")}

@@ -13,9 +13,11 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from ..inference.fit import fit
+from ..inference.status import FAILED
 from ..models import registry
 from ..observations.aggregate import route_data
 from ..observations.case import Case, load_case
+from ..observations.cutoff import cut
 from ..observations.cells import parse_date
 from . import outputs, store
 from .config import ConfigError, case_dir, identity
@@ -49,6 +51,11 @@ def plan(cfg: DictConfig) -> tuple[Case, object, Path, str]:
     """Validate everything a run needs before anything is written."""
     family = family_for(cfg)
     case = load_case(case_dir(cfg))  # raises CaseInvalid
+    if cfg.case.cutoff is not None:
+        try:
+            case = cut(case, parse_date(str(cfg.case.cutoff)))
+        except ValueError as e:
+            raise ConfigError(f"case.cutoff: {e}") from None
     if cfg.horizon is not None and parse_date(str(cfg.horizon)) <= case.spec.end:
         raise ConfigError(f"horizon: {cfg.horizon} is not after the window's end {case.spec.end}")
     config_hash = store.digest(identity(cfg, family.PRIOR_NAMES))
@@ -57,14 +64,18 @@ def plan(cfg: DictConfig) -> tuple[Case, object, Path, str]:
     return case, family, run_dir, config_hash
 
 
-def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = None
-            ) -> tuple[Path, dict, bool]:
-    """Fit and write the run directory; returns (run_dir, run.json, reused)."""
+def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = None,
+            command: str = "cargoinfer fit") -> tuple[Path, dict, bool]:
+    """Fit and write the run directory; returns (run_dir, run.json, reused). A complete
+    run is reused, unless it is the record of a failed one."""
     t_start = time.perf_counter() if t_start is None else t_start
     case, family, run_dir, config_hash = plan(cfg)
-    if store.is_complete(run_dir):
+    if store.is_complete(run_dir) and store.status(run_dir) != FAILED:
         return run_dir, json.loads((run_dir / "run.json").read_text()), True
     horizon = parse_date(str(cfg.horizon)) if cfg.horizon is not None else None
+    full_end = case.full_end or case.spec.end
+    if horizon is None and case.spec.end < full_end:
+        horizon = full_end  # a cut case forecasts to its full window's end: the headline
     route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage, horizon)
     values = family.data_values(route, cfg.priors)
     t_prepared = time.perf_counter()
@@ -74,18 +85,12 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
                             {k: v.unit for k, v in cfg.derived.items()})
     ser = outputs.series(result.tree["estimands"], cfg.ci_prob)
     record = {
-        "run_id": run_dir.name,
-        "experiment": cfg.experiment_name,
-        "model": {"name": family.NAME, "version": family.VERSION},
-        "case": {"name": case.spec.name, "path": str(case.path), "content_hash": case.content_hash,
-                 "files": case.files},
-        "config_hash": config_hash,
-        "seed": int(cfg.seed),
-        "tags": list(cfg.tags),
+        **identity_record(cfg, case, family, run_dir, config_hash),
         "status": result.status,
         "reasons": result.reasons,
         "notes": result.notes,
-        "headline": outputs.headline(est),
+        "headline": outputs.headline(est, "forecast_containers" if case.spec.end < full_end
+                                     else "total_containers"),
         "diagnostics": result.diagnostics,
         "checks": result.checks,
         "data_notes": route.notes,
@@ -94,7 +99,7 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
                                                       "target_accept", "adaptation")}},
         "versions": versions(),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(["cargoinfer fit", *overrides]),
+        "command": " ".join([command, *overrides]),
     }
     t_write = time.perf_counter()
     with store.staged(run_dir) as tmp:
@@ -113,6 +118,39 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
                              "total_s": time.perf_counter() - t_start}
         (tmp / "run.json").write_text(json.dumps(record, indent=2, default=_plain) + "\n")
     return run_dir, record, False
+
+
+def identity_record(cfg: DictConfig, case: Case, family, run_dir: Path, config_hash: str) -> dict:
+    """run.json's identity: what the run is of, before any result."""
+    return {
+        "run_id": run_dir.name,
+        "experiment": cfg.experiment_name,
+        "model": {"name": family.NAME, "version": family.VERSION},
+        "case": {"name": case.spec.name, "path": str(case.path), "content_hash": case.content_hash,
+                 "files": case.files, "cutoff": cfg.case.cutoff,
+                 "window": [case.spec.start.isoformat(), case.spec.end.isoformat()]},
+        "config_hash": config_hash,
+        "seed": int(cfg.seed),
+        "tags": list(cfg.tags),
+    }
+
+
+def record_failure(cfg: DictConfig, overrides: list[str], error: BaseException,
+                   seconds: float) -> Path:
+    """Write the run directory of a run that failed: its config and a run.json with
+    status `failed` and the reason (one line). A later run of the same id replaces it."""
+    case, family, run_dir, config_hash = plan(cfg)
+    text = str(error).strip().splitlines()
+    record = {**identity_record(cfg, case, family, run_dir, config_hash),
+              "status": FAILED, "reasons": [f"{type(error).__name__}: {text[0] if text else ''}"],
+              "notes": [], "versions": versions(),
+              "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "command": " ".join(["cargoinfer sweep", *overrides]),
+              "timings": {"total_s": seconds}}
+    with store.staged(run_dir) as tmp:
+        (tmp / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        (tmp / "run.json").write_text(json.dumps(record, indent=2, default=_plain) + "\n")
+    return run_dir
 
 
 def _plain(x):

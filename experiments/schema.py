@@ -15,6 +15,7 @@ from ..models.priors import LogNormalPrior, Priors
 class CaseConfig:
     name: str = MISSING  # an embedded case under cases/, or a label for `path`
     path: Optional[str] = None  # any case folder; overrides `name`
+    cutoff: Optional[str] = None  # YYYY-MM-DD: leave out what was observed after it
 
 
 @dataclass

@@ -30,6 +30,27 @@ def is_complete(run_dir: Path) -> bool:
     return (run_dir / COMPLETE_MARK).is_file()
 
 
+def status(run_dir: Path) -> str | None:
+    """A complete run's status (briefing-grade, review or failed), from its run.json."""
+    try:
+        return json.loads((run_dir / COMPLETE_MARK).read_text()).get("status")
+    except (OSError, ValueError):
+        return None
+
+
+def clean_staging(folder: Path) -> list[str]:
+    """Remove what a killed writer left in a sweep folder: staging folders and failed
+    records set aside. Only while no writer is running (the sweep holds its lock)."""
+    removed = []
+    for path in folder.glob(".staging-*"):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    for path in folder.glob(".replaced-*"):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    return removed
+
+
 @contextmanager
 def staged(run_dir: Path):
     """Yield a staging folder beside `run_dir`; rename it into place on success.
@@ -44,12 +65,24 @@ def staged(run_dir: Path):
         try:
             os.rename(tmp, run_dir)
         except OSError:
-            if not is_complete(run_dir):  # someone else's complete copy wins
+            if status(run_dir) == "failed" and status(tmp) != "failed":
+                _replace(tmp, run_dir)  # a fit replaces the record of a failed one
+            elif not is_complete(run_dir):
                 raise
-            shutil.rmtree(tmp, ignore_errors=True)
+            else:  # someone else's complete copy wins
+                shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _replace(new: Path, run_dir: Path) -> None:
+    """Put `new` where `run_dir` is: at every moment run_dir is the old or the new
+    complete folder, or absent."""
+    aside = Path(tempfile.mkdtemp(prefix=f".replaced-{run_dir.name}-", dir=run_dir.parent))
+    os.rename(run_dir, aside / "old")
+    os.rename(new, run_dir)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _fsync_tree(folder: Path) -> None:

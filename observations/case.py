@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -32,6 +33,7 @@ class Case:
     tables: dict[str, pl.DataFrame]  # every table of the contract; absent ones are empty
     content_hash: str
     files: dict[str, str]  # table name -> file name it was read from
+    full_end: date | None = None  # set by cutoff.cut: the window's end before the cut
 
     def __getattr__(self, name):
         tables = self.__dict__.get("tables", {})
