@@ -21,6 +21,12 @@ commands:
                           cutoff_backtest, prior_sweep); hydra/launcher=serial|joblib|
                           ray|submitit_local|submitit_slurm. One run directory per job
                           in <store>/<experiment_name>/; complete runs are skipped
+  runs [store=DIR] [experiment=E model=M case=C status=S tag=T]
+                          list the runs in a store (default ./runs), filtered
+  compare RUN_DIR... | SWEEP_DIR [out=DIR]
+                          one table of the runs (config keys that differ, headline,
+                          status, LOO difference on shared streams), compare.csv,
+                          compare.md and forest.png
   simulate model=NAME seed=N out=DIR [case=NAME | case.path=DIR]
                           a synthetic case folder plus truth.json from a model family's
                           own generative process (voyages, joint, dynamic), parameters
@@ -45,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
     handlers = {"check": check_command, "fit": fit_command, "simulate": _simulate,
-                "sweep": _sweep,
+                "sweep": _sweep, "runs": _runs, "compare": _compare,
                 "calibrate": calibrate_command, "warm": warm_command}
     if command not in handlers:
         print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")
@@ -78,6 +84,18 @@ def _sweep(args: list[str]) -> int:
     from .sweep import sweep_command
 
     return sweep_command(args)
+
+
+def _runs(args: list[str]) -> int:
+    from .runs import runs_command
+
+    return runs_command(args)
+
+
+def _compare(args: list[str]) -> int:
+    from .compare import compare_command
+
+    return compare_command(args)
 
 
 def check_command(args: list[str]) -> int:

@@ -151,16 +151,19 @@ def _locked(folders: list[Path]):
             handle.close()
 
 
-def parallel_jobs(launcher) -> int:
-    """How many jobs the launcher runs at once on this machine."""
+def sampler_cores(launcher, wanted: int) -> int:
+    """The sampler's threads for one job: jobs running at once share the machine's cores
+    (joblib: cores / n_jobs), and a Ray or Slurm job keeps to the CPUs it reserved."""
     cpus = os.cpu_count() or 1
     target = launcher.get("_target_", "")
     if target.endswith("JoblibLauncher"):
         n = int(launcher.get("n_jobs") or 1)
-        return cpus if n < 0 else n
-    if target.endswith("LocalLauncher"):
-        return int(launcher.get("array_parallelism") or 1)
-    return 1
+        return max(1, min(wanted, cpus // (cpus if n < 0 else n)))
+    if target.endswith("RayLauncher"):
+        return max(1, min(wanted, int(launcher.ray.remote.get("num_cpus") or 1)))
+    if target.endswith(("LocalLauncher", "SlurmLauncher")):
+        return max(1, min(wanted, int(launcher.get("cpus_per_task") or 1)))
+    return max(1, min(wanted, cpus))
 
 
 def job(cfg) -> str:
@@ -178,9 +181,7 @@ def job(cfg) -> str:
     hc = HydraConfig.get()
     overrides = list(hc.overrides.task)
     check(cfg)
-    if cfg.inference.sampler == "nutpie":
-        cfg.inference.cores = max(1, min(cfg.inference.cores,
-                                         (os.cpu_count() or 1) // parallel_jobs(hc.launcher)))
+    cfg.inference.cores = sampler_cores(hc.launcher, cfg.inference.cores)
     try:
         run_dir, record, reused = run.execute(cfg, overrides, t_start=t0, command="cargoinfer sweep")
         state = "skipped, complete" if reused else record["status"]
