@@ -154,7 +154,7 @@ def fit_command(args: list[str]) -> int:
     def execute(cfg, overrides):
         from .run import execute
 
-        return execute(cfg, overrides, t_start=t0)
+        return execute(cfg, overrides, t_start=t0, progress=sys.stderr.isatty())
 
     code, result = _configured_run("fit", args, "config", execute)
     if code is not None:

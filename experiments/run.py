@@ -65,7 +65,7 @@ def plan(cfg: DictConfig) -> tuple[Case, object, Path, str]:
 
 
 def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = None,
-            command: str = "cargoinfer fit") -> tuple[Path, dict, bool]:
+            command: str = "cargoinfer fit", progress: bool = False) -> tuple[Path, dict, bool]:
     """Fit and write the run directory; returns (run_dir, run.json, reused). A complete
     run is reused, unless it is the record of a failed one."""
     t_start = time.perf_counter() if t_start is None else t_start
@@ -79,7 +79,7 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
     route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage, horizon)
     values = family.data_values(route, cfg.priors)
     t_prepared = time.perf_counter()
-    result = fit(family, route, values, int(cfg.seed), cfg.inference)
+    result = fit(family, route, values, int(cfg.seed), cfg.inference, progress=progress)
     outputs.add_derived(result.tree, cfg.derived, int(cfg.seed))
     est = outputs.estimates(result.tree["estimands"], cfg.ci_prob, list(cfg.thresholds),
                             {k: v.unit for k, v in cfg.derived.items()})

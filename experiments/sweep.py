@@ -183,7 +183,9 @@ def job(cfg) -> str:
     check(cfg)
     cfg.inference.cores = sampler_cores(hc.launcher, cfg.inference.cores)
     try:
-        run_dir, record, reused = run.execute(cfg, overrides, t_start=t0, command="cargoinfer sweep")
+        serial = hc.launcher.get("_target_", "").endswith("BasicLauncher")
+        run_dir, record, reused = run.execute(cfg, overrides, t_start=t0, command="cargoinfer sweep",
+                                              progress=serial and sys.stderr.isatty())
         state = "skipped, complete" if reused else record["status"]
     except Exception as e:  # recorded, and the sweep goes on
         state = f"failed: {type(e).__name__}: {str(e).strip()[:200]}"

@@ -41,7 +41,8 @@ class Fit:
     notes: list[str] = field(default_factory=list)
 
 
-def fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
+def fit(family: ModuleType, route, values: dict, seed: int, inference, progress: bool = False) -> Fit:
+    """Sample, add the estimands, run the checks; `progress`: nutpie's progress bar."""
     if not hasattr(family, "build"):
         return reference_fit(family, route, values, seed, inference)
     import nutpie
@@ -50,7 +51,7 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference) -> Fit:
     model, fresh = compiled(family, values)
     t1 = time.perf_counter()
     tree = nutpie.sample(model, draws=inference.draws, tune=inference.tune, chains=inference.chains,
-                         cores=inference.cores, seed=seed, progress_bar=False, save_warmup=False,
+                         cores=inference.cores, seed=seed, progress_bar=progress, save_warmup=False,
                          target_accept=inference.target_accept,
                          adaptation=getattr(inference, "adaptation", "diag"))
     t2 = time.perf_counter()
