@@ -17,6 +17,7 @@ from cargoinfer.observations.cutoff import cut
 
 # tiny sampler settings: these tests check the machinery, not the statistics
 TINY = ["inference.draws=60", "inference.tune=60", "inference.chains=1"]
+TWO_CHAINS = ["inference.draws=60", "inference.tune=60", "inference.chains=2"]
 
 
 def cli(*args, timeout=900, **kw):
@@ -134,14 +135,20 @@ def test_failed_job_is_recorded_and_the_others_go_on(tmp_path, capsys, monkeypat
 def test_same_id_gives_identical_estimates(tmp_path):
     """A run re-done in a fresh process, and the same run done in a sweep's process that
     reused its compiled model for another job first, give byte-identical estimates.csv."""
-    code, out, err = cli("sweep", f"store={tmp_path / 'a'}", "model=voyages", "seed=1,2", *TINY)
+    code, out, err = cli("sweep", f"store={tmp_path / 'a'}", "model=voyages", "seed=1,2", *TWO_CHAINS)
     assert code in (0, 1), err
-    code, out, err = cli("fit", f"store={tmp_path / 'b'}", "model=voyages", "seed=2", *TINY)
+    code, out, err = cli("fit", f"store={tmp_path / 'b'}", "model=voyages", "seed=2", *TWO_CHAINS)
     assert code == 0, err
     fresh = Path(out.strip().splitlines()[-1].removeprefix("run: "))
     swept = tmp_path / "a" / "default" / fresh.name
     assert swept.is_dir(), "the same config and seed must give the same run id"
     assert (swept / "estimates.csv").read_bytes() == (fresh / "estimates.csv").read_bytes()
+    # the sampler's threads are not part of the id, because they do not change the draws
+    code, out, err = cli("fit", f"store={tmp_path / 'c'}", "model=voyages", "seed=2",
+                         "inference.cores=1", *TWO_CHAINS)
+    one_core = Path(out.strip().splitlines()[-1].removeprefix("run: "))
+    assert code == 0 and one_core.name == fresh.name, err
+    assert (one_core / "estimates.csv").read_bytes() == (fresh / "estimates.csv").read_bytes()
 
 
 # ---------------------------------------------------------------- killed and re-run
