@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import socket
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,16 +41,39 @@ def status(run_dir: Path) -> str | None:
         return None
 
 
-def clean_staging(folder: Path) -> list[str]:
-    """Remove what a killed writer left in a sweep folder: staging folders and failed
-    records set aside. Only while no writer is running (the sweep holds its lock)."""
-    removed = []
-    for path in folder.glob(".staging-*"):
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path.name)
-    for path in folder.glob(".replaced-*"):
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path.name)
+def _writer_tag() -> str:
+    """Who writes a staging folder: pid@host, so that a later sweep can tell a dead
+    writer's leftovers from a live one's."""
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+_LEFTOVER = re.compile(r"^\.(staging|replaced)-[0-9a-zA-Z_-]+\.(\d+)@(.+)\.[^.]*$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_staging(folder: Path, max_age_s: float = 86400) -> list[str]:
+    """Remove what killed writers left in `folder`: staging folders, and failed records
+    set aside, whose writer on this host is gone (or, from another host, older than a
+    day). A live writer's are left alone."""
+    removed, host = [], socket.gethostname()
+    for path in folder.glob(".*-*"):
+        m = _LEFTOVER.match(path.name)
+        if not m or not path.is_dir():
+            continue
+        pid, where = int(m.group(2)), m.group(3)
+        dead = (not _alive(pid)) if where == host else time.time() - path.stat().st_mtime > max_age_s
+        if dead:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
     return removed
 
 
@@ -58,7 +84,7 @@ def staged(run_dir: Path):
     A crash leaves only a hidden `.staging-*` folder, never a partial run
     directory; the rename is atomic on one file system."""
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".staging-{run_dir.name}-", dir=run_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".staging-{run_dir.name}.{_writer_tag()}.", dir=run_dir.parent))
     try:
         yield tmp
         _fsync_tree(tmp)
@@ -79,7 +105,7 @@ def staged(run_dir: Path):
 def _replace(new: Path, run_dir: Path) -> None:
     """Put `new` where `run_dir` is: at every moment run_dir is the old or the new
     complete folder, or absent."""
-    aside = Path(tempfile.mkdtemp(prefix=f".replaced-{run_dir.name}-", dir=run_dir.parent))
+    aside = Path(tempfile.mkdtemp(prefix=f".replaced-{run_dir.name}.{_writer_tag()}.", dir=run_dir.parent))
     os.rename(run_dir, aside / "old")
     os.rename(new, run_dir)
     shutil.rmtree(aside, ignore_errors=True)

@@ -8,11 +8,9 @@ recorded as a `failed` run directory with its reason, and the others go on."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..inference.logs import quiet
@@ -113,11 +111,10 @@ def sweep_command(args: list[str]) -> int:
     print(f"sweep: {len(planned)} jobs ({done} already complete) with the {launcher} launcher, "
           f"into {', '.join(map(str, folders))}", flush=True)
     t0 = time.perf_counter()
-    with _locked(folders):
-        for folder in folders:
-            store.clean_staging(folder)
-        os.environ[JOBS_ENV] = str(len(planned))
-        _hydra().multirun("config", job, overrides, with_log_configuration=True)
+    for folder in folders:
+        store.clean_staging(folder)
+    os.environ[JOBS_ENV] = str(len(planned))
+    _hydra().multirun("config", job, overrides, with_log_configuration=True)
     quiet()
     counts: dict[str, int] = {}
     for _, run_dir in planned:
@@ -128,27 +125,6 @@ def sweep_command(args: list[str]) -> int:
     for folder in folders:
         print(f"sweep: {folder}")
     return 0 if set(counts) <= {"briefing-grade", "review"} else 1
-
-
-@contextmanager
-def _locked(folders: list[Path]):
-    """One sweep at a time per sweep folder (its staging folders are ours to clear)."""
-    handles = []
-    try:
-        for folder in folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            handle = open(folder / ".lock", "w")
-            handles.append(handle)
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                from .config import ConfigError
-
-                raise ConfigError(f"another sweep is writing to {folder}") from None
-        yield
-    finally:
-        for handle in handles:
-            handle.close()
 
 
 def sampler_cores(launcher, wanted: int) -> int:
@@ -180,9 +156,9 @@ def job(cfg) -> str:
     quiet()  # Hydra configured logging for this job
     hc = HydraConfig.get()
     overrides = list(hc.overrides.task)
-    check(cfg)
-    cfg.inference.cores = sampler_cores(hc.launcher, cfg.inference.cores)
     try:
+        check(cfg)
+        cfg.inference.cores = sampler_cores(hc.launcher, cfg.inference.cores)
         serial = hc.launcher.get("_target_", "").endswith("BasicLauncher")
         run_dir, record, reused = run.execute(cfg, overrides, t_start=t0, command="cargoinfer sweep",
                                               progress=serial and sys.stderr.isatty())

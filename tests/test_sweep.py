@@ -93,6 +93,25 @@ def test_cut_leaves_out_what_came_after(default_case_dir):
 
 # ---------------------------------------------------------------- failures, resuming
 
+def test_clean_staging_removes_only_dead_writers_leftovers(tmp_path):
+    from cargoinfer.experiments import store
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = __import__("socket").gethostname()
+    names = {"dead": f".staging-abc123.{dead.pid}@{host}.x1y2", "live": f".staging-abc124.{os.getpid()}@{host}.q",
+             "aside": f".replaced-abc125.{dead.pid}@{host}.z", "other_host": f".staging-abc126.1@elsewhere.example.w",
+             "run": "abc127"}
+    for name in names.values():
+        (tmp_path / name).mkdir()
+    removed = store.clean_staging(tmp_path)
+    assert sorted(removed) == sorted([names["dead"], names["aside"]])
+    assert {p.name for p in tmp_path.iterdir()} == {names["live"], names["other_host"], names["run"]}
+    old = time.time() - 2 * 86400
+    os.utime(tmp_path / names["other_host"], (old, old))
+    assert store.clean_staging(tmp_path) == [names["other_host"]]
+
+
 def test_failed_job_is_recorded_and_the_others_go_on(tmp_path, capsys, monkeypatch):
     """A job that raises gets a `failed` run directory with its reason; the sweep goes on;
     a re-run skips the complete runs and replaces the failed one when it succeeds."""
