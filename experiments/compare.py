@@ -209,7 +209,7 @@ def compare_command(args: list[str]) -> int:
     df = compare_table(runs)
     header, rows = _text_rows(df)
     print(table(rows, header))
-    diff_keys = [c for c in df.columns if c in differing(runs)]
+    diff_keys = df.columns[3:df.columns.index("estimand")]  # between case and the headline
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:

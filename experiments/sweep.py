@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..inference.logs import quiet
@@ -59,16 +61,18 @@ def plan_sweep(overrides: list[str]):
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    from hydra.core.global_hydra import GlobalHydra
+
     from ..observations.problems import CaseInvalid
     from . import run
     from .config import ConfigError, _first_line, compose
 
-    from hydra.core.global_hydra import GlobalHydra
-
     try:
         cfg, jobs = job_overrides(_hydra(), overrides)
     except (HydraException, OmegaConfBaseException) as e:
-        raise ConfigError(_first_line(e)) from None
+        hint = ("; the launchers are optional extras: pip install 'cargoinfer[launchers]'"
+                if "hydra/launcher" in str(e) else "")
+        raise ConfigError(_first_line(e) + hint) from None
     finally:
         GlobalHydra.instance().clear()  # `compose` below sets up its own
     for key, allowed in (("launcher", LAUNCHERS), ("sweeper", SWEEPERS)):
@@ -114,7 +118,8 @@ def sweep_command(args: list[str]) -> int:
     for folder in folders:
         store.clean_staging(folder)
     os.environ[JOBS_ENV] = str(len(planned))
-    _hydra().multirun("config", job, overrides, with_log_configuration=True)
+    with _progress_bar([d for _, d in planned], sys.stderr.isatty()):
+        _hydra().multirun("config", job, overrides, with_log_configuration=True)
     quiet()
     counts: dict[str, int] = {}
     for _, run_dir in planned:
@@ -125,6 +130,36 @@ def sweep_command(args: list[str]) -> int:
     for folder in folders:
         print(f"sweep: {folder}")
     return 0 if set(counts) <= {"briefing-grade", "review"} else 1
+
+
+@contextmanager
+def _progress_bar(run_dirs: list[Path], show: bool, width: int = 30):
+    """On a terminal, a bar of the sweep's complete runs, redrawn every second from the
+    run directories themselves (so it works with any launcher)."""
+    if not show:
+        yield
+        return
+    from . import store
+
+    stop = threading.Event()
+
+    def draw():
+        while True:
+            n = sum(store.is_complete(d) for d in run_dirs)
+            k = width * n // max(len(run_dirs), 1)
+            sys.stderr.write(f"\r\033[K[{'#' * k}{'.' * (width - k)}] {n}/{len(run_dirs)} runs complete")
+            sys.stderr.flush()
+            if stop.wait(1.0):
+                sys.stderr.write("\n")
+                return
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def sampler_cores(launcher, wanted: int) -> int:
@@ -171,7 +206,8 @@ def job(cfg) -> str:
             run_dir = Path("(not recorded)")
             state += f"; its record could not be written: {type(e2).__name__}: {e2}"
     total = os.environ.get(JOBS_ENV, "?")
-    print(f"[{hc.job.num + 1}/{total}] {' '.join(overrides) or '(defaults)'} -> {run_dir.name} "
+    clear = "\r\033[K" if sys.stderr.isatty() else ""  # over the progress bar's line
+    print(f"{clear}[{hc.job.num + 1}/{total}] {' '.join(overrides) or '(defaults)'} -> {run_dir.name} "
           f"{state} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
     return str(run_dir)
 
