@@ -151,6 +151,7 @@ def test_failed_job_is_recorded_and_the_others_go_on(tmp_path, capsys, monkeypat
     assert not list((tmp_path / "default").glob(".replaced-*"))
 
 
+@pytest.mark.slow
 def test_same_id_gives_identical_estimates(tmp_path):
     """A run re-done in a fresh process, and the same run done in a sweep's process that
     reused its compiled model for another job first, give byte-identical estimates.csv."""
