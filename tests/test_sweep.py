@@ -64,6 +64,20 @@ def test_sweep_refuses_a_bad_job_before_running_any(tmp_path, capsys, args, says
     assert not run_dirs(tmp_path / "default")
 
 
+@pytest.mark.parametrize("preset, jobs, key", [
+    ("model_ladder", 4, "model"), ("detection_sensitivity", 9, "priors.identification_origin.alpha"),
+    ("cutoff_backtest", 4, "case.cutoff"), ("prior_sweep", 9, "priors.containers_per_voyage.median"),
+])
+def test_presets_expand_to_distinct_checked_runs(tmp_path, preset, jobs, key):
+    from cargoinfer.experiments.sweep import plan_sweep
+
+    cfg, planned = plan_sweep([f"experiment={preset}", f"store={tmp_path}"])
+    assert len(planned) == jobs
+    assert len({d for _, d in planned}) == jobs  # every job its own run id
+    assert all(d.parent == tmp_path / preset for _, d in planned)
+    assert all(any(o.startswith(key + "=") for o in overrides) for overrides, _ in planned)
+
+
 def test_fit_refuses_a_foreign_target(tmp_path, capsys):
     assert main(["fit", f"store={tmp_path}", "+priors.x._target_=os.system"]) == 2
     assert "only cargoinfer's own classes" in capsys.readouterr().err
