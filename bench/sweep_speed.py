@@ -47,7 +47,7 @@ def main() -> None:
         print(f"{args.model}, {cpus} cores; overrides: {' '.join(args.overrides) or '(none)'}")
         print(f"  `cargoinfer fit`, fresh process, empty compile cache: {first:.1f} s")
         print(f"  `cargoinfer fit`, fresh process, warm compile cache: {cold:.1f} s")
-        splits = [("serial", [])] + [(f"joblib, {n} workers x {cpus // n} cores",
+        splits = [("serial", ["hydra/launcher=serial"])] + [(f"joblib, {n} workers x {cpus // n} cores",
                                       ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={n}"])
                                      for n in range(2, cpus + 1) if cpus % n == 0]
         best = None

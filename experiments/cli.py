@@ -18,8 +18,9 @@ commands:
                           seed=N store=DIR (Hydra overrides; --cfg prints the config)
   sweep [overrides]       Hydra multirun: comma lists (model=voyages,joint) or
                           experiment=NAME (model_ladder, detection_sensitivity,
-                          cutoff_backtest, prior_sweep); hydra/launcher=serial|joblib|
-                          ray|submitit_local|submitit_slurm. One run directory per job
+                          cutoff_backtest, prior_sweep); hydra/launcher=joblib (the
+                          default: one worker per core)|serial|ray|submitit_local|
+                          submitit_slurm. One run directory per job
                           in <store>/<experiment_name>/; complete runs are skipped
   runs [store=DIR] [experiment=E model=M case=C status=S tag=T]
                           list the runs in a store (default ./runs), filtered

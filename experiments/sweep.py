@@ -18,7 +18,7 @@ from pathlib import Path
 from ..inference.logs import quiet
 
 # what `hydra.launcher` / `hydra.sweeper` may name: Hydra's own and the launcher plugins
-LAUNCHERS = {
+LAUNCHERS = {  # the default is joblib (configs/config.yaml)
     "hydra._internal.core_plugins.basic_launcher.BasicLauncher": "serial",
     "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher": "joblib",
     "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher": "ray",

@@ -139,7 +139,7 @@ def test_failed_job_is_recorded_and_the_others_go_on(tmp_path, capsys, monkeypat
         return real_fit(family, route, values, seed, inference, **kw)
 
     monkeypatch.setattr(run, "fit", flaky)
-    args = ["sweep", f"store={tmp_path}", "model=baseline", "seed=1,2,3"]
+    args = ["sweep", f"store={tmp_path}", "model=baseline", "seed=1,2,3", "hydra/launcher=serial"]
     assert main(args) == 1  # a failed job: non-zero, after every job ran
     out = capsys.readouterr().out
     assert "1 failed" in out and ("2 review" in out or "2 briefing-grade" in out), out
@@ -172,7 +172,7 @@ def test_same_id_gives_identical_estimates(tmp_path):
     byte-identical estimates.csv: neither the compile cache nor the sampler's threads
     change the draws."""
     code, out, err = cli("sweep", f"store={tmp_path / 'a'}", "model=voyages", "seed=1,2",
-                         "inference.cores=2", *TWO_CHAINS)
+                         "inference.cores=2", "hydra/launcher=serial", *TWO_CHAINS)
     assert code in (0, 1), err
     code, out, err = cli("fit", f"store={tmp_path / 'b'}", "model=voyages", "seed=2",
                          "inference.cores=1", *TWO_CHAINS)
