@@ -30,6 +30,8 @@ JOBS_ENV = "CARGOINFER_SWEEP_JOBS"  # the sweep's job count, for progress lines
 
 
 def _hydra():
+    """Hydra's own app object (what @hydra.main builds), on cargoinfer's configs. Hydra's
+    internal API: pyproject pins hydra-core below 1.4."""
     from hydra._internal.hydra import Hydra
     from hydra._internal.utils import create_config_search_path
     from hydra.core.global_hydra import GlobalHydra
@@ -194,9 +196,8 @@ def job(cfg) -> str:
     try:
         check(cfg)
         cfg.inference.cores = sampler_cores(hc.launcher, cfg.inference.cores)
-        serial = hc.launcher.get("_target_", "").endswith("BasicLauncher")
-        run_dir, record, reused = run.execute(cfg, overrides, t_start=t0, command="cargoinfer sweep",
-                                              progress=serial and sys.stderr.isatty())
+        # no sampler progress bar here: the sweep draws its own (_progress_bar)
+        run_dir, record, reused = run.execute(cfg, overrides, t_start=t0, command="cargoinfer sweep")
         state = "skipped, complete" if reused else record["status"]
     except Exception as e:  # recorded, and the sweep goes on
         state = f"failed: {type(e).__name__}: {str(e).strip()[:200]}"
