@@ -209,6 +209,10 @@ def compare_command(args: list[str]) -> int:
     df = compare_table(runs)
     header, rows = _text_rows(df)
     print(table(rows, header))
+    streams = sorted({s for s in df["loo_streams"].to_list() if s})
+    if streams:
+        print(f"elpd_diff: PSIS-LOO below the best run on the streams the runs share "
+              f"({', '.join(streams)}), among runs of the same case data; se_diff: its standard error")
     diff_keys = df.columns[3:df.columns.index("estimand")]  # between case and the headline
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
