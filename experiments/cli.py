@@ -4,6 +4,7 @@ Exit status: 0 done, 2 refused input or config (nothing written), 1 anything els
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import time
@@ -51,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="")
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
-    handlers = {"check": check_command, "fit": fit_command, "simulate": _simulate,
-                "sweep": _sweep, "runs": _runs, "compare": _compare,
+    handlers = {"check": check_command, "fit": fit_command,
+                "simulate": _lazy("simulate", "simulate_command"),
+                "sweep": _lazy("sweep", "sweep_command"), "runs": _lazy("runs", "runs_command"),
+                "compare": _lazy("compare", "compare_command"),
                 "calibrate": calibrate_command, "warm": warm_command}
     if command not in handlers:
         print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")
@@ -70,33 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _lazy(module: str, name: str):
+    """A command from experiments/<module>.py, imported only when it runs."""
+    def command(args: list[str]) -> int:
+        return getattr(importlib.import_module(f".{module}", __package__), name)(args)
+    return command
+
+
 def _one_line(e: Exception) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else ""
-
-
-def _simulate(args: list[str]) -> int:
-    from .simulate import simulate_command
-
-    return simulate_command(args)
-
-
-def _sweep(args: list[str]) -> int:
-    from .sweep import sweep_command
-
-    return sweep_command(args)
-
-
-def _runs(args: list[str]) -> int:
-    from .runs import runs_command
-
-    return runs_command(args)
-
-
-def _compare(args: list[str]) -> int:
-    from .compare import compare_command
-
-    return compare_command(args)
 
 
 def check_command(args: list[str]) -> int:

@@ -42,7 +42,7 @@ def collect(paths: list[Path]) -> list[tuple[Path, dict]]:
         if (path / "run.json").is_file():
             runs.append((path, json.loads((path / "run.json").read_text())))
         elif path.is_dir():
-            inside = [(d, r) for d, r in find_runs(path.parent) if d.parent == path]
+            inside = find_runs(path, "*/run.json")
             if not inside:
                 raise ValueError(f"{path}: neither a run directory nor a sweep folder with runs")
             runs += inside

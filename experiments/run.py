@@ -73,9 +73,9 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
     if store.is_complete(run_dir) and store.status(run_dir) != FAILED:
         return run_dir, json.loads((run_dir / "run.json").read_text()), True
     horizon = parse_date(str(cfg.horizon)) if cfg.horizon is not None else None
-    full_end = case.full_end or case.spec.end
-    if horizon is None and case.spec.end < full_end:
-        horizon = full_end  # a cut case forecasts to its full window's end: the headline
+    cut_short = case.full_end is not None and case.spec.end < case.full_end
+    if horizon is None and cut_short:
+        horizon = case.full_end  # a cut case forecasts to its full window's end: the headline
     route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage, horizon)
     values = family.data_values(route, cfg.priors)
     t_prepared = time.perf_counter()
@@ -89,8 +89,7 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
         "status": result.status,
         "reasons": result.reasons,
         "notes": result.notes,
-        "headline": outputs.headline(est, "forecast_containers" if case.spec.end < full_end
-                                     else "total_containers"),
+        "headline": outputs.headline(est, "forecast_containers" if cut_short else "total_containers"),
         "diagnostics": result.diagnostics,
         "checks": result.checks,
         "data_notes": route.notes,

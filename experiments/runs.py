@@ -12,11 +12,12 @@ from pathlib import Path
 FILTERS = ("experiment", "model", "case", "status", "tag")
 
 
-def find_runs(store: Path) -> list[tuple[Path, dict]]:
-    """(run dir, run.json) of every complete run under `store`, oldest first. Hidden
-    folders (staging, Hydra's) and folders without a readable run.json are skipped."""
+def find_runs(store: Path, pattern: str = "*/*/run.json") -> list[tuple[Path, dict]]:
+    """(run dir, run.json) of every complete run under `store` (<experiment>/<run_id>/;
+    pattern "*/run.json" for one sweep folder), oldest first. Hidden folders (staging,
+    Hydra's) and folders without a readable run.json are skipped."""
     out = []
-    for record_path in sorted(Path(store).glob("*/*/run.json")):
+    for record_path in sorted(Path(store).glob(pattern)):
         run_dir = record_path.parent
         if any(part.startswith(".") for part in run_dir.relative_to(store).parts):
             continue
