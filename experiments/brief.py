@@ -1,13 +1,27 @@
-"""brief.md and a self-contained brief.html for one run."""
+"""`cargoinfer brief RUN_DIR`: brief.md and a self-contained brief.html for one run.
+
+A headline sentence in ICD 203 words, the figures, the estimates, what the number rests
+on (assumptions, priors in words, data provenance, model@version, the command that
+reproduces it) and a diagnostics box; a run in review carries a banner saying why.
+Numbers are rounded by one rule (ROUNDING_RULE) in the brief only; the files keep
+full precision."""
 
 from __future__ import annotations
 
-import base64
-import html
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from . import brief_figures as figs
+from . import document
+from .outputs import headline_thresholds
 
 # ICD 203 words of estimative probability: upper bound of each band.
 ICD203 = ((0.05, "almost no chance"), (0.20, "very unlikely"), (0.45, "unlikely"),
@@ -43,120 +57,416 @@ def fmt_count(x: float) -> str:
     return f"{round_count(x):,}"
 
 
-def headline(record: dict, est: pl.DataFrame, case) -> str:
-    spec = case.spec
-    row = est.filter(pl.col("estimand") == "total_containers").row(0, named=True)
-    prob = f"{row['ci_prob']:.0%}"
-    return (f"We estimate {fmt_count(row['median'])} containers ({prob} credible interval "
-            f"{fmt_count(row['lower'])}-{fmt_count(row['upper'])}) left "
-            f"{' / '.join(spec.origin)} for {' / '.join(spec.destination)} between "
-            f"{spec.start:%-d %B %Y} and {spec.end:%-d %B %Y}.")
+def fmt_dates(first: date, last: date) -> str:
+    if first.year == last.year:
+        return f"between {first:%-d %B} and {last:%-d %B %Y}"
+    return f"between {first:%-d %B %Y} and {last:%-d %B %Y}"
 
 
-def exceedance_statements(draws: np.ndarray, case) -> list[str]:
-    claims = case.claims.filter((pl.col("quantity") == "containers")
-                                & pl.col("relation").is_in(["at_least", "about"]))
+def short_source(text: str, width: int = 70) -> str:
+    """A source's name: its text up to the first '(' or ':', at most `width` characters."""
+    head = text.split("(")[0].split(":")[0].strip() or text.strip()
+    return head if len(head) <= width else head[: width - 1].rstrip() + "…"
+
+
+@dataclass
+class View:
+    """What a brief reads: the run directory's files, and the case and its route
+    data when the case folder still holds the data the run was fitted to."""
+
+    folder: Path
+    record: dict
+    est: pl.DataFrame
+    tree: object
+    case: object = None
+    route: object = None
+    horizon: date | None = None
+    priors: dict | None = None
+    family: object = None
+    case_note: str | None = None
+
+
+# ------------------------------------------------------------------------ words
+
+
+def headline(view: View) -> str:
+    r, spec = view.record, view.record["case"]
+    name = (r.get("headline") or {}).get("estimand", "total_containers")
+    rows = view.est.filter(pl.col("estimand") == name)
+    if not rows.height:
+        name, rows = "total_containers", view.est.filter(pl.col("estimand") == "total_containers")
+    row = rows.row(0, named=True)
+    t, p = exceedance(view, name, row)
+    start, end = (date.fromisoformat(d) for d in spec["window"])
+    origin, destination = _route(view)
+    interval = (f"{fmt_count(row['median'])} containers ({row['ci_prob']:.0%} credible interval "
+                f"{fmt_count(row['lower'])}-{fmt_count(row['upper'])})")
+    if name == "forecast_containers" and view.horizon is not None:
+        return (f"We estimate {interval} will have left {origin} for {destination} "
+                f"{fmt_dates(start, view.horizon)}, from the data to {end:%-d %B %Y}; it is "
+                f"{words(p)} ({fmt_prob(p)}) that more than {fmt_count(t)} will have.")
+    return (f"We estimate {interval} left {origin} for {destination} {fmt_dates(start, end)}; "
+            f"it is {words(p)} ({fmt_prob(p)}) that more than {fmt_count(t)} did.")
+
+
+def exceedance(view: View, name: str, row: dict) -> tuple[float, float]:
+    """The headline's first threshold and P(headline > it), from estimates.csv (runs
+    written before the brief stated one: computed from the draws by the same rule)."""
+    prefix = f"P({name} > "
+    rows = view.est.filter(pl.col("estimand").str.starts_with(prefix))
+    if rows.height:
+        return float(rows["estimand"][0][len(prefix):-1]), float(rows["median"][0])
+    x = np.asarray(view.tree["estimands"][name], float).ravel()
+    t = headline_thresholds(x, [])[0]
+    return t, float(np.mean(x > t))
+
+
+def _route(view: View) -> tuple[str, str]:
+    if view.case is not None:
+        return " / ".join(view.case.spec.origin), " / ".join(view.case.spec.destination)
+    return "the origin", "the destination"
+
+
+def claim_rows(view: View) -> list[dict]:
+    """Each third-party claim with the estimate of its quantity over its dates."""
+    if view.case is None or not view.case.claims.height:
+        return []
+    est = view.tree["estimands"]
     out = []
-    for c in claims.sort("value").iter_rows(named=True):
-        p = float(np.mean(draws > c["value"]))
-        stated = "at least" if c["relation"] == "at_least" else "about"
-        out.append(f"It is {words(p)} ({fmt_prob(p)}) that more than {fmt_count(c['value'])} "
-                   f"containers left in the window; {c['source'].split('(')[0].strip()} stated "
-                   f"{stated} {fmt_count(c['value'])} for {c['start']} to {c['end']}.")
+    for c in view.case.claims.iter_rows(named=True):
+        draws, clipped = figs.between(est, c["quantity"], c["start"], c["end"])
+        unit = "containers" if c["quantity"] == "containers" else "laden voyages"
+        label = (f"{unit} {fmt_dates(c['start'], c['end'])}: {short_source(c['source'], 50)}"
+                 + (" (window part only)" if clipped else ""))
+        out.append({**c, "draws": draws, "clipped": clipped, "unit": unit, "label": label})
     return out
 
 
-def write_brief(folder: Path, record: dict, est: pl.DataFrame, case, figures: list[str],
-                total_draws: np.ndarray | None = None) -> None:
-    lines = [f"# {case.spec.title}", ""]
-    if record["status"] != "briefing-grade":
-        lines += [f"> **REVIEW: not briefing-grade.** {'; '.join(record['reasons'])}", ""]
-    lines += [headline(record, est, case), ""]
-    if total_draws is not None:
-        lines += [*exceedance_statements(total_draws, case), ""]
-    lines += ["| estimand | median | interval | unit |", "|---|---|---|---|"]
+def claim_statement(c: dict) -> str:
+    stated = {"at_least": "at least", "at_most": "at most", "about": "about"}[c["relation"]]
+    if c["relation"] == "at_most":
+        p, what = float(np.mean(c["draws"] <= c["value"])), f"no more than {fmt_count(c['value'])}"
+    else:
+        p, what = float(np.mean(c["draws"] > c["value"])), f"more than {fmt_count(c['value'])}"
+    lo, med, hi = np.quantile(c["draws"], [0.05, 0.5, 0.95])
+    part = " (the part inside the window)" if c["clipped"] else ""
+    return (f"{short_source(c['source'])} stated {stated} {fmt_count(c['value'])} {c['unit']} "
+            f"{fmt_dates(c['start'], c['end'])}. We estimate {fmt_count(med)} (90% credible "
+            f"interval {fmt_count(lo)}-{fmt_count(hi)}){part}; it is {words(p)} ({fmt_prob(p)}) "
+            f"that {what} did.")
+
+
+def prior_words(name: str, node: dict) -> str:
+    from scipy import stats
+
+    from ..models.priors import MEANING
+
+    what = MEANING.get(name, name.replace("_", " "))
+    if "median" in node:
+        lo, hi = stats.lognorm.ppf([0.05, 0.95], s=node["log_sd"], scale=node["median"])
+        dist = (f"log-normal, median {_num(node['median'])}, 90% of prior mass between "
+                f"{_num(lo)} and {_num(hi)}")
+    elif "alpha" in node:
+        lo, hi = stats.beta.ppf([0.05, 0.95], node["alpha"], node["beta"])
+        dist = (f"Beta({_num(node['alpha'])}, {_num(node['beta'])}): mean "
+                f"{node['alpha'] / (node['alpha'] + node['beta']):.0%}, 90% between {lo:.0%} "
+                f"and {hi:.0%}")
+    elif "scale" in node:
+        dist = (f"half-normal, scale {_num(node['scale'])}: 90% below "
+                f"{_num(stats.halfnorm.ppf(0.9, scale=node['scale']))}")
+    else:
+        dist = ", ".join(f"{k} {_num(v)}" for k, v in node.items())
+    return f"{what.capitalize()} (`{name}`): {dist}."
+
+
+def _num(x: float) -> str:
+    x = float(x)
+    if abs(x) >= 100:
+        return fmt_count(x)
+    return f"{x:.2g}" if abs(x) < 1 else f"{x:.3g}"
+
+
+def provenance(view: View) -> list[dict]:
+    """Rows per file and source, and whether the rows are reconstructed."""
+    if view.record.get("provenance") is not None:
+        return view.record["provenance"]
+    return case_provenance(view.case) if view.case is not None else []
+
+
+def case_provenance(case) -> list[dict]:
+    out = []
+    for name, file in case.files.items():
+        src = case.tables[name].select(pl.col("source").fill_null(""))
+        src = src.with_columns(
+            short=pl.col("source").map_elements(short_source, return_dtype=pl.String),
+            reconstructed=pl.col("source").str.to_lowercase().str.contains("reconstruct"))
+        groups = src.group_by("short", "reconstructed", maintain_order=True).len()
+        out += [{"file": file, "source": g["short"], "rows": g["len"],
+                 "reconstructed": g["reconstructed"]} for g in groups.iter_rows(named=True)]
+    return out
+
+
+def diagnostics(record: dict, limits: dict | None) -> list[str]:
+    d, checks = record.get("diagnostics") or {}, record.get("checks") or {}
+    out = [f"Status: **{record['status']}**"
+           + (f" ({'; '.join(record['reasons'])})" if record.get("reasons") else "")]
+    if d:
+        lim = limits or {}
+        out.append(f"Sampling: max R-hat {d['rhat_max']:.3f} (limit {lim.get('rhat_max', 1.01)}), "
+                   f"min bulk ESS {d['ess_bulk_min']:.0f} and tail ESS {d['ess_tail_min']:.0f} "
+                   f"(at least {lim.get('ess_bulk_min', 400):.0f}), {d['divergences']} divergent "
+                   f"transitions, min E-BFMI {d['ebfmi_min']:.2f}.")
+    pred = checks.get("predictive", {})
+    if pred:
+        out.append("Predictive checks, observations inside their 90% predictive interval: "
+                   + ", ".join(f"{k} {c['n'] - c['outside_90']} of {c['n']}"
+                               for k, c in pred.items()) + ".")
+    loo = checks.get("loo", {})
+    if loo:
+        out.append("LOO per stream, largest Pareto k (reliable below 0.7): " + ", ".join(
+            f"{k} {c['pareto_k_max']:.2f}" for k, c in loo.items()) + ".")
+    sens = checks.get("sensitivity", {})
+    if sens:
+        out.append("Power-scaling sensitivity (prior / likelihood; above 0.05 is sensitive): "
+                   + ", ".join(f"{k} {c['prior']:.3f} / {c['likelihood']:.3f}"
+                               for k, c in sens.items() if "prior" in c) + ".")
+    out += [f"Note: {n}." for n in record.get("notes", [])]
+    out += [f"Data note: {n}." for n in record.get("data_notes", [])]
+    return out
+
+
+def estimates_table(est: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
+    rows = []
     for r in est.iter_rows(named=True):
         if r["ci_kind"] == "none":  # an exceedance probability: a point, in words too
-            lines.append(f"| {r['estimand']} | {fmt_prob(r['median'])} ({words(r['median'])}) "
-                         f"| - | probability |")
+            rows.append([r["estimand"], f"{fmt_prob(r['median'])} ({words(r['median'])})", "-",
+                         "probability"])
             continue
         if r["unit"] == "probability":
             m, lo, hi = (f"{v:.0%}" for v in (r["median"], r["lower"], r["upper"]))
         else:
             m, lo, hi = (fmt_count(v) for v in (r["median"], r["lower"], r["upper"]))
-        lines.append(f"| {r['estimand']} | {m} | {r['ci_kind']}{r['ci_prob'] * 100:.0f}: "
-                     f"{lo}-{hi} | {r['unit']} |")
-    d = record["diagnostics"]
-    diagnostics = (f"- Diagnostics: status {record['status']}; max R-hat {d['rhat_max']:.3f}, "
-                   f"min bulk ESS {d['ess_bulk_min']:.0f}, min tail ESS {d['ess_tail_min']:.0f}, "
-                   f"{d['divergences']} divergences, min E-BFMI {d['ebfmi_min']:.2f}."
-                   if d else f"- Diagnostics: none (status {record['status']}).")
-    lines += ["", f"Rounding: {ROUNDING_RULE}", "", "## What the number rests on", "",
-              f"- Model: {record['model']['name']}@{record['model']['version']}; run "
-              f"`{record['run_id']}`; reproduce with `{record['command']}` (seed {record['seed']}).",
-              f"- Case: {record['case']['name']} ({_provenance(case)}).",
-              diagnostics,
-              *_checks(record),
-              *(f"- Model check note: {n}." for n in record.get("notes", [])),
-              *(f"- Data note: {n}." for n in record.get("data_notes", [])), ""]
-    lines += [f"![{f}](figures/{f})" for f in figures]
-    md = "\n".join(lines) + "\n"
-    (folder / "brief.md").write_text(md)
-    (folder / "brief.html").write_text(_html(md, folder))
+        rows.append([r["estimand"], m, f"{lo}-{hi} ({r['ci_kind']}{r['ci_prob'] * 100:.0f})",
+                     r["unit"]])
+    return ["estimand", "median", "90% interval", "unit"], rows
 
 
-def _provenance(case) -> str:
-    rows = recon = 0
-    for name in case.files:
-        src = case.tables[name]["source"]
-        rows += src.len()
-        recon += int(src.str.to_lowercase().str.contains("reconstruct").sum())
-    return f"{rows} rows, {recon} of them reconstructed rather than reported"
+# ----------------------------------------------------------------------- assembly
 
 
-def _html(md: str, folder: Path) -> str:
-    body = []
-    for line in md.splitlines():
-        if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("> "):
-            body.append(f'<div class="banner">{html.escape(line[2:]).replace("**", "")}</div>')
-        elif line.startswith("!["):
-            path = line[line.index("(") + 1:-1]
-            data = base64.b64encode((folder / path).read_bytes()).decode()
-            body.append(f'<img alt="{html.escape(path)}" src="data:image/png;base64,{data}">')
-        elif line.startswith("|---"):
-            continue
-        elif line.startswith("|"):
-            cells = "".join(f"<td>{html.escape(c.strip())}</td>" for c in line.strip("|").split("|"))
-            body.append(f"<tr>{cells}</tr>")
-        elif line.startswith("- "):
-            body.append(f"<li>{html.escape(line[2:])}</li>")
-        elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
-    text = "\n".join(body).replace("</tr>\n<tr>", "</tr><tr>")
-    text = text.replace("<tr>", "<table><tr>", 1) if "<tr>" in text else text
-    text = text[::-1].replace(">rt/<", ">elbat/<>rt/<", 1)[::-1] if "<tr>" in text else text
-    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
-             ".banner{background:#fde2e1;border:2px solid #c0392b;padding:.8em;font-weight:bold}"
-             "td{padding:.2em .8em;border-bottom:1px solid #ddd}img{max-width:100%}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>brief</title>"
-            f"<style>{style}</style></head><body>\n{text}\n</body></html>\n")
-
-
-def _checks(record: dict) -> list[str]:
-    """One line each for the predictive checks and LOO of the run (none for a hand method)."""
-    checks = record.get("checks") or {}
-    out = []
-    pred = checks.get("predictive", {})
-    if pred:
-        out.append("- Predictive checks (observations inside their 90% posterior predictive "
-                   "intervals): " + ", ".join(f"{k} {c['n'] - c['outside_90']}/{c['n']}"
-                                               for k, c in pred.items()) + ".")
-    loo = checks.get("loo", {})
-    if loo:
-        out.append("- LOO by stream (elpd, max Pareto k): " + ", ".join(
-            f"{k} {c['elpd_loo']:.1f} ({c['pareto_k_max']:.2f})" for k, c in loo.items()) + ".")
+def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
+    r = view.record
+    title = view.case.spec.title if view.case is not None else r["case"]["name"]
+    out: list[tuple] = [("title", title)]
+    if r["status"] != "briefing-grade":
+        out.append(("banner", f"REVIEW: not briefing-grade, do not cite without review. Why: "
+                              f"{'; '.join(r['reasons']) or 'see the diagnostics'}."))
+    out.append(("headline", headline(view)))
+    claims = claim_rows(view)
+    more = [f"It is {words(row['median'])} ({fmt_prob(row['median'])}) that "
+            f"{row['estimand'][2:-1].replace(' > ', ' is more than ')}."
+            for row in view.est.filter(pl.col("ci_kind") == "none").iter_rows(named=True)][1:]
+    if claims or more:
+        out.append(("list", [*map(claim_statement, claims), *more]))
+    captions = {
+        "cumulative": "Containers shipped, cumulative, with the 90% credible band; the black "
+                      "line counts containers seen in imagery (a floor, not an estimate).",
+        "voyages": "Voyages seen (grey) against voyages estimated, seen or not (red), per period.",
+        "depot": "Depot measurements (black) against what the model expects at the same dates.",
+        "claims": "Each third-party figure (red) against our estimate for the same dates (blue).",
+    }
+    for key, name in figures.items():
+        out.append(("figure", f"figures/{name}", captions[key]))
+    out += [("h2", "Estimates"), ("table", *estimates_table(view.est)),
+            ("p", f"Rounding: {ROUNDING_RULE}")]
+    out += [("h2", "What the number rests on"), ("list", _rests_on(view))]
+    if view.family is not None and getattr(view.family, "ASSUMPTIONS", None):
+        out += [("p", "The model assumes:"), ("list", list(view.family.ASSUMPTIONS))]
+    if view.priors:
+        out += [("p", "Priors, in words (what is believed before the data):"),
+                ("list", [prior_words(k, v) for k, v in view.priors.items()])]
+    prov = provenance(view)
+    if prov:
+        recon = sum(p["rows"] for p in prov if p["reconstructed"])
+        total = sum(p["rows"] for p in prov)
+        out += [("p", f"Data: {total} rows, {recon} of them reconstructed rather than reported "
+                      "(the case's source column says so), by file and source:"),
+                ("table", ["file", "source", "rows", "reconstructed"],
+                 [[p["file"], p["source"], p["rows"], "yes" if p["reconstructed"] else "no"]
+                  for p in prov])]
+    out.append(("box", "Diagnostics", diagnostics(r, _limits(view))))
     return out
+
+
+def _rests_on(view: View) -> list[str]:
+    r = view.record
+    fam = view.family
+    doc = (fam.__doc__ or "").strip().splitlines()[0].split(": ", 1)[-1] if fam is not None else ""
+    items = [f"Model: {r['model']['name']}@{r['model']['version']}" + (f" ({doc})" if doc else ""),
+             f"Run `{r['run_id']}`, seed {r['seed']}; reproduce with `{r.get('command', '?')}` "
+             f"(same store, same case folder). Case `{r['case']['name']}`, content hash "
+             f"{r['case']['content_hash'][:12]}, config hash {r['config_hash'][:12]}."]
+    if r["case"].get("cutoff"):
+        items.append(f"Data cut off at {r['case']['cutoff']}: later observations left out.")
+    versions = r.get("versions") or {}
+    if versions:
+        items.append("Software: " + ", ".join(f"{k} {versions[k]}" for k in
+                                              ("python", "pymc", "nutpie", "arviz") if k in versions)
+                     + f"; created {r.get('created_at', '?')}.")
+    if view.case_note:
+        items.append(view.case_note)
+    return items
+
+
+def _limits(view: View) -> dict | None:
+    try:
+        import yaml
+
+        cfg = yaml.safe_load((view.folder / "config.yaml").read_text())
+        return cfg.get("inference")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def write_run_brief(view: View, out: Path | None = None) -> list[str]:
+    """The brief's figures (in figures/) and brief.md, brief.html in `out` (default the
+    run directory). Returns the figure file names."""
+    out = view.folder if out is None else out
+    fig_dir = Path(tempfile.mkdtemp(prefix=".figures-", dir=out))  # moved in when all are drawn
+    try:
+        made = _figures(view, fig_dir)
+        (out / "figures").mkdir(exist_ok=True)
+        for name in made.values():
+            os.replace(fig_dir / name, out / "figures" / name)
+    finally:
+        shutil.rmtree(fig_dir, ignore_errors=True)
+    title = f"Brief: {view.record['case']['name']}, run {view.record['run_id']}"
+    document.write(out, blocks(view, made), title)
+    return list(made.values())
+
+
+def _figures(view: View, fig_dir: Path) -> dict[str, str]:
+    est = view.tree["estimands"]
+    made = {}
+    route_name = " to ".join(_route(view))
+    counted = None
+    if view.case is not None and view.case.containers.height:
+        start, end = (date.fromisoformat(d) for d in view.record["case"]["window"])
+        counted = figs.counted_floor(view.case.containers, start, end)
+    made["cumulative"] = figs.cumulative(est, route_name, counted, fig_dir, view.horizon)
+    made["voyages"] = figs.voyages(view.tree, fig_dir)
+    if view.case is not None and view.case.spec.depot:
+        from ..observations.aggregate import DEPOT_METRICS
+
+        made["depot"] = figs.depot(view.tree, view.route, view.case.spec.depot, DEPOT_METRICS,
+                                   fig_dir)
+    made["claims"] = figs.claims(claim_rows(view), fig_dir)
+    return {k: v for k, v in made.items() if v}
+
+
+# ----------------------------------------------------------------- reading a run
+
+
+class BriefError(ValueError):
+    """A folder that cannot be briefed (the reason is for the user)."""
+
+
+def load_view(folder: Path, tree=None) -> View:
+    """A run directory's View; `tree` saves reading posterior.nc when the caller has it."""
+    import xarray as xr
+    import yaml
+
+    from ..models import registry
+
+    if not (folder / "run.json").is_file():
+        raise BriefError(f"{folder}: not a run directory (no run.json)")
+    record = json.loads((folder / "run.json").read_text())
+    if record.get("status") == "failed":
+        raise BriefError(f"{folder}: a failed run has no estimates to brief "
+                         f"({'; '.join(record.get('reasons', []))})")
+    for name in ("estimates.csv", "posterior.nc", "config.yaml"):
+        if not (folder / name).is_file():
+            raise BriefError(f"{folder}: {name} is missing")
+    est = pl.read_csv(folder / "estimates.csv")
+    if tree is None:
+        tree = xr.open_datatree(folder / "posterior.nc", engine="h5netcdf")
+    cfg = yaml.safe_load((folder / "config.yaml").read_text()) or {}
+    try:
+        family = registry.get(record["model"]["name"])
+    except KeyError:
+        family = None
+    names = getattr(family, "PRIOR_NAMES", ())
+    priors = {k: v for k, v in (cfg.get("priors") or {}).items() if k in names}
+    view = View(folder, record, est, tree, priors=priors, family=family)
+    _attach_case(view, cfg)
+    return view
+
+
+def _attach_case(view: View, cfg: dict) -> None:
+    """The case and its route data, if the case folder holds the data of the run."""
+    from ..observations.aggregate import route_data
+    from ..observations.case import load_case
+    from ..observations.cells import parse_date
+    from ..observations.cutoff import cut
+    from ..observations.problems import CaseInvalid
+
+    rec = view.record["case"]
+    try:
+        case = load_case(rec["path"])
+        if rec.get("cutoff"):
+            case = cut(case, parse_date(str(rec["cutoff"])))
+    except (CaseInvalid, OSError, ValueError):
+        view.case_note = (f"The case folder {rec['path']} cannot be read now: observations are "
+                          "not overlaid on the figures.")
+        return
+    if case.content_hash != rec["content_hash"]:
+        view.case_note = (f"The case folder {rec['path']} has changed since the run: "
+                          "observations are not overlaid on the figures.")
+        return
+    horizon = cfg.get("horizon")
+    view.horizon = (parse_date(str(horizon)) if horizon is not None else case.full_end)
+    if view.horizon is not None and view.horizon <= case.spec.end:
+        view.horizon = None
+    model = cfg.get("model") or {}
+    view.case = case
+    view.route = route_data(case, int(model.get("transit_days", 1)),
+                            int(model.get("max_containers_per_voyage", 1000)), view.horizon)
+
+
+def brief_command(args: list[str]) -> int:
+    import sys
+
+    from ..inference.logs import quiet
+
+    quiet()
+    out = None
+    paths = []
+    for a in args:
+        if a.startswith("out="):
+            out = Path(a[4:])
+        elif a.startswith("-"):
+            print(f"cargoinfer brief: unknown option {a}", file=sys.stderr)
+            return 2
+        else:
+            paths.append(Path(a))
+    if len(paths) != 1:
+        print("usage: cargoinfer brief RUN_DIR | SWEEP_DIR | COMPARE_DIR [out=DIR]",
+              file=sys.stderr)
+        return 2
+    path = paths[0]
+    try:
+        if (path / "run.json").is_file():
+            view = load_view(path)
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+            write_run_brief(view, out)
+            where = out or path
+        else:
+            from .compare_brief import write_comparison_brief
+
+            where = write_comparison_brief(path, out)
+    except BriefError as e:
+        print(f"cargoinfer brief: {e}", file=sys.stderr)
+        return 2
+    print(f"brief: {where / 'brief.html'}")
+    return 0

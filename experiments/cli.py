@@ -1,4 +1,4 @@
-"""The `cargoinfer` command: check, fit, simulate, calibrate, warm.
+"""The `cargoinfer` command: check, fit, sweep, runs, compare, brief, simulate, calibrate, warm.
 
 Exit status: 0 done, 2 refused input or config (nothing written), 1 anything else."""
 
@@ -29,6 +29,11 @@ commands:
                           one table of the runs (config keys that differ, headline,
                           status, LOO difference on shared streams), compare.csv,
                           compare.md and forest.png
+  brief RUN_DIR [out=DIR]  brief.md and a self-contained brief.html of a run: headline
+                          in ICD 203 words, figures, assumptions, provenance, diagnostics
+  brief SWEEP_DIR | COMPARE_DIR [out=DIR]
+                          a comparison brief: how the headline moves across the runs,
+                          with the forest plot (default out: SWEEP_DIR/compare)
   simulate model=NAME seed=N out=DIR [case=NAME | case.path=DIR]
                           a synthetic case folder plus truth.json from a model family's
                           own generative process (voyages, joint, dynamic), parameters
@@ -56,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 "simulate": _lazy("simulate", "simulate_command"),
                 "sweep": _lazy("sweep", "sweep_command"), "runs": _lazy("runs", "runs_command"),
                 "compare": _lazy("compare", "compare_command"),
+                "brief": _lazy("brief", "brief_command"),
                 "calibrate": calibrate_command, "warm": warm_command}
     if command not in handlers:
         print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")

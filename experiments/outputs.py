@@ -43,24 +43,48 @@ def _row(name, unit, x, ci_prob):
             "ci_kind": CI_KIND, "ci_prob": ci_prob, "lower": lo, "upper": hi}
 
 
-def estimates(estimands, ci_prob: float, thresholds=(), derived_units=None) -> pl.DataFrame:
-    """One row per scalar estimand; exceedance probabilities and derived quantities
-    follow total_containers, beside the containers they come from."""
+def round_figure(x: float) -> float:
+    """x rounded to one significant figure (3,140 -> 3,000; 0 stays 0)."""
+    if x <= 0 or not np.isfinite(x):
+        return 0.0
+    return float(np.round(x, -int(np.floor(np.log10(x)))))
+
+
+def headline_thresholds(x: np.ndarray, configured) -> list[float]:
+    """The thresholds x of P(headline > x): the configured ones, else one round figure,
+    the headline's 10th percentile to one significant figure (a floor the data make
+    very likely, to be stated in words)."""
+    if len(configured):
+        return [float(t) for t in configured]
+    return [round_figure(float(np.nanquantile(x, 0.1)))]
+
+
+def exceedance_name(estimand: str, t: float) -> str:
+    return f"P({estimand} > {t:g})"
+
+
+def estimates(estimands, ci_prob: float, thresholds=(), derived_units=None,
+              headline: str = "total_containers") -> pl.DataFrame:
+    """One row per scalar estimand. The exceedance probabilities P(headline > x) follow
+    the headline (`headline_thresholds`); derived quantities follow total_containers,
+    beside the containers they come from."""
+    if headline not in estimands:
+        headline = "total_containers"
     rows = []
     for name, unit in SCALARS.items():
         if name not in estimands:
             continue
         x = np.asarray(estimands[name]).ravel()
         rows.append(_row(name, unit, x, ci_prob))
-        if name != "total_containers":
-            continue
-        for t in thresholds:
-            p = float(np.mean(x > t))
-            rows.append({"estimand": f"P(total_containers > {t:g})", "unit": "probability",
-                         "mean": p, "median": p, "sd": float(np.sqrt(p * (1 - p))),
-                         "ci_kind": "none", "ci_prob": None, "lower": p, "upper": p})
-        for d, unit_d in (derived_units or {}).items():
-            rows.append(_row(d, unit_d, np.asarray(estimands[d]).ravel(), ci_prob))
+        if name == headline:
+            for t in headline_thresholds(x, thresholds):
+                p = float(np.mean(x > t))
+                rows.append({"estimand": exceedance_name(name, t), "unit": "probability",
+                             "mean": p, "median": p, "sd": float(np.sqrt(p * (1 - p))),
+                             "ci_kind": "none", "ci_prob": None, "lower": p, "upper": p})
+        if name == "total_containers":
+            for d, unit_d in (derived_units or {}).items():
+                rows.append(_row(d, unit_d, np.asarray(estimands[d]).ravel(), ci_prob))
     return pl.DataFrame(rows, schema_overrides={"ci_prob": pl.Float64})
 
 
@@ -79,8 +103,15 @@ def series(estimands, ci_prob: float) -> pl.DataFrame:
 
 
 def headline(est: pl.DataFrame, estimand: str = "total_containers") -> dict:
-    """The headline row: `estimand` where the run has it, else total_containers."""
+    """The headline row: `estimand` where the run has it, else total_containers, with
+    the first of its exceedance probabilities (threshold, p_exceeds)."""
     if estimand not in est["estimand"].to_list():
         estimand = "total_containers"
     row = est.filter(pl.col("estimand") == estimand).row(0, named=True)
-    return {k: row[k] for k in ("estimand", "median", "lower", "upper", "ci_kind", "ci_prob")}
+    out = {k: row[k] for k in ("estimand", "median", "lower", "upper", "ci_kind", "ci_prob")}
+    prefix = f"P({estimand} > "
+    exceed = est.filter(pl.col("estimand").str.starts_with(prefix))
+    if exceed.height:
+        name = exceed["estimand"][0]
+        out.update(threshold=float(name[len(prefix):-1]), p_exceeds=float(exceed["median"][0]))
+    return out

@@ -19,7 +19,7 @@ from ..observations.aggregate import route_data
 from ..observations.case import Case, load_case
 from ..observations.cutoff import cut
 from ..observations.cells import parse_date
-from . import outputs, store
+from . import brief, figures, outputs, store
 from .config import ConfigError, case_dir, identity
 
 PACKAGES = ("cargoinfer", "pymc", "pytensor", "nutpie", "arviz", "arviz-stats", "arviz-base",
@@ -81,18 +81,21 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
     t_prepared = time.perf_counter()
     result = fit(family, route, values, int(cfg.seed), cfg.inference, progress=progress)
     outputs.add_derived(result.tree, cfg.derived, int(cfg.seed))
+    headline = "forecast_containers" if cut_short else "total_containers"
     est = outputs.estimates(result.tree["estimands"], cfg.ci_prob, list(cfg.thresholds),
-                            {k: v.unit for k, v in cfg.derived.items()})
+                            {k: v.unit for k, v in cfg.derived.items()}, headline)
     ser = outputs.series(result.tree["estimands"], cfg.ci_prob)
     record = {
         **identity_record(cfg, case, family, run_dir, config_hash),
         "status": result.status,
         "reasons": result.reasons,
         "notes": result.notes,
-        "headline": outputs.headline(est, "forecast_containers" if cut_short else "total_containers"),
+        "headline": outputs.headline(est, headline),
+        "horizon": horizon.isoformat() if horizon is not None else None,
         "diagnostics": result.diagnostics,
         "checks": result.checks,
         "data_notes": route.notes,
+        "provenance": brief.case_provenance(case),
         "sampler": {"name": "nutpie" if hasattr(family, "build") else "bootstrap",
                     **{k: cfg.inference[k] for k in ("draws", "tune", "chains", "cores",
                                                       "target_accept", "adaptation")}},
@@ -106,12 +109,11 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
         est.write_csv(tmp / "estimates.csv")
         ser.write_csv(tmp / "series.csv")
         write_posterior(result.tree, tmp / "posterior.nc", record)
-        from .brief import write_brief
-        from .figures import write_figures
-
-        figures = write_figures(result.tree, case, tmp / "figures")
-        write_brief(tmp, record, est, case, figures,
-                    np.asarray(result.tree["estimands"]["total_containers"]).ravel())
+        figures.write_figures(result.tree, tmp / "figures")
+        priors = OmegaConf.to_container(cfg.priors, resolve=True)
+        brief.write_run_brief(brief.View(
+            tmp, record, est, result.tree, case=case, route=route, horizon=horizon,
+            priors={k: priors[k] for k in family.PRIOR_NAMES if k in priors}, family=family))
         record["timings"] = {"prepare_s": t_prepared - t_start, **result.timings,
                              "write_s": time.perf_counter() - t_write,
                              "total_s": time.perf_counter() - t_start}

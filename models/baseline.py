@@ -14,6 +14,11 @@ from .priors import flat
 
 NAME = "baseline"
 VERSION = 1
+ASSUMPTIONS = (
+    "Only the voyages seen are counted: voyages nobody saw are left out.",
+    "A voyage's load is the mean of the counts scaled up by their coverage.",
+    "The interval is a bootstrap over the counts, not a credible interval of a model.",
+)
 PRIOR_NAMES = ("unknown_coverage",)
 HISTORY_LABELS = HISTORIES
 LOGLIK_DIMS: dict = {}

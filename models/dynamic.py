@@ -26,6 +26,12 @@ from .voyages import HISTORY_LABELS  # noqa: F401
 
 NAME = "dynamic"
 VERSION = 3
+ASSUMPTIONS = (
+    "Each vessel's weekly rate drifts between periods (a random walk), its share of the "
+    "route pooled across vessels; after the window, the last period's rate goes on.",
+    *joint.ASSUMPTIONS[1:4],
+    *joint.ASSUMPTIONS[4:6],
+)
 DYNAMIC_PRIORS = ("rate_walk_sd", "vessel_rate_sd")
 PRIOR_NAMES = (*joint.PRIOR_NAMES, *DYNAMIC_PRIORS)
 PARAMS = (*joint.PARAMS, *DYNAMIC_PRIORS, "rate_walk_z", "vessel_rate_z")

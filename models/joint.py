@@ -39,6 +39,14 @@ from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream
 
 NAME = "joint"
 VERSION = 3
+ASSUMPTIONS = (
+    *voyages.ASSUMPTIONS[:4],
+    "A period's containers leave evenly over its days; a share of them reaches the depot "
+    "after a log-normal rail delay; the depot is empty when the window starts.",
+    "A third-party figure is a noisy statement whose width follows its stated confidence; "
+    "it never overrides the data.",
+    "After the window, voyages go on at the window's rate, at the mean load.",
+)
 PRIOR_NAMES = (*voyages.PRIOR_NAMES, "depot_share", "rail_delay_days", "rail_delay_spread",
                "m2_per_container", "containers_per_railcar", "depot_noise_cv", "claim_width")
 JOINT_PRIORS = PRIOR_NAMES[len(voyages.PRIOR_NAMES):]

@@ -65,6 +65,32 @@ class Priors:
     vessel_rate_sd: HalfNormalPrior = MISSING
 
 
+# What each prior is about, in words (briefs state the priors with these).
+MEANING = {
+    "voyages_per_week": "laden departures per week, all vessels together",
+    "containers_per_voyage": "mean load of a voyage, in containers",
+    "load_cv": "voyage-to-voyage variation of loads (coefficient of variation)",
+    "usable_image_day_origin": "chance that a day brings a usable image of the origin's berths",
+    "usable_image_day_destination": "chance that a day brings a usable image of the "
+                                    "destination's berths",
+    "port_call_days_origin": "days a ship spends loading",
+    "port_call_days_destination": "days a ship spends unloading",
+    "identification_origin": "chance that a ship in a usable image of the origin is recognised",
+    "identification_destination": "chance that a ship in a usable image of the destination "
+                                  "is recognised",
+    "unknown_coverage": "share of a load in view, when a count does not record it",
+    "depot_share": "share of the unloaded containers that go to this depot",
+    "rail_delay_days": "median days from unloading to the depot",
+    "rail_delay_spread": "spread (log-sd) of one container's rail delay",
+    "m2_per_container": "filled pit area per container, in m2",
+    "containers_per_railcar": "containers per railcar",
+    "depot_noise_cv": "relative error of depot measurements that state no sd",
+    "claim_width": "relative sd of a third-party figure, by its stated confidence",
+    "rate_walk_sd": "week-to-week step of a vessel's log rate",
+    "vessel_rate_sd": "spread of the vessels' shares of the route",
+}
+
+
 def flat(priors, names) -> dict[str, float]:
     """`{'containers_per_voyage.median': 150.0, ...}` for the priors in `names`."""
     out = {}

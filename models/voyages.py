@@ -32,6 +32,15 @@ PRIOR_NAMES = ("voyages_per_week", "containers_per_voyage", "load_cv",
                *(f"{p}_{e}" for e in ("origin", "destination")
                  for p in ("usable_image_day", "port_call_days", "identification")),
                "unknown_coverage")
+# what a reader of an estimate should know the model takes for granted (briefs list them)
+ASSUMPTIONS = (
+    "Voyages leave at one constant weekly rate across the window.",
+    "The two ends of the route see a voyage independently, with the same chance for every voyage.",
+    "A voyage seen only at the destination left `model.transit_days` days before.",
+    "Loads vary around one mean (negative binomial), capped by the vessel's capacity; the "
+    "counts of one voyage share its load.",
+    "Depot rows and third-party claims are not used.",
+)
 ENDS = ("origin", "destination")
 # hyperparameters that reach the model only through `load_evidence`, not as pm.Data
 NOT_IN_GRAPH = ("unknown_coverage__alpha", "unknown_coverage__beta")
