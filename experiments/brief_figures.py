@@ -9,10 +9,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
 
 plt.rcParams.update({"font.size": 13, "axes.spines.top": False, "axes.spines.right": False})
 BAND = "90% credible interval"
@@ -43,7 +43,7 @@ def between(est, name: str, first: date, last: date) -> tuple[np.ndarray, bool]:
     lo, hi = (first - start).days, (last - start).days + 1
     clipped = lo < 0 or hi > days[-1]
     lo, hi = np.clip([lo, hi], 0, days[-1])
-    at = lambda d: np.array([np.interp(d, days, row) for row in cum])  # noqa: E731
+    at = lambda d: np.array([np.interp(d, days, row) for row in cum])
     return at(hi) - at(lo), clipped
 
 

@@ -154,7 +154,7 @@ def fit_command(args: list[str]) -> int:
         return code
     run_dir, record, reused = result
     h = record["headline"]
-    from .brief import fmt_count
+    from .wording import fmt_count
 
     if reused:
         print("already complete: same model, case, config and seed")

@@ -118,7 +118,7 @@ def compare_table(runs: list[tuple[Path, dict]]) -> pl.DataFrame:
 
 
 def _text_rows(df: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
-    from .brief import fmt_count
+    from .wording import fmt_count
 
     shown = [c for c in df.columns if c not in ("run_dir", "ci_kind", "ci_prob", "lower", "upper",
                                                 "loo_streams", "elpd_loo")]
@@ -151,6 +151,12 @@ def short(key: str) -> str:
     return ".".join(key.split(".")[-2:]) if key.startswith("priors.") else key.split(".")[-1]
 
 
+def label(row: dict, keys: list[str]) -> str:
+    """A run as model@version and its values of the config keys that differ."""
+    return ", ".join([row["model"]] + [f"{short(k)}={row[k]}" for k in keys
+                                       if row.get(k) is not None])
+
+
 def forest(df: pl.DataFrame, diff_keys: list[str], path: Path) -> None:
     import matplotlib
 
@@ -158,10 +164,7 @@ def forest(df: pl.DataFrame, diff_keys: list[str], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     ok = df.filter(pl.col("median").is_not_null())
-    labels = []
-    for r in ok.iter_rows(named=True):
-        parts = [r["model"]] + [f"{short(k)}={r[k]}" for k in diff_keys if r.get(k) is not None]
-        labels.append(", ".join(parts))
+    labels = [label(r, diff_keys) for r in ok.iter_rows(named=True)]
     n = max(ok.height, 1)
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.5 * n))
     colors = {"briefing-grade": "tab:blue", "review": "tab:orange"}
@@ -213,18 +216,32 @@ def compare_command(args: list[str]) -> int:
     if streams:
         print(f"elpd_diff: PSIS-LOO below the best run on the streams the runs share "
               f"({', '.join(streams)}), among runs of the same case data; se_diff: its standard error")
-    diff_keys = df.columns[3:df.columns.index("estimand")]  # between case and the headline
+    write(df, out, header, rows)
+    print(f"compare: {out}")
+    return 0
+
+
+def config_columns(df: pl.DataFrame) -> list[str]:
+    """The table's config-key columns (between case and the headline)."""
+    return df.columns[3:df.columns.index("estimand")]
+
+
+def write(df: pl.DataFrame, out: Path, header=None, rows=None, also=None) -> None:
+    """compare.csv, compare.md and forest.png in `out`, replaced whole; `also(folder)`
+    adds files to the folder before it appears."""
+    if header is None:
+        header, rows = _text_rows(df)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         df.write_csv(tmp / "compare.csv")
         (tmp / "compare.md").write_text(markdown(header, rows))
-        forest(df, diff_keys, tmp / "forest.png")
+        forest(df, config_columns(df), tmp / "forest.png")
+        if also is not None:
+            also(tmp)
         if out.exists():
             shutil.rmtree(out)
         os.rename(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    print(f"compare: {out}")
-    return 0

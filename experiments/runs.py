@@ -47,7 +47,7 @@ def matches(record: dict, filters: dict[str, list[str]]) -> bool:
 
 
 def headline_text(record: dict) -> str:
-    from .brief import fmt_count
+    from .wording import fmt_count
 
     h = record.get("headline")
     if not h:

@@ -60,7 +60,7 @@ class Config:
     seed: int = MISSING
     store: str = "runs"
     horizon: Optional[str] = None  # YYYY-MM-DD after the window: forecast_containers
-    thresholds: list[float] = field(default_factory=list)  # P(total_containers > x)
+    thresholds: list[float] = field(default_factory=list)  # P(headline > x); none: one round figure (outputs.headline_thresholds)
     # name -> DerivedQuantity, checked in config.check (OmegaConf cannot merge a dict
     # override into a dict of dataclasses)
     derived: dict[str, Any] = field(default_factory=dict)

@@ -1,3 +1,5 @@
+import contextlib
+import io
 import logging
 import os
 import shutil
@@ -22,3 +24,22 @@ def case_copy(tmp_path, default_case_dir) -> Path:
     dst = tmp_path / "case"
     shutil.copytree(default_case_dir, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory):
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="session")
+def first_run(store):
+    """`cargoinfer fit` of the default model and case at quick sampler settings, seed 1,
+    shared by the session: (exit code, stdout, stderr). capsys is function-scoped, so
+    the output is captured by hand."""
+    from cargoinfer.experiments.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["fit", "inference.draws=300", "inference.tune=300", "inference.chains=2",
+                     f"store={store}", "seed=1"])
+    return code, out.getvalue(), err.getvalue()

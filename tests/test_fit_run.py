@@ -1,7 +1,5 @@
 """`cargoinfer fit` end to end: the run-directory contract, identity, refusals."""
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
@@ -21,20 +19,6 @@ def fit(capsys, *args):
     return code, out, err
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return tmp_path_factory.mktemp("store")
-
-
-@pytest.fixture(scope="module")
-def first_run(store):
-    """One real fit shared by the module (capsys is function-scoped: capture by hand)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["fit", *QUICK, f"store={store}", "seed=1"])
-    return code, out.getvalue(), err.getvalue()
-
-
 def run_dir_of(out: str) -> Path:
     last = out.strip().splitlines()[-1]
     assert last.startswith("run: ")
@@ -49,15 +33,19 @@ def test_run_directory_contract(first_run, store):
     for name in ("config.yaml", "run.json", "estimates.csv", "series.csv", "posterior.nc",
                  "brief.md", "brief.html"):
         assert (run / name).is_file(), name
-    assert sorted(p.name for p in (run / "figures").iterdir()) == [
-        "cumulative_containers.png", "prior_predictive.png", "rootogram_captures.png",
-        "voyages_per_period.png"]
+    assert sorted(p.name for p in (run / "figures").iterdir()) == [  # voyages@1: no depot figure
+        "claims.png", "cumulative_containers.png", "prior_predictive.png",
+        "rootogram_captures.png", "voyages_per_period.png"]
     est = pl.read_csv(run / "estimates.csv")
     assert est.columns == ESTIMATES_COLUMNS
     assert set(est["estimand"]) >= {"total_containers", "voyages", "containers_per_voyage",
                                     "detection_origin", "detection_destination"}
     assert (est["lower"] <= est["median"]).all() and (est["median"] <= est["upper"]).all()
-    assert set(est["ci_kind"]) == {"eti"} and set(est["ci_prob"]) == {0.9}
+    intervals = est.filter(pl.col("ci_kind") != "none")
+    assert set(intervals["ci_kind"]) == {"eti"} and set(intervals["ci_prob"]) == {0.9}
+    exceed = est.filter(pl.col("ci_kind") == "none")  # the brief's P(total > a round figure)
+    assert exceed["estimand"].to_list()[0].startswith("P(total_containers > ")
+    assert exceed["unit"].to_list() == ["probability"] and exceed["ci_prob"].is_null().all()
     ser = pl.read_csv(run / "series.csv")
     assert ser.columns[:6] == ["period_start", "period_end", "estimand", "median", "lower", "upper"]
     for name in ("voyages", "total_containers"):  # cumulative: never decreases

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cargoinfer.experiments.brief import fmt_count
 from cargoinfer.experiments.cli import main
 from cargoinfer.observations.case import load_case
 from cargoinfer.observations.cutoff import cut
@@ -271,6 +272,20 @@ def test_model_ladder_then_runs_and_compare(tmp_path):
     assert not (ladder / "compare" / "run.json").exists()
     assert "4 runs" in cli("runs", f"store={store}")[1]  # compare/ is no run
 
+    # the comparison brief: how the headline moves across the ladder, with the forest plot
+    code, out, err = cli("brief", str(ladder))
+    assert code == 0, err
+    md = (ladder / "compare" / "brief.md").read_text()
+    ok = table.filter(pl.col("median").is_not_null())
+    assert "ranges from" in md and "By model@version:" in md
+    for r in ok.iter_rows(named=True):
+        assert f"{r['model']}: {fmt_count(r['median'])} ({fmt_count(r['lower'])}-" in md
+    html = (ladder / "compare" / "brief.html").read_text()
+    assert html.count("data:image/png;base64,") == 1 and "src=\"forest.png\"" not in html
+    assert (ladder / "compare" / "compare.csv").is_file()  # compare's files rewritten beside it
+    code, out, err = cli("brief", str(ladder / "compare"))  # or from compare's output
+    assert code == 0 and (ladder / "compare" / "brief.md").read_text() == md, err
+
 
 @pytest.mark.slow
 def test_cutoff_backtest_forecasts_the_full_window(tmp_path):
@@ -282,3 +297,7 @@ def test_cutoff_backtest_forecasts_the_full_window(tmp_path):
     assert found["2023-09-15"]["headline"]["estimand"] == "forecast_containers"
     assert found["2023-09-15"]["case"]["window"] == ["2023-08-15", "2023-09-15"]
     assert found["2023-10-14"]["headline"]["estimand"] == "total_containers"
+    cut_run = tmp_path / "cutoff_backtest" / found["2023-09-15"]["run_id"]
+    md = (cut_run / "brief.md").read_text()  # the forecast is the brief's headline
+    assert "will have left Rajin for Dunai between 15 August and 14 October 2023, from the " \
+           "data to 15 September 2023" in md, md[:600]
