@@ -18,11 +18,12 @@ def write_comparison_brief(path: Path, out: Path | None = None) -> Path:
     """Write brief.md and brief.html; returns the folder they are in."""
     if (path / "compare.csv").is_file():
         df = pl.read_csv(path / "compare.csv", infer_schema_length=None)
+        name = path.resolve().parent.name if path.name == "compare" else path.name
         out = path if out is None else out
         out.mkdir(parents=True, exist_ok=True)
         if not (out / "forest.png").is_file():
             compare.forest(df, compare.config_columns(df), out / "forest.png")
-        document.write(out, blocks(df, path.name), f"Comparison brief: {path.name}")
+        document.write(out, blocks(df, name), f"Comparison brief: {name}")
         return out
     try:
         runs = compare.collect([path])
@@ -44,7 +45,8 @@ def movement(df: pl.DataFrame, keys: list[str]) -> list[str]:
     ok = df.filter(pl.col("median").is_not_null())
     if not ok.height:
         return ["No run has a headline: every run failed."]
-    est = ok["estimand"][0].replace("_", " ")
+    est = (ok["estimand"][0].replace("_", " ") if ok["estimand"].n_unique() == 1
+           else "headline (" + " or ".join(sorted(set(ok["estimand"]))) + ")")
     prob = ok["ci_prob"][0]
     lo, hi = ok.sort("median").row(0, named=True), ok.sort("median").row(-1, named=True)
     out = [f"Across {ok.height} runs the {est} estimate (median, {prob:.0%} credible interval) "
@@ -59,6 +61,9 @@ def movement(df: pl.DataFrame, keys: list[str]) -> list[str]:
             out.append(f"By {name}: " + "; ".join(steps) + ".")
     width = (ok["upper"] - ok["lower"])
     out.append(f"Interval widths run from {fmt_count(width.min())} to {fmt_count(width.max())}.")
+    if ok["model"].str.starts_with("baseline@").any():
+        out.append("baseline's interval is a bootstrap over the container counts of the voyages "
+                   "seen, not a credible interval: it leaves out the voyages nobody saw.")
     return out
 
 
