@@ -64,7 +64,8 @@ def headline(view: View) -> str:
     t, p = exceedance(view, name, row)
     start, end = (date.fromisoformat(d) for d in spec["window"])
     origin, destination = _route(view)
-    interval = (f"{fmt_count(row['median'])} containers ({row['ci_prob']:.0%} credible interval "
+    kind = "bootstrap" if hasattr(view.family, "REFERENCE_REASON") else "credible"  # baseline
+    interval = (f"{fmt_count(row['median'])} containers ({row['ci_prob']:.0%} {kind} interval "
                 f"{fmt_count(row['lower'])}-{fmt_count(row['upper'])})")
     if name == "forecast_containers" and view.horizon is not None:
         return (f"We estimate {interval} will have left {origin} for {destination} "
