@@ -374,17 +374,14 @@ def brief_command(args: list[str]) -> int:
 
     from ..inference.logs import quiet
 
+    from .compare import folders_and_out
+
     quiet()
-    out = None
-    paths = []
-    for a in args:
-        if a.startswith("out="):
-            out = Path(a[4:])
-        elif a.startswith("-"):
-            print(f"cargoinfer brief: unknown option {a}", file=sys.stderr)
-            return 2
-        else:
-            paths.append(Path(a))
+    try:
+        paths, out = folders_and_out(args)
+    except ValueError as e:
+        print(f"cargoinfer brief: {e}", file=sys.stderr)
+        return 2
     if len(paths) != 1:
         print("usage: cargoinfer brief RUN_DIR | SWEEP_DIR | COMPARE_DIR [out=DIR]",
               file=sys.stderr)

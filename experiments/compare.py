@@ -184,20 +184,28 @@ def forest(df: pl.DataFrame, diff_keys: list[str], path: Path) -> None:
     plt.close(fig)
 
 
-def compare_command(args: list[str]) -> int:
-    from ..inference.logs import quiet
-
-    quiet()
-    out = None
-    paths = []
+def folders_and_out(args: list[str]) -> tuple[list[Path], Path | None]:
+    """The folders named on a command line and its out=DIR; ValueError for an option."""
+    out, paths = None, []
     for a in args:
         if a.startswith("out="):
             out = Path(a[4:])
         elif a.startswith("-"):
-            print(f"cargoinfer compare: unknown option {a}", file=sys.stderr)
-            return 2
+            raise ValueError(f"unknown option {a}")
         else:
             paths.append(Path(a))
+    return paths, out
+
+
+def compare_command(args: list[str]) -> int:
+    from ..inference.logs import quiet
+
+    quiet()
+    try:
+        paths, out = folders_and_out(args)
+    except ValueError as e:
+        print(f"cargoinfer compare: {e}", file=sys.stderr)
+        return 2
     if not paths:
         print("usage: cargoinfer compare RUN_DIR... | SWEEP_DIR [out=DIR]", file=sys.stderr)
         return 2
