@@ -61,7 +61,7 @@ def headline(view: View) -> str:
     if not rows.height:
         name, rows = "total_containers", view.est.filter(pl.col("estimand") == "total_containers")
     row = rows.row(0, named=True)
-    t, p = exceedance(view, name, row)
+    t, p = exceedance(view, name)
     start, end = (date.fromisoformat(d) for d in spec["window"])
     origin, destination = _route(view)
     kind = "bootstrap" if hasattr(view.family, "REFERENCE_REASON") else "credible"  # baseline
@@ -75,7 +75,7 @@ def headline(view: View) -> str:
             f"it is {words(p)} ({fmt_prob(p)}) that more than {fmt_count(t)} did.")
 
 
-def exceedance(view: View, name: str, row: dict) -> tuple[float, float]:
+def exceedance(view: View, name: str) -> tuple[float, float]:
     """The headline's first threshold and P(headline > it), from estimates.csv (runs
     written before the brief stated one: computed from the draws by the same rule)."""
     prefix = f"P({name} > "
@@ -199,9 +199,12 @@ def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
                               f"{'; '.join(r['reasons']) or 'see the diagnostics'}."))
     out.append(("headline", headline(view)))
     claims = claim_rows(view)
-    more = [f"It is {words(row['median'])} ({fmt_prob(row['median'])}) that "
-            f"{row['estimand'][2:-1].replace(' > ', ' is more than ')}."
-            for row in view.est.filter(pl.col("ci_kind") == "none").iter_rows(named=True)][1:]
+    more = []  # the headline states the first threshold; the others follow in words
+    for row in view.est.filter(pl.col("ci_kind") == "none").iter_rows(named=True):
+        name, t = row["estimand"][2:-1].split(" > ")
+        more.append(f"It is {words(row['median'])} ({fmt_prob(row['median'])}) that "
+                    f"{name.replace('_', ' ')} exceed {fmt_count(float(t))}.")
+    more = more[1:]
     if claims or more:
         out.append(("list", [*map(claim_statement, claims), *more]))
     captions = {

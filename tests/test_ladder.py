@@ -58,6 +58,10 @@ def test_forecast_thresholds_and_derived(tmp_path, capsys):
     forecast = np.asarray(tree["estimands"]["forecast_containers"]).ravel()
     assert np.all(forecast >= total)  # a forecast adds voyages after the window, per draw
     np.testing.assert_allclose(p[0], np.mean(total > 1000))
+    md = (run / "brief.md").read_text()  # the first threshold in the headline, the others after
+    headline = next(line for line in md.splitlines() if line.startswith("**We estimate"))
+    assert headline.endswith("that more than 1,000 did.**")
+    assert "that total containers exceed 3,000." in md and "exceed 6,000." in md
 
 
 @pytest.mark.parametrize("override", ["horizon=2023-10-01", "horizon=2023-02-30",
