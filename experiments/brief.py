@@ -184,7 +184,7 @@ def estimates_table(est: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
             m, lo, hi = (fmt_count(v) for v in (r["median"], r["lower"], r["upper"]))
         rows.append([r["estimand"], m, f"{lo}-{hi} ({r['ci_kind']}{r['ci_prob'] * 100:.0f})",
                      r["unit"]])
-    return ["estimand", "median", "90% interval", "unit"], rows
+    return ["estimand", "median", "interval", "unit"], rows
 
 
 # ----------------------------------------------------------------------- assembly

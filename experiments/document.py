@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
 from pathlib import Path
 
 STYLE = """
@@ -57,9 +58,10 @@ def markdown(blocks: list[tuple]) -> str:
 
 
 def _inline(text: str) -> str:
-    """Escaped text with `code` spans."""
+    """Escaped text with `code` spans and **bold**."""
     parts = html.escape(text).split("`")
-    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    text = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
 
 
 def page(blocks: list[tuple], folder: Path, title: str) -> str:
