@@ -114,7 +114,7 @@ def voyages(tree, folder: Path) -> str:
                 lw=2, label=f"voyages estimated (median, {BAND})")
     starts = [date.fromisoformat(str(s)) for s in est["period_start"].values]
     ax.set_xticks(x, [f"{s:%-d %b}" for s in starts], rotation=45)
-    ax.set_xlabel("week starting")
+    ax.set_xlabel("period starting")
     ax.set_ylabel("laden voyages")
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_title("Voyages seen versus estimated, per period")
