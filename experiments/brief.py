@@ -207,9 +207,12 @@ def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
     more = more[1:]
     if claims or more:
         out.append(("list", [*map(claim_statement, claims), *more]))
+    counted = view.case is not None and view.case.containers.height > 0
     captions = {
-        "cumulative": "Containers shipped, cumulative, with the 90% credible band; the black "
-                      "line counts containers seen in imagery (a floor, not an estimate).",
+        "cumulative": "Containers shipped, cumulative, with the 90% credible band"
+                      + ("; the purple band is the forecast" if view.horizon else "")
+                      + ("; the black line counts containers seen in imagery (a floor, not an "
+                         "estimate)." if counted else "."),
         "voyages": "Voyages seen (grey) against voyages estimated, seen or not (red), per period.",
         "depot": "Depot measurements (black) against what the model expects at the same dates.",
         "claims": "Each third-party figure (red) against our estimate for the same dates (blue).",
