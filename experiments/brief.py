@@ -20,8 +20,7 @@ import numpy as np
 import polars as pl
 
 from . import brief_figures as figs
-from . import document
-from .outputs import headline_thresholds
+from . import document, outputs
 from .wording import (  # noqa: F401
     ROUNDING_RULE,
     fmt_count,
@@ -78,12 +77,11 @@ def headline(view: View) -> str:
 def exceedance(view: View, name: str) -> tuple[float, float]:
     """The headline's first threshold and P(headline > it), from estimates.csv (runs
     written before the brief stated one: computed from the draws by the same rule)."""
-    prefix = f"P({name} > "
-    rows = view.est.filter(pl.col("estimand").str.starts_with(prefix))
-    if rows.height:
-        return float(rows["estimand"][0][len(prefix):-1]), float(rows["median"][0])
+    h = outputs.headline(view.est, name)
+    if "threshold" in h:
+        return h["threshold"], h["p_exceeds"]
     x = np.asarray(view.tree["estimands"][name], float).ravel()
-    t = headline_thresholds(x, [])[0]
+    t = outputs.headline_thresholds(x, [])[0]
     return t, float(np.mean(x > t))
 
 
@@ -379,7 +377,6 @@ def brief_command(args: list[str]) -> int:
     import sys
 
     from ..inference.logs import quiet
-
     from .compare import folders_and_out
 
     quiet()

@@ -60,7 +60,7 @@ def headline_thresholds(x: np.ndarray, configured) -> list[float]:
 
 
 def exceedance_name(estimand: str, t: float) -> str:
-    return f"P({estimand} > {t:g})"
+    return f"P({estimand} > {t:.15g})"  # reads back as the same float
 
 
 def estimates(estimands, ci_prob: float, thresholds=(), derived_units=None,
