@@ -47,25 +47,28 @@ class View:
     horizon: date | None = None
     priors: dict | None = None
     family: object = None
+    limits: dict | None = None  # the config's inference section: the status rule's limits
     case_note: str | None = None
+
+
+def family_priors(family, priors: dict) -> dict:
+    """The configured priors the model family uses."""
+    return {k: v for k, v in priors.items() if k in getattr(family, "PRIOR_NAMES", ())}
 
 
 # ------------------------------------------------------------------------ words
 
 
 def headline(view: View) -> str:
-    r, spec = view.record, view.record["case"]
-    name = (r.get("headline") or {}).get("estimand", "total_containers")
-    rows = view.est.filter(pl.col("estimand") == name)
-    if not rows.height:
-        name, rows = "total_containers", view.est.filter(pl.col("estimand") == "total_containers")
-    row = rows.row(0, named=True)
-    t, p = exceedance(view, name)
-    start, end = (date.fromisoformat(d) for d in spec["window"])
+    h = outputs.headline(view.est, (view.record.get("headline") or {}).get("estimand",
+                                                                            "total_containers"))
+    name = h["estimand"]
+    t, p = (h["threshold"], h["p_exceeds"]) if "threshold" in h else exceedance(view, name)
+    start, end = (date.fromisoformat(d) for d in view.record["case"]["window"])
     origin, destination = _route(view)
     kind = "bootstrap" if hasattr(view.family, "REFERENCE_REASON") else "credible"  # baseline
-    interval = (f"{fmt_count(row['median'])} containers ({row['ci_prob']:.0%} {kind} interval "
-                f"{fmt_count(row['lower'])}-{fmt_count(row['upper'])})")
+    interval = (f"{fmt_count(h['median'])} containers ({h['ci_prob']:.0%} {kind} interval "
+                f"{fmt_count(h['lower'])}-{fmt_count(h['upper'])})")
     if name == "forecast_containers" and view.horizon is not None:
         return (f"We estimate {interval} will have left {origin} for {destination} "
                 f"{fmt_dates(start, view.horizon)}, from the data to {end:%-d %B %Y}; it is "
@@ -75,11 +78,8 @@ def headline(view: View) -> str:
 
 
 def exceedance(view: View, name: str) -> tuple[float, float]:
-    """The headline's first threshold and P(headline > it), from estimates.csv (runs
-    written before the brief stated one: computed from the draws by the same rule)."""
-    h = outputs.headline(view.est, name)
-    if "threshold" in h:
-        return h["threshold"], h["p_exceeds"]
+    """For a run written before estimates.csv held the headline's threshold: the
+    threshold by the same rule (outputs.headline_thresholds) and P(headline > it)."""
     x = np.asarray(view.tree["estimands"][name], float).ravel()
     t = outputs.headline_thresholds(x, [])[0]
     return t, float(np.mean(x > t))
@@ -197,12 +197,10 @@ def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
                               f"{'; '.join(r['reasons']) or 'see the diagnostics'}."))
     out.append(("headline", headline(view)))
     claims = claim_rows(view)
-    more = []  # the headline states the first threshold; the others follow in words
-    for row in view.est.filter(pl.col("ci_kind") == "none").iter_rows(named=True):
-        name, t = row["estimand"][2:-1].split(" > ")
-        more.append(f"It is {words(row['median'])} ({fmt_prob(row['median'])}) that "
-                    f"{name.replace('_', ' ')} exceed {fmt_count(float(t))}.")
-    more = more[1:]
+    name = outputs.headline(view.est, r["headline"]["estimand"])["estimand"]
+    more = [f"It is {words(p)} ({fmt_prob(p)}) that {name.replace('_', ' ')} exceed "
+            f"{fmt_count(t)}."  # the headline states the first threshold; the others here
+            for t, p in outputs.exceedances(view.est, name)[1:]]
     if claims or more:
         out.append(("list", [*map(claim_statement, claims), *more]))
     counted = view.case is not None and view.case.containers.height > 0
@@ -234,7 +232,7 @@ def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
                 ("table", ["file", "source", "rows", "reconstructed"],
                  [[p["file"], p["source"], p["rows"], "yes" if p["reconstructed"] else "no"]
                   for p in prov])]
-    out.append(("box", "Diagnostics", diagnostics(r, _limits(view))))
+    out.append(("box", "Diagnostics", diagnostics(r, view.limits)))
     return out
 
 
@@ -256,16 +254,6 @@ def _rests_on(view: View) -> list[str]:
     if view.case_note:
         items.append(view.case_note)
     return items
-
-
-def _limits(view: View) -> dict | None:
-    try:
-        import yaml
-
-        cfg = yaml.safe_load((view.folder / "config.yaml").read_text())
-        return cfg.get("inference")
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def write_run_brief(view: View, out: Path | None = None) -> list[str]:
@@ -311,8 +299,8 @@ class BriefError(ValueError):
     """A folder that cannot be briefed (the reason is for the user)."""
 
 
-def load_view(folder: Path, tree=None) -> View:
-    """A run directory's View; `tree` saves reading posterior.nc when the caller has it."""
+def load_view(folder: Path) -> View:
+    """A run directory's View."""
     import xarray as xr
     import yaml
 
@@ -328,16 +316,14 @@ def load_view(folder: Path, tree=None) -> View:
         if not (folder / name).is_file():
             raise BriefError(f"{folder}: {name} is missing")
     est = pl.read_csv(folder / "estimates.csv")
-    if tree is None:
-        tree = xr.open_datatree(folder / "posterior.nc", engine="h5netcdf")
+    tree = xr.open_datatree(folder / "posterior.nc", engine="h5netcdf")
     cfg = yaml.safe_load((folder / "config.yaml").read_text()) or {}
     try:
         family = registry.get(record["model"]["name"])
     except KeyError:
         family = None
-    names = getattr(family, "PRIOR_NAMES", ())
-    priors = {k: v for k, v in (cfg.get("priors") or {}).items() if k in names}
-    view = View(folder, record, est, tree, priors=priors, family=family)
+    view = View(folder, record, est, tree, priors=family_priors(family, cfg.get("priors") or {}),
+                family=family, limits=cfg.get("inference"))
     _attach_case(view, cfg)
     return view
 
@@ -363,8 +349,10 @@ def _attach_case(view: View, cfg: dict) -> None:
         view.case_note = (f"The case folder {rec['path']} has changed since the run: "
                           "observations are not overlaid on the figures.")
         return
-    horizon = cfg.get("horizon")
-    view.horizon = (parse_date(str(horizon)) if horizon is not None else case.full_end)
+    # run.json records the horizon the run forecast to (older runs: the config's, or a cut
+    # case's full end)
+    horizon = view.record.get("horizon", cfg.get("horizon") or case.full_end)
+    view.horizon = parse_date(str(horizon)) if horizon else None
     if view.horizon is not None and view.horizon <= case.spec.end:
         view.horizon = None
     model = cfg.get("model") or {}

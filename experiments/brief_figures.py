@@ -6,15 +6,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-plt.rcParams.update({"font.size": 13, "axes.spines.top": False, "axes.spines.right": False})
+from .figures import plt  # the Agg backend and the project's plot style
+
 BAND = "90% credible interval"
 DEPOT_LABELS = {"filled_area_m2": "filled area (m2)", "railcars": "railcars",
                 "containers": "containers"}

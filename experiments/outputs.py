@@ -102,6 +102,13 @@ def series(estimands, ci_prob: float) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def exceedances(est: pl.DataFrame, estimand: str) -> list[tuple[float, float]]:
+    """(threshold, P(estimand > threshold)) of each exceedance row, in file order."""
+    prefix = f"P({estimand} > "
+    rows = est.filter(pl.col("estimand").str.starts_with(prefix))
+    return [(float(n[len(prefix):-1]), float(p)) for n, p in zip(rows["estimand"], rows["median"])]
+
+
 def headline(est: pl.DataFrame, estimand: str = "total_containers") -> dict:
     """The headline row: `estimand` where the run has it, else total_containers, with
     the first of its exceedance probabilities (threshold, p_exceeds)."""
@@ -109,9 +116,7 @@ def headline(est: pl.DataFrame, estimand: str = "total_containers") -> dict:
         estimand = "total_containers"
     row = est.filter(pl.col("estimand") == estimand).row(0, named=True)
     out = {k: row[k] for k in ("estimand", "median", "lower", "upper", "ci_kind", "ci_prob")}
-    prefix = f"P({estimand} > "
-    exceed = est.filter(pl.col("estimand").str.starts_with(prefix))
-    if exceed.height:
-        name = exceed["estimand"][0]
-        out.update(threshold=float(name[len(prefix):-1]), p_exceeds=float(exceed["median"][0]))
+    found = exceedances(est, estimand)
+    if found:
+        out.update(threshold=found[0][0], p_exceeds=found[0][1])
     return out

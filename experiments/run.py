@@ -110,10 +110,10 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
         ser.write_csv(tmp / "series.csv")
         write_posterior(result.tree, tmp / "posterior.nc", record)
         figures.write_figures(result.tree, tmp / "figures")
-        priors = OmegaConf.to_container(cfg.priors, resolve=True)
         brief.write_run_brief(brief.View(
             tmp, record, est, result.tree, case=case, route=route, horizon=horizon,
-            priors={k: priors[k] for k in family.PRIOR_NAMES if k in priors}, family=family))
+            priors=brief.family_priors(family, OmegaConf.to_container(cfg.priors, resolve=True)),
+            family=family, limits=OmegaConf.to_container(cfg.inference, resolve=True)))
         record["timings"] = {"prepare_s": t_prepared - t_start, **result.timings,
                              "write_s": time.perf_counter() - t_write,
                              "total_s": time.perf_counter() - t_start}
