@@ -1,10 +1,11 @@
 """Cost of one log-density gradient of a family on data simulated from its prior.
 
-    .venv/bin/python bench/gradient_cost.py [--model joint] [--n-sims 8] [--evals 300]
+    .venv/bin/python bench/gradient_cost.py [--model joint] [--n-sims 8] [--iterations 200]
 
 For each simulation (calibrate's seeds): the number of counted load groups and distinct
-capacities, and the microseconds of one logp-and-gradient call of the compiled model
-(with_data: the one compile serves all). Shows what a gradient's cost scales with."""
+capacities, and the microseconds per gradient evaluation inside nutpie's sampler (a short
+fit of the one compiled model through with_data, its seconds over its leapfrog steps,
+warmup included). Shows what a gradient's cost scales with."""
 
 import argparse
 import time
@@ -19,10 +20,12 @@ from cargoinfer.observations.case import load_case
 
 
 def main() -> None:
+    import nutpie
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="joint")
     ap.add_argument("--n-sims", type=int, default=8)
-    ap.add_argument("--evals", type=int, default=300)
+    ap.add_argument("--iterations", type=int, default=200, help="tune and draws, each")
     args = ap.parse_args()
     quiet()
     cfg = compose([f"model={args.model}"], config_name="calibrate")
@@ -32,21 +35,25 @@ def main() -> None:
     values0 = family.data_values(template, cfg.priors)
     compiled(family, values0)
     print(f"{family.NAME}@{family.VERSION}, load grid of {len(template.grid)} values")
+    costs = []
     for i in range(args.n_sims):
         rng = np.random.default_rng([int(cfg.seed), i])
         p = {k: v[0] for k, v in family.prior_draws(values0, 1, rng).items()}
         route, _ = family.simulate(p, template, values0, rng, totals="model")
         values = family.data_values(route, cfg.priors)
         model, _ = compiled(family, values)
-        f = model.logp_func
-        x = np.full(model.n_dim, 0.1)
-        f(x)
         t0 = time.perf_counter()
-        for _ in range(args.evals):
-            f(x)
-        us = (time.perf_counter() - t0) / args.evals * 1e6
+        tree = nutpie.sample(model, draws=args.iterations, tune=args.iterations, chains=1,
+                             cores=1, seed=i, progress_bar=False, save_warmup=True,
+                             target_accept=float(cfg.inference.target_accept))
+        seconds = time.perf_counter() - t0
+        steps = int(np.asarray(tree["sample_stats"]["n_steps"]).sum()
+                    + np.asarray(tree["warmup_sample_stats"]["n_steps"]).sum())
+        costs.append(seconds / steps * 1e6)
         print(f"  simulation {i}: {route.n_groups} counted load groups, "
-              f"{len(values['load_caps'])} capacities: {us:.0f} us per logp and gradient")
+              f"{len(values['load_caps'])} capacities: {costs[-1]:.0f} us per gradient "
+              f"({steps:,} in {seconds:.2f} s)")
+    print(f"  mean {np.mean(costs):.0f} us, range {min(costs):.0f}-{max(costs):.0f}")
 
 
 if __name__ == "__main__":

@@ -136,9 +136,7 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
     mean_rate = weekly_outside / 7.0
     in_window = d["day_in_window"] > 0.5
     daily = pt.switch(in_window, (rate / d["period_days"])[d["day_period"]], mean_rate)
-    post = pt.exp(parts["group_logp"] - parts["group_loglik"][:, None])
-    m1, m2 = streams.load_moments(streams.TENSOR, pt.exp(parts["load_logp"]), post, d["grid"])
-    n_groups = parts["group_logp"].shape[0]
+    m1, m2, n_groups = parts["load_m1"], parts["load_m2"], parts["n_groups"]
     mean_load = (d["vessel_share"] * m1[n_groups:][d["vessel_cap_row"]]).sum()
 
     # 5. the containers shipped per period, spread over its days

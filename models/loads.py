@@ -72,6 +72,18 @@ def count_evidence(grid, visible, coverage, known, group, n_groups, a, b):
     return out
 
 
+def evidence_weights(evidence, grid, cap):
+    """Each group's evidence (G, K) as weights relative to its largest value below the
+    group's capacity, zero above it, and the log of that value (G,): the model sums
+    weight x prior probability, which then stays in floating-point range."""
+    below = grid[None, :] <= np.asarray(cap, float)[:, None]
+    masked = np.where(below, evidence, -np.inf)
+    scale = masked.max(axis=1) if masked.size else np.zeros(len(masked))
+    with np.errstate(invalid="ignore"):
+        weight = np.where(below, np.exp(masked - scale[:, None]), 0.0)
+    return np.nan_to_num(weight), scale
+
+
 class GridSampler:
     """Inverse-CDF draws from many discrete distributions on one grid at once, given
     their probabilities (..., K), up to a factor per row."""

@@ -42,8 +42,9 @@ ASSUMPTIONS = (
     "Depot rows and third-party claims are not used.",
 )
 ENDS = ("origin", "destination")
-# hyperparameters that reach the model only through `load_evidence`, not as pm.Data
-NOT_IN_GRAPH = ("unknown_coverage__alpha", "unknown_coverage__beta")
+# hyperparameters that reach the model only through the counts' evidence, not as pm.Data;
+# the model reads that evidence as `load_weight` (see `load_values`)
+NOT_IN_GRAPH = ("unknown_coverage__alpha", "unknown_coverage__beta", "load_evidence")
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
@@ -67,12 +68,14 @@ def load_values(route: RouteData, a, b) -> dict[str, np.ndarray]:
     capacity, then indexed), each group's and vessel's row in them, and the counts'
     evidence log P(counts of group g | C = k), with Beta(a, b) for an unrecorded coverage."""
     caps = np.unique(np.concatenate([route.group_cap, route.vessel_cap]))
+    evidence = loads.count_evidence(route.grid, route.visible, route.coverage,
+                                    route.coverage_known, route.count_group, route.n_groups, a, b)
+    weight, scale = loads.evidence_weights(evidence, route.grid, route.group_cap)
+    weight = np.concatenate([weight, weight * route.grid, weight * route.grid**2])
     return {"load_caps": caps,
             "group_cap_row": np.searchsorted(caps, route.group_cap),
             "vessel_cap_row": np.searchsorted(caps, route.vessel_cap),
-            "load_evidence": loads.count_evidence(
-                route.grid, route.visible, route.coverage, route.coverage_known,
-                route.count_group, route.n_groups, a, b)}
+            "load_evidence": evidence, "load_weight": weight, "load_weight_log_scale": scale}
 
 
 def in_graph(values: dict) -> dict:
@@ -136,29 +139,52 @@ def seen_story(d):
 
 
 def loads_story(d) -> dict:
-    """Step 4: the load of a voyage, summed out on the grid against the counts."""
+    """Step 4: the load of a voyage, summed out on the grid against the counts.
+
+    A group's likelihood sum_k P(C = k) P(counts | C = k) is a matrix product of the
+    counts' evidence, scaled (`load_weight`, fixed data), with the load prior's
+    probabilities: no log-sum-exp over groups x grid at every gradient."""
     mean_load = _lognormal("containers_per_voyage", d)
     load_cv = pm.HalfNormal("load_cv", sigma=d["load_cv__scale"])
-    prior = truncated_prior(d["grid"], d["load_caps"], mean_load, load_cv)  # (distinct caps, K)
-    # load_evidence[g, k] = log P(counts of group g | C = k): fixed, computed from the data
-    group_logp = prior[d["group_cap_row"]] + d["load_evidence"]  # log P(C = k, counts of g)
-    loads_loglik = pt.logsumexp(group_logp, axis=1)
+    probs = truncated_probs(d["grid"], d["load_caps"], mean_load, load_cv)  # (distinct caps, K)
+    # load_weight[j * G + g, k] = k^j P(counts of g | C = k) / its largest value, j = 0, 1, 2
+    weight = d["load_weight"]
+    n_groups = weight.shape[0] // 3
+    n_caps = probs.shape[0]
+    rows = pt.eq(d["group_cap_row"][:, None], pt.arange(n_caps)[None, :])  # (G, caps)
+    # sum_k weight[., k] P(C = k) under each group's capacity: (3, G)
+    sums = (pt.dot(weight, probs.T).reshape((3, n_groups, n_caps)) * rows[None]).sum(axis=2)
+    loads_loglik = pt.log(sums[0]) + d["load_weight_log_scale"]
     pm.Potential("loads_loglik", loads_loglik.sum())
-    return {"mean_load": mean_load, "load_cv": load_cv, "load_logp": prior,
-            "group_logp": group_logp, "group_loglik": loads_loglik,
-            "vessel_load_logp": prior[d["vessel_cap_row"]]}
+    grid = d["grid"][None, :]
+    # a counted group's load given its counts, then each capacity's load prior: moments
+    m1 = pt.concatenate([sums[1] / sums[0], (probs * grid).sum(axis=1)])
+    m2 = pt.concatenate([sums[2] / sums[0], (probs * grid**2).sum(axis=1)])
+    return {"mean_load": mean_load, "load_cv": load_cv, "load_probs": probs,
+            "group_loglik": loads_loglik, "load_m1": m1, "load_m2": m2,
+            "n_groups": n_groups}
 
 
-def _nb_grid(grid, mu, cv):
+# a load's prior probability is kept at least exp(LOG_FLOOR) of the most likely load's
+# (below its capacity), so that a group's likelihood never underflows to 0; this moves
+# probabilities far below double precision's resolution of any sum they enter
+LOG_FLOOR = -690.0
+
+
+def truncated_probs(grid, cap, mu, cv):
+    """P(C = grid[k]) for each cap, normalised below it; shape (len(cap), K).
+
+    The negative binomial's log-pmf on the grid 0..K-1 by its recurrence
+    log P(k + 1) - log P(k) = log((k + alpha) / (k + 1)) + log(mu / (alpha + mu)):
+    one log per load, not three log-gamma functions (and their digammas for the gradient)."""
     alpha = 1.0 / pt.maximum(cv, 1e-3) ** 2
-    return (pt.gammaln(grid + alpha) - pt.gammaln(alpha) - pt.gammaln(grid + 1)
+    steps = pt.log1p((alpha - 1.0) / (grid[:-1] + 1.0))
+    logp = (pt.concatenate([pt.zeros(1), pt.cumsum(steps)])
             + alpha * pt.log(alpha / (alpha + mu)) + grid * pt.log(mu / (alpha + mu)))
-
-
-def truncated_prior(grid, cap, mu, cv):
-    """log P(C = grid[k]) for each cap, normalised below it; shape (len(cap), K)."""
-    prior = pt.switch(grid[None, :] <= cap[:, None], _nb_grid(grid, mu, cv)[None, :], -np.inf)
-    return prior - pt.logsumexp(prior, axis=1, keepdims=True)
+    below = grid[None, :] <= cap[:, None]
+    top = pt.max(pt.switch(below, logp[None, :], -np.inf), axis=1, keepdims=True)
+    kept = pt.switch(below, pt.exp(pt.maximum(logp[None, :] - top, LOG_FLOOR)), 0.0)
+    return kept / kept.sum(axis=1, keepdims=True)
 
 
 # ---------------------------------------------------------------- after sampling (numpy)

@@ -1,5 +1,7 @@
 """voyages, joint and dynamic: the PyMC graph and the numpy helpers state the same model."""
 
+import dataclasses
+
 import numpy as np
 import pymc as pm
 import pytest
@@ -61,10 +63,21 @@ def test_grid_sampler_frequencies():
         assert chi2.pvalue > 1e-3
 
 
+def without_counts(route):
+    """The route with its container counts dropped: no counted load group."""
+    return dataclasses.replace(
+        route, visible=np.zeros(0), coverage=np.zeros(0), coverage_known=np.zeros(0, bool),
+        count_group=np.zeros(0, int), group_cap=np.zeros(0),
+        voyage_group=np.full(len(route.voyage_group), -1))
+
+
+@pytest.mark.parametrize("counts", [True, False], ids=["counted", "no counts"])
 @pytest.mark.parametrize("family", [voyages, joint, dynamic])
-def test_model_logp_equals_numpy_loglik(default_case_dir, family):
-    """The sampled density's likelihood terms equal the pointwise log-likelihood we store."""
+def test_model_logp_equals_numpy_loglik(default_case_dir, family, counts):
+    """The sampled density's likelihood terms equal the pointwise log-likelihood we store
+    (the model sums the loads by matrix products, numpy by log-sum-exp)."""
     route = route_data(load_case(default_case_dir), 1, 1000)
+    route = route if counts else without_counts(route)
     values = family.data_values(route, compose([]).priors)
     model = family.build(values)
     rng = np.random.default_rng(3)
@@ -108,3 +121,32 @@ def test_more_voyages_seen_raises_the_estimate(setup):
     more = voyages.generate(p, route, values, np.random.default_rng(1))["voyages"].mean()
     route.captures[0, 0] -= 1
     assert more == pytest.approx(base + 1, abs=1e-9)
+
+
+def test_model_load_prior_equals_numpy(setup):
+    """The model's truncated load prior (a recurrence, no log-gamma) equals loads'
+    log-gamma form, including a mean far above a small cap and a near-Poisson load; below
+    exp(LOG_FLOOR) of the most likely load (about 2e-300) the model keeps the floor. rtol
+    1e-8: at cv 1e-3 (alpha 1e6) log-gamma's difference itself is only good to about 3e-9."""
+    route, values = setup
+    grid, caps = route.grid, np.array([50.0, 350.0, 1000.0])
+    for mu, cv in [(200.0, 0.4), (5000.0, 0.01), (1.0, 1.5), (300.0, 1e-4)]:
+        ours = voyages.truncated_probs(grid, caps, mu, cv).eval()
+        alpha = 1.0 / max(cv, 1e-3) ** 2
+        theirs = np.exp(loads.load_prior_logp(grid, caps, mu, alpha))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=3e-300, err_msg=f"{mu}, {cv}")
+
+
+def test_loads_likelihood_stays_finite_far_in_the_prior_tail(setup):
+    """Counts of about 300 containers at a mean load of 1: every load the counts allow is
+    far below double precision under the prior. log-sum-exp stays finite there, and so
+    must the matrix product (LOG_FLOOR); so must the gradient, or sampling cannot start."""
+    route, values = setup
+    model = voyages.build(values)
+    point = model.initial_point()
+    point["containers_per_voyage_log__"] = np.array(0.0)  # mean load 1
+    point["load_cv_log__"] = np.array(np.log(0.05))
+    logp = model.compile_logp(vars=[model["loads_loglik"]])(point)
+    grad = model.compile_dlogp()(point)
+    assert np.isfinite(logp) and logp < -500
+    assert np.all(np.isfinite(grad))
