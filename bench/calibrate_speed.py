@@ -87,8 +87,15 @@ def main() -> None:
     print(f"  divergent fits: {sum(x.divergences > 0 for x in sims)}/{len(sims)}; draws at "
           f"the depth cap ({s.max_depth}): {sum(x.depth_capped for x in sims)} of "
           f"{len(sims) * s.draws * s.chains}")
+    g = np.sort([x.gradients for x in sims])[::-1]
+    top = max(len(g) // 10, 1)
+    print(f"  gradient evaluations per simulation: median {np.median(g):,.0f}, largest "
+          f"{g[0]:,}; the costliest {top} simulations took {g[:top].sum() / g.sum():.0%} of them")
     print(f"  compile-once is {theirs / same:.1f}x faster per simulation on the same "
           f"{args.naive} simulations ({theirs / ours:.1f}x against its mean over {len(sims)})")
+    print(f"  wall clock per simulation: {wall / args.n_sims:.2f} s for calibrate on {workers} "
+          f"processes against {theirs:.2f} s for the naive loop in one (as simuk runs it): "
+          f"{theirs / (wall / args.n_sims):.1f}x")
 
 
 if __name__ == "__main__":

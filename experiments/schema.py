@@ -73,7 +73,7 @@ class CalibrationConfig:
     """How `cargoinfer calibrate` fits each simulation (inference.target_accept and
     inference.adaptation apply too) and how strict its verdict is."""
 
-    draws: int = 300
+    draws: int = 500
     tune: int = 300
     chains: int = 1
     rank_draws: int = 100  # posterior draws kept (evenly thinned) to rank each truth

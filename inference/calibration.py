@@ -39,7 +39,7 @@ PARAMETER = "parameter."  # prefix of a model parameter's row (estimands have no
 class Settings:
     """How each simulation is fitted, and how strict the verdict is."""
 
-    draws: int = 300
+    draws: int = 500
     tune: int = 300
     chains: int = 1
     target_accept: float = 0.95
