@@ -63,7 +63,8 @@ def claim_loglik(ops, expected, value, width, terms):
 def load_moments(ops, load_probs, group_post, grid):
     """First and second moments of a voyage's load, (..., G + caps) each: a counted group's
     load given its counts (rows 0..G-1, from `group_post` (..., G, K)), then each
-    capacity's load prior (`load_probs` (..., caps, K)), on the grid of loads."""
+    capacity's load prior (`load_probs` (..., caps, K)), on the grid of loads. (The model
+    gets the same moments by matrix products, `voyages.loads_story`.)"""
     m1 = ops.concat([ops.sum(group_post * grid, axis=-1), ops.sum(load_probs * grid, axis=-1)],
                     axis=-1)
     m2 = ops.concat([ops.sum(group_post * grid**2, axis=-1),

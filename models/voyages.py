@@ -66,7 +66,9 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
 def load_values(route: RouteData, a, b) -> dict[str, np.ndarray]:
     """The loads' arrays: the distinct capacities (the load prior is computed once per
     capacity, then indexed), each group's and vessel's row in them, and the counts'
-    evidence log P(counts of group g | C = k), with Beta(a, b) for an unrecorded coverage."""
+    evidence log P(counts of group g | C = k), with Beta(a, b) for an unrecorded coverage:
+    as logs for numpy, and for the model as `load_weight` (the evidence over its largest
+    value below the group's capacity, times k^0, k^1, k^2, stacked) with that value's log."""
     caps = np.unique(np.concatenate([route.group_cap, route.vessel_cap]))
     evidence = loads.count_evidence(route.grid, route.visible, route.coverage,
                                     route.coverage_known, route.count_group, route.n_groups, a, b)
