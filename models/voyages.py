@@ -105,10 +105,8 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
 
 
 def route_story(d) -> dict:
-    """Steps 1-4 of the story; returns the quantities later families build on.
-
-    With `vessel_cap`, also the truncated load distribution of each vessel
-    ("vessel_load_logp"), computed with the load groups' in one pass."""
+    """Steps 1-4 of the story; returns the quantities later families build on (the
+    loads' moments among them, `loads_story`)."""
     # 1. how often the route is sailed
     voyages_per_week = _lognormal("voyages_per_week", d)
     rate = voyages_per_week * d["period_days"] / 7.0
@@ -162,9 +160,7 @@ def loads_story(d) -> dict:
     # a counted group's load given its counts, then each capacity's load prior: moments
     m1 = pt.concatenate([sums[1] / sums[0], (probs * grid).sum(axis=1)])
     m2 = pt.concatenate([sums[2] / sums[0], (probs * grid**2).sum(axis=1)])
-    return {"mean_load": mean_load, "load_cv": load_cv, "load_probs": probs,
-            "group_loglik": loads_loglik, "load_m1": m1, "load_m2": m2,
-            "n_groups": n_groups}
+    return {"load_m1": m1, "load_m2": m2, "n_groups": n_groups}
 
 
 # a load's prior probability is kept at least exp(LOG_FLOOR) of the most likely load's
@@ -176,13 +172,13 @@ LOG_FLOOR = -690.0
 def truncated_probs(grid, cap, mu, cv):
     """P(C = grid[k]) for each cap, normalised below it; shape (len(cap), K).
 
-    The negative binomial's log-pmf on the grid 0..K-1 by its recurrence
+    The negative binomial's log-pmf on the grid 0..K-1, up to a constant (the normalising
+    removes it), by its recurrence
     log P(k + 1) - log P(k) = log((k + alpha) / (k + 1)) + log(mu / (alpha + mu)):
     one log per load, not three log-gamma functions (and their digammas for the gradient)."""
     alpha = 1.0 / pt.maximum(cv, 1e-3) ** 2
     steps = pt.log1p((alpha - 1.0) / (grid[:-1] + 1.0))
-    logp = (pt.concatenate([pt.zeros(1), pt.cumsum(steps)])
-            + alpha * pt.log(alpha / (alpha + mu)) + grid * pt.log(mu / (alpha + mu)))
+    logp = pt.concatenate([pt.zeros(1), pt.cumsum(steps)]) + grid * pt.log(mu / (alpha + mu))
     below = grid[None, :] <= cap[:, None]
     top = pt.max(pt.switch(below, logp[None, :], -np.inf), axis=1, keepdims=True)
     kept = pt.switch(below, pt.exp(pt.maximum(logp[None, :] - top, LOG_FLOOR)), 0.0)
