@@ -58,7 +58,7 @@ class Priors:
     rail_delay_spread: LogNormalPrior = MISSING  # log-sd of a container's rail delay
     m2_per_container: LogNormalPrior = MISSING  # filled pit area per container
     containers_per_railcar: LogNormalPrior = MISSING
-    depot_noise_cv: HalfNormalPrior = MISSING  # measurement noise of depot rows without sd
+    depot_noise_cv: LogNormalPrior = MISSING  # measurement noise of depot rows without sd
     claim_width: ClaimWidths = MISSING
     # dynamic: rates that change between periods and vessels
     rate_walk_sd: HalfNormalPrior = MISSING
