@@ -175,7 +175,9 @@ def test_claim_relations_follow_the_models_likelihood(template, family):
     """A simulated claim says 'at_least v' with the probability that the model's claim term
     gives it (exp of `generate`'s pointwise log-likelihood of the relation drawn), else
     'at_most v'. Over 300 claims the number of at_least is within 3.29 sd of its expected
-    count (a chance failure once in 1000 seeds)."""
+    count (a chance failure once in 1000 seeds). The shipped totals are the model's
+    (totals="model"): a containers claim's figure is then the one the model's term reads;
+    with exact sums it is not, and seed 9 strayed 3.6 sd."""
     _, shape = template
     priors = compose(["priors.voyages_per_week.log_sd=0.4", "priors.containers_per_voyage.median=200",
                       "priors.containers_per_voyage.log_sd=0.3"]).priors
@@ -184,7 +186,7 @@ def test_claim_relations_follow_the_models_likelihood(template, family):
     observed, expected, variance = 0, 0.0, 0.0
     for _ in range(150):
         p = {k: v[0] for k, v in family.prior_draws(values, 1, rng).items()}
-        sim, _ = family.simulate(p, shape, values, rng)
+        sim, _ = family.simulate(p, shape, values, rng, totals="model")
         gen = family.generate({k: np.asarray(v)[None] for k, v in p.items()}, sim,
                               family.data_values(sim, priors), np.random.default_rng(0))
         at_least = sim.claim_relation == 1
