@@ -28,8 +28,8 @@ Version 4 (against 3): the relative error of a depot row that states no sd,
 `depot_noise_cv`, is log-normal (by default median 0.12, 90% within 0.045-0.32), not
 half-normal. The half-normal's mode at 0 made an exact measurement the likeliest, so
 rows that happened to agree could pin the depot, and through it the shipped totals,
-far more tightly than any measurement of pits or railcars on imagery supports; those
-near-exact depots were also the fits that sampled slowest (README, Calibration).
+far more tightly than any measurement of pits or railcars on imagery supports, and
+such fits made calibration's tail of slow simulations (README, Calibration).
 """
 
 from __future__ import annotations
