@@ -21,12 +21,9 @@ import time
 
 import numpy as np
 from cargoinfer.experiments.calibrate import settings
-from cargoinfer.inference.logs import quiet
-from cargoinfer.experiments.config import case_dir, compose
 from cargoinfer.inference import calibration
-from cargoinfer.models import registry
-from cargoinfer.observations.aggregate import route_data
-from cargoinfer.observations.case import load_case
+from cargoinfer.inference.logs import quiet
+from prior_sims import family_on_case
 
 
 def naive(family, template, priors, index: int, seed: int, s: calibration.Settings):
@@ -47,10 +44,7 @@ def main() -> None:
     ap.add_argument("overrides", nargs="*", help="calibrate config overrides")
     args = ap.parse_args()
     quiet()
-    cfg = compose([f"model={args.model}", *args.overrides], config_name="calibrate")
-    family = registry.get(args.model)
-    template = route_data(load_case(case_dir(cfg)), cfg.model.transit_days,
-                          cfg.model.max_containers_per_voyage)
+    cfg, family, template, _ = family_on_case(args.model, args.overrides)
     s = settings(cfg)
     seed = int(cfg.seed)
 

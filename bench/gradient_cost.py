@@ -11,12 +11,9 @@ import argparse
 import time
 
 import numpy as np
-from cargoinfer.experiments.config import case_dir, compose
 from cargoinfer.inference.fit import compiled
 from cargoinfer.inference.logs import quiet
-from cargoinfer.models import registry
-from cargoinfer.observations.aggregate import route_data
-from cargoinfer.observations.case import load_case
+from prior_sims import family_on_case, simulation
 
 
 def main() -> None:
@@ -28,19 +25,12 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=200, help="tune and draws, each")
     args = ap.parse_args()
     quiet()
-    cfg = compose([f"model={args.model}"], config_name="calibrate")
-    family = registry.get(args.model)
-    template = route_data(load_case(case_dir(cfg)), cfg.model.transit_days,
-                          cfg.model.max_containers_per_voyage)
-    values0 = family.data_values(template, cfg.priors)
+    cfg, family, template, values0 = family_on_case(args.model)
     compiled(family, values0)
     print(f"{family.NAME}@{family.VERSION}, load grid of {len(template.grid)} values")
     costs = []
     for i in range(args.n_sims):
-        rng = np.random.default_rng([int(cfg.seed), i])
-        p = {k: v[0] for k, v in family.prior_draws(values0, 1, rng).items()}
-        route, _ = family.simulate(p, template, values0, rng, totals="model")
-        values = family.data_values(route, cfg.priors)
+        route, values = simulation(cfg, family, template, values0, i)
         model, _ = compiled(family, values)
         t0 = time.perf_counter()
         tree = nutpie.sample(model, draws=args.iterations, tune=args.iterations, chains=1,

@@ -19,12 +19,9 @@ the one compiled model with the default target_accept, and:
 import argparse
 
 import numpy as np
-from cargoinfer.experiments.config import case_dir, compose
 from cargoinfer.inference.fit import compiled
 from cargoinfer.inference.logs import quiet
-from cargoinfer.models import registry
-from cargoinfer.observations.aggregate import route_data
-from cargoinfer.observations.case import load_case
+from prior_sims import family_on_case, simulation
 
 
 def main() -> None:
@@ -37,19 +34,13 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=6, help="coordinates shown per simulation")
     args = ap.parse_args()
     quiet()
-    cfg = compose([f"model={args.model}"], config_name="calibrate")
-    family = registry.get(args.model)
-    template = route_data(load_case(case_dir(cfg)), cfg.model.transit_days,
-                          cfg.model.max_containers_per_voyage)
-    values0 = family.data_values(template, cfg.priors)
+    cfg, family, template, values0 = family_on_case(args.model)
     compiled(family, values0)
     print(f"{family.NAME}@{family.VERSION}, {args.draws} draws per fit, target_accept "
           f"{cfg.inference.target_accept}")
     for i in (int(s) for s in args.sims.split(",")):
-        rng = np.random.default_rng([int(cfg.seed), i])
-        p = {k: v[0] for k, v in family.prior_draws(values0, 1, rng).items()}
-        route, _ = family.simulate(p, template, values0, rng, totals="model")
-        model, _ = compiled(family, family.data_values(route, cfg.priors))
+        _, values = simulation(cfg, family, template, values0, i)
+        model, _ = compiled(family, values)
         tree = nutpie.sample(model, draws=args.draws, tune=500, chains=1, cores=1, seed=i,
                              progress_bar=False, save_warmup=False,
                              target_accept=float(cfg.inference.target_accept),
