@@ -26,11 +26,11 @@ from cargoinfer.inference.logs import quiet
 from prior_sims import family_on_case
 
 
-def naive(family, template, priors, index: int, seed: int, s: calibration.Settings):
-    """One simulation, rebuilding and recompiling the model for its data."""
+def naive(family, template, priors, values0, index: int, seed: int, s: calibration.Settings):
+    """One simulation, rebuilding and recompiling the model for its data (`values0`: the
+    template's data values, from which the prior is drawn)."""
     import nutpie
 
-    values0 = family.data_values(template, priors)
     return calibration.simulate_and_fit(
         family, template, priors, values0, index, seed, s,
         model_for=lambda values: nutpie.compile_pymc_model(family.build(values)))
@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("overrides", nargs="*", help="calibrate config overrides")
     args = ap.parse_args()
     quiet()
-    cfg, family, template, _ = family_on_case(args.model, args.overrides)
+    cfg, family, template, values0 = family_on_case(args.model, args.overrides)
     s = settings(cfg)
     seed = int(cfg.seed)
 
@@ -52,7 +52,8 @@ def main() -> None:
     sims = calibration.run(family, template, cfg.priors, args.n_sims, seed, s)
     wall = time.perf_counter() - t0
     ours = float(np.mean([x.seconds for x in sims]))
-    naive_sims = [naive(family, template, cfg.priors, i, seed, s) for i in range(args.naive)]
+    naive_sims = [naive(family, template, cfg.priors, values0, i, seed, s)
+                  for i in range(args.naive)]
     naive_s = [x.seconds for x in naive_sims]
     theirs = float(np.mean(naive_s))
     same = float(np.mean([x.seconds for x in sims[:args.naive]]))
