@@ -24,10 +24,21 @@ LOGISTIC_SCALE = 1.702  # logistic scale matched to a normal sd of the claim's w
 
 
 def delay_cdf(ops, lag, median, spread):
-    """P(rail delay <= lag) for a log-normal delay; lag <= 0 gives 0."""
-    safe = ops.maximum(lag, 1e-9)
-    z = (ops.log(safe) - ops.log(median)) / (spread * np.sqrt(2.0))
-    return ops.where(lag > 0, 0.5 * ops.erfc(-z), 0.0)
+    """P(rail delay <= lag) for a log-normal delay; lag (numpy) <= 0 gives 0."""
+    return delay_cdf_log(ops, *log_lag(lag), median, spread)
+
+
+def log_lag(lag):
+    """(log lag, 1 where lag > 0 else 0), log lag 0 where lag <= 0: the lags as
+    `delay_cdf_log` reads them, computed once per case rather than at every gradient."""
+    lag = np.asarray(lag, float)
+    return np.log(np.where(lag > 0, lag, 1.0)), (lag > 0) * 1.0
+
+
+def delay_cdf_log(ops, log_lag, positive, median, spread):
+    """`delay_cdf` from `log_lag`'s two arrays."""
+    z = (log_lag - ops.log(median)) / (spread * np.sqrt(2.0))
+    return positive * (0.5 * ops.erfc(-z))
 
 
 def arrived(ops, daily_containers, lag, median, spread):
