@@ -73,10 +73,10 @@ class CalibrationConfig:
     """How `cargoinfer calibrate` fits each simulation (inference.target_accept and
     inference.adaptation apply too) and how strict its verdict is."""
 
-    draws: int = 250
-    tune: int = 200
+    draws: int = 500
+    tune: int = 300
     chains: int = 1
-    rank_draws: int = 50  # posterior draws kept (evenly thinned) to rank each truth
+    rank_draws: int = 100  # posterior draws kept (evenly thinned) to rank each truth
     max_depth: int = 10  # NUTS tree depth cap (at most 2^max_depth - 1 leapfrog steps)
     alpha: float = 0.01  # the verdict fails a calibrated model with at most this chance
     control: Optional[str] = None  # dependent_detection: a negative control (README)

@@ -39,13 +39,13 @@ PARAMETER = "parameter."  # prefix of a model parameter's row (estimands have no
 class Settings:
     """How each simulation is fitted, and how strict the verdict is."""
 
-    draws: int = 250
-    tune: int = 200
+    draws: int = 500
+    tune: int = 300
     chains: int = 1
     target_accept: float = 0.95
     adaptation: str = "diag"
     max_depth: int = 10  # NUTS tree depth cap: at most 2^max_depth - 1 leapfrog steps
-    rank_draws: int = 50  # L: posterior draws kept (thinned) for each rank
+    rank_draws: int = 100  # L: posterior draws kept (thinned) for each rank
     alpha: float = 0.01  # chance that a calibrated model fails the verdict (at most)
     # a negative control: "dependent_detection" simulates data in which a voyage seen at
     # the origin is far likelier to be seen at the destination (voyages.simulate_voyages),
