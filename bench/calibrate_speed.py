@@ -17,8 +17,8 @@
 Both paths print the seconds one simulation costs on one core (simulate, fit, estimands),
 and their ratio on the same simulations (the first --naive of the n: a simulation's cost
 depends on its data), measured in this one run. The headline ratio compares 3 with 2:
-the same simulations, one process each, nothing else running. The workers of 1 share the
-machine with each other, which slows each (printed too)."""
+the same simulations, one process each, nothing else running (the workers of 1 share the
+machine; their ratio is printed too)."""
 
 import argparse
 import os

@@ -171,7 +171,7 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
     noise = _lognormal("depot_noise_cv", d)
     cdf = streams.delay_cdf_log(streams.TENSOR, d["depot_log_lag"], d["depot_lag_positive"],
                                 delay, spread)
-    stock = share * (daily_containers[None, :] * cdf).sum(axis=-1)  # streams.arrived
+    stock = share * (daily_containers[None, :] * cdf).sum(axis=-1)  # as streams.arrived
     factor = pt.stack([m2, 1.0 / per_railcar, pt.constant(1.0)])[d["depot_metric"]]
     pm.Potential("depot_loglik", streams.depot_loglik(
         streams.TENSOR, stock * factor, d["depot_value"], d["depot_sd"], d["depot_has_sd"],
