@@ -57,9 +57,8 @@ ASSUMPTIONS = (
 PRIOR_NAMES = (*voyages.PRIOR_NAMES, "depot_share", "rail_delay_days", "rail_delay_spread",
                "m2_per_container", "containers_per_railcar", "depot_noise_cv", "claim_width")
 JOINT_PRIORS = PRIOR_NAMES[len(voyages.PRIOR_NAMES):]
-# reach the model through derived data (load_evidence, depot_log_lag, claim_width), not as
-# pm.Data
-NOT_IN_GRAPH = (*voyages.NOT_IN_GRAPH, "depot_lag", "claim_width__low", "claim_width__medium",
+# reach the model through derived data (load_evidence, claim_width), not as pm.Data
+NOT_IN_GRAPH = (*voyages.NOT_IN_GRAPH, "claim_width__low", "claim_width__medium",
                 "claim_width__high")
 LOGLIK_DIMS = {**voyages.LOGLIK_DIMS, "depot": ("depot_row",), "claims": ("claim",)}
 PRED_DIMS = {**voyages.PRED_DIMS, "depot": ("depot_row",)}
@@ -78,13 +77,13 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     bounds = np.cumsum(route.period_days)
     widths = np.array([float(priors.claim_width[c]) for c in CLAIM_CONFIDENCE])
     first, last = route.claim_first[:, None], route.claim_last[:, None]
-    lag = route.depot_day[:, None] - day[None, :] - route.transit_days
-    log_lag, positive = streams.log_lag(lag)  # the model reads these, not depot_lag
+    log_lag, positive = streams.log_lag(route.depot_day[:, None] - day[None, :]
+                                        - route.transit_days)
     values.update(
         day_period=np.minimum(np.searchsorted(bounds, day, side="right"), len(bounds) - 1),
         day_in_window=(day < window).astype(float),
         vessel_cap=route.vessel_cap, vessel_share=route.vessel_share,
-        depot_lag=lag, depot_log_lag=log_lag, depot_lag_positive=positive,
+        depot_log_lag=log_lag, depot_lag_positive=positive,
         depot_metric=route.depot_metric.astype("int64"), depot_value=route.depot_value,
         depot_sd=np.nan_to_num(route.depot_sd), depot_has_sd=np.isfinite(route.depot_sd) * 1.0,
         claim_days=((day[None, :] >= first) & (day[None, :] <= last)).astype(float),
@@ -169,9 +168,8 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
     m2 = _lognormal("m2_per_container", d)
     per_railcar = _lognormal("containers_per_railcar", d)
     noise = _lognormal("depot_noise_cv", d)
-    cdf = streams.delay_cdf_log(streams.TENSOR, d["depot_log_lag"], d["depot_lag_positive"],
-                                delay, spread)
-    stock = share * (daily_containers[None, :] * cdf).sum(axis=-1)  # as streams.arrived
+    stock = share * streams.arrived(streams.TENSOR, daily_containers[None, :],
+                                    (d["depot_log_lag"], d["depot_lag_positive"]), delay, spread)
     factor = pt.stack([m2, 1.0 / per_railcar, pt.constant(1.0)])[d["depot_metric"]]
     pm.Potential("depot_loglik", streams.depot_loglik(
         streams.TENSOR, stock * factor, d["depot_value"], d["depot_sd"], d["depot_has_sd"],
@@ -230,7 +228,8 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
 
     col = lambda name: p[name][:, None]  # noqa: E731
     stock = col("depot_share") * streams.arrived(
-        ops, daily_containers[:, None, :], values["depot_lag"][None],
+        ops, daily_containers[:, None, :],
+        (values["depot_log_lag"][None], values["depot_lag_positive"][None]),
         col("rail_delay_days")[:, :, None], col("rail_delay_spread")[:, :, None])
     factor = np.stack([p["m2_per_container"], 1.0 / p["containers_per_railcar"], np.ones(S)],
                       axis=1)[:, values["depot_metric"]]
@@ -249,7 +248,8 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
     window = int(route.period_days.sum())
     end_lag = (window - 1 - np.arange(horizon) - route.transit_days)[None, :]
     out["depot_stock"] = p["depot_share"] * streams.arrived(
-        ops, daily_containers, end_lag, col("rail_delay_days"), col("rail_delay_spread"))
+        ops, daily_containers, streams.log_lag(end_lag), col("rail_delay_days"),
+        col("rail_delay_spread"))
     return out
 
 
@@ -398,8 +398,9 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
 
     # 5-6. the depot
     lag = sched["depot_day"][:, None] - day[None, :] - transit
-    stock = p["depot_share"] * streams.arrived(ops, daily_containers[None, :], lag,
-                                               p["rail_delay_days"], p["rail_delay_spread"])
+    stock = p["depot_share"] * streams.arrived(ops, daily_containers[None, :],
+                                               streams.log_lag(lag), p["rail_delay_days"],
+                                               p["rail_delay_spread"])
     factor = np.array([p["m2_per_container"], 1.0 / p["containers_per_railcar"], 1.0])
     mean = stock * factor[sched["depot_metric"]]
     noisy = rng.normal(mean, p["depot_noise_cv"] * mean + 1e-3 * (1 + mean))
@@ -429,7 +430,8 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
     end_lag = window - 1 - day - transit
     truth = {**truth,
              "depot_stock": float(p["depot_share"] * streams.arrived(
-                 ops, daily_containers, end_lag, p["rail_delay_days"], p["rail_delay_spread"])),
+                 ops, daily_containers, streams.log_lag(end_lag), p["rail_delay_days"],
+                 p["rail_delay_spread"])),
              "mean_load": load,
              "depot_rows": [{"day": float(d), "metric": DEPOT_METRICS[m], "stock": float(s),
                              "mean": float(mu), "value": float(v)}

@@ -23,30 +23,27 @@ TENSOR = SimpleNamespace(log=pt.log, exp=pt.exp, erfc=pt.erfc, where=pt.switch, 
 LOGISTIC_SCALE = 1.702  # logistic scale matched to a normal sd of the claim's width
 
 
-def delay_cdf(ops, lag, median, spread):
-    """P(rail delay <= lag) for a log-normal delay; lag (numpy) <= 0 gives 0."""
-    return delay_cdf_log(ops, *log_lag(lag), median, spread)
-
-
 def log_lag(lag):
-    """(log lag, 1 where lag > 0 else 0), log lag 0 where lag <= 0: the lags as
-    `delay_cdf_log` reads them, computed once per case rather than at every gradient."""
+    """The lags (days, numpy) as `delay_cdf` reads them: (log lag, 1 where lag > 0 else 0),
+    log lag 0 where lag <= 0. Computed once per case, not at every gradient."""
     lag = np.asarray(lag, float)
     return np.log(np.where(lag > 0, lag, 1.0)), (lag > 0) * 1.0
 
 
-def delay_cdf_log(ops, log_lag, positive, median, spread):
-    """`delay_cdf` from `log_lag`'s two arrays."""
+def delay_cdf(ops, lags, median, spread):
+    """P(rail delay <= lag) for a log-normal delay, lags as `log_lag` gives them; lag <= 0
+    gives 0."""
+    log_lag, positive = lags
     z = (log_lag - ops.log(median)) / (spread * np.sqrt(2.0))
     return positive * (0.5 * ops.erfc(-z))
 
 
-def arrived(ops, daily_containers, lag, median, spread):
+def arrived(ops, daily_containers, lags, median, spread):
     """Containers at the depot at each row's date: shape (..., n).
 
-    daily_containers (..., 1, D) leaving the origin on each day; lag (n, D) days from
-    that day's unloading to the row's date."""
-    return ops.sum(daily_containers * delay_cdf(ops, lag, median, spread), axis=-1)
+    daily_containers (..., 1, D) leaving the origin on each day; lags: `log_lag` of the
+    (n, D) days from that day's unloading to the row's date."""
+    return ops.sum(daily_containers * delay_cdf(ops, lags, median, spread), axis=-1)
 
 
 def depot_loglik(ops, mean, value, sd, has_sd, noise_cv):
