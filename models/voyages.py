@@ -23,7 +23,7 @@ import pytensor.tensor as pt
 from scipy.stats import poisson
 
 from ..observations.aggregate import HISTORIES, RouteData
-from . import data, loads, streams
+from . import data, loads, streams, truncated_nb
 from .priors import flat
 
 NAME = "voyages"
@@ -163,26 +163,12 @@ def loads_story(d) -> dict:
     return {"load_m1": m1, "load_m2": m2, "n_groups": n_groups}
 
 
-# a load's prior probability is kept at least exp(LOG_FLOOR) of the most likely load's
-# (below its capacity), so that a group's likelihood never underflows to 0; this moves
-# probabilities far below double precision's resolution of any sum they enter
-LOG_FLOOR = -690.0
-
-
 def truncated_probs(grid, cap, mu, cv):
-    """P(C = grid[k]) for each cap, normalised below it; shape (len(cap), K).
-
-    The negative binomial's log-pmf on the grid 0..K-1, up to a constant (the normalising
-    removes it), by its recurrence
-    log P(k + 1) - log P(k) = log((k + alpha) / (k + 1)) + log(mu / (alpha + mu)):
-    one log per load, not three log-gamma functions (and their digammas for the gradient)."""
-    alpha = 1.0 / pt.maximum(cv, 1e-3) ** 2
-    steps = pt.log1p((alpha - 1.0) / (grid[:-1] + 1.0))
-    logp = pt.concatenate([pt.zeros(1), pt.cumsum(steps)]) + grid * pt.log(mu / (alpha + mu))
-    below = grid[None, :] <= cap[:, None]
-    top = pt.max(pt.switch(below, logp[None, :], -np.inf), axis=1, keepdims=True)
-    kept = pt.switch(below, pt.exp(pt.maximum(logp[None, :] - top, LOG_FLOOR)), 0.0)
-    return kept / kept.sum(axis=1, keepdims=True)
+    """P(C = grid[k]) for each cap, normalised below it; shape (len(cap), K): the negative
+    binomial of mean `mu` and cv `cv`, by `truncated_nb` (one Op: a recurrence on the pmf's
+    ratio, no log-gamma and no exp per load; probabilities kept at least exp(LOG_FLOOR) of
+    the most likely load's below the cap, so a group's likelihood never underflows)."""
+    return truncated_nb.truncated_nb(mu, 1.0 / pt.maximum(cv, 1e-3) ** 2, grid, cap)
 
 
 # ---------------------------------------------------------------- after sampling (numpy)

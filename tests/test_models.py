@@ -126,7 +126,7 @@ def test_more_voyages_seen_raises_the_estimate(setup):
 def test_model_load_prior_equals_numpy(setup):
     """The model's truncated load prior (a recurrence, no log-gamma) equals loads'
     log-gamma form, including a mean far above a small cap and a near-Poisson load; below
-    exp(LOG_FLOOR) of the most likely load (about 2e-300) the model keeps the floor. rtol
+    exp(truncated_nb.LOG_FLOOR) of the most likely load (about 2e-300) the model keeps the floor. rtol
     1e-8: at cv 1e-3 (alpha 1e6) log-gamma's difference itself is only good to about 3e-9."""
     route, values = setup
     grid, caps = route.grid, np.array([50.0, 350.0, 1000.0])
@@ -135,6 +135,35 @@ def test_model_load_prior_equals_numpy(setup):
         alpha = 1.0 / max(cv, 1e-3) ** 2
         theirs = np.exp(loads.load_prior_logp(grid, caps, mu, alpha))
         np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=3e-300, err_msg=f"{mu}, {cv}")
+
+
+@pytest.mark.parametrize("mode", ["NUMBA", "FAST_COMPILE"])
+def test_load_prior_gradient_matches_finite_differences(setup, mode):
+    """The load prior's Op has a hand-written gradient: it must match central finite
+    differences of a function of all its outputs, in the numba kernel nutpie runs and in
+    the Python fallback, including a mean above a cap (the walk starts at the cap) and a
+    load with cv above 1 (the pmf falls from 0). rtol 1e-5: central differences at a
+    relative step of 1e-6 are good to about 1e-8 here; deterministic, cannot fail by chance."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    route, _ = setup
+    grid, caps = route.grid, np.array([50.0, 350.0, 1000.0])
+    weight = np.random.default_rng(0).normal(size=(len(caps), len(grid)))
+    mu, cv = pt.dscalar("mu"), pt.dscalar("cv")
+    probs = voyages.truncated_probs(grid, caps, mu, cv)
+    f = (probs * weight).sum() + pt.log((probs * grid).sum(axis=1)).sum()
+    value = pytensor.function([mu, cv], f, mode=mode)
+    grad = pytensor.function([mu, cv], pt.grad(f, [mu, cv]), mode=mode)
+    for point in [(200.0, 0.4), (600.0, 0.05), (20.0, 1.5), (150.0, 0.8)]:
+        numeric = []
+        for j in range(2):
+            h = 1e-6 * point[j]
+            up, down = list(point), list(point)
+            up[j] += h
+            down[j] -= h
+            numeric.append((value(*up) - value(*down)) / (2 * h))
+        np.testing.assert_allclose(grad(*point), numeric, rtol=1e-5, err_msg=str(point))
 
 
 def test_loads_likelihood_stays_finite_far_in_the_prior_tail(setup):
