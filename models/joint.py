@@ -77,13 +77,14 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     bounds = np.cumsum(route.period_days)
     widths = np.array([float(priors.claim_width[c]) for c in CLAIM_CONFIDENCE])
     first, last = route.claim_first[:, None], route.claim_last[:, None]
-    log_lag, positive = streams.log_lag(route.depot_day[:, None] - day[None, :]
-                                        - route.transit_days)
+    log_lag, positive, lag_index = streams.log_lag(route.depot_day[:, None] - day[None, :]
+                                                   - route.transit_days)
     values.update(
         day_period=np.minimum(np.searchsorted(bounds, day, side="right"), len(bounds) - 1),
         day_in_window=(day < window).astype(float),
         vessel_cap=route.vessel_cap, vessel_share=route.vessel_share,
         depot_log_lag=log_lag, depot_lag_positive=positive,
+        depot_lag_index=lag_index.astype("int64"),
         depot_metric=route.depot_metric.astype("int64"), depot_value=route.depot_value,
         depot_sd=np.nan_to_num(route.depot_sd), depot_has_sd=np.isfinite(route.depot_sd) * 1.0,
         claim_days=((day[None, :] >= first) & (day[None, :] <= last)).astype(float),
@@ -122,6 +123,11 @@ def graph_data(values: dict) -> dict:
 
 def observed(route: RouteData) -> dict:
     return {**voyages.observed(route), "depot": route.depot_value}
+
+
+def depot_lags(d) -> tuple:
+    """The depot rows' lags as `streams.log_lag` gave them, from the data by name."""
+    return d["depot_log_lag"], d["depot_lag_positive"], d["depot_lag_index"]
 
 
 def _lognormal(name, d):
@@ -169,7 +175,7 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
     per_railcar = _lognormal("containers_per_railcar", d)
     noise = _lognormal("depot_noise_cv", d)
     stock = share * streams.arrived(streams.TENSOR, daily_containers[None, :],
-                                    (d["depot_log_lag"], d["depot_lag_positive"]), delay, spread)
+                                    depot_lags(d), delay, spread)
     factor = pt.stack([m2, 1.0 / per_railcar, pt.constant(1.0)])[d["depot_metric"]]
     pm.Potential("depot_loglik", streams.depot_loglik(
         streams.TENSOR, stock * factor, d["depot_value"], d["depot_sd"], d["depot_has_sd"],
@@ -228,9 +234,8 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
 
     col = lambda name: p[name][:, None]  # noqa: E731
     stock = col("depot_share") * streams.arrived(
-        ops, daily_containers[:, None, :],
-        (values["depot_log_lag"][None], values["depot_lag_positive"][None]),
-        col("rail_delay_days")[:, :, None], col("rail_delay_spread")[:, :, None])
+        ops, daily_containers[:, None, :], depot_lags(values), col("rail_delay_days"),
+        col("rail_delay_spread"))
     factor = np.stack([p["m2_per_container"], 1.0 / p["containers_per_railcar"], np.ones(S)],
                       axis=1)[:, values["depot_metric"]]
     mean = stock * factor
@@ -246,7 +251,7 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
     out["loglik_claims"] = streams.claim_loglik(ops, expected, values["claim_value"],
                                                 values["claim_width"], values["claim_terms"])
     window = int(route.period_days.sum())
-    end_lag = (window - 1 - np.arange(horizon) - route.transit_days)[None, :]
+    end_lag = window - 1 - np.arange(horizon) - route.transit_days
     out["depot_stock"] = p["depot_share"] * streams.arrived(
         ops, daily_containers, streams.log_lag(end_lag), col("rail_delay_days"),
         col("rail_delay_spread"))

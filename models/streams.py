@@ -24,25 +24,30 @@ LOGISTIC_SCALE = 1.702  # logistic scale matched to a normal sd of the claim's w
 
 
 def log_lag(lag):
-    """The lags (days, numpy) as `delay_cdf` reads them: (log lag, 1 where lag > 0 else 0),
-    log lag 0 where lag <= 0. Computed once per case, not at every gradient."""
+    """The lags (days, numpy) as `delay_cdf` reads them: the logs of their distinct values
+    (L,), 1 where that value is > 0 else 0 (L,; lags <= 0 share one value, log 0), and each
+    lag's index into them (lag's shape). The delay's cdf is then evaluated once per
+    distinct lag, not once per row and day. Computed once per case, not at every gradient."""
     lag = np.asarray(lag, float)
-    return np.log(np.where(lag > 0, lag, 1.0)), (lag > 0) * 1.0
+    values, index = np.unique(np.where(lag > 0, lag, 0.0), return_inverse=True)
+    positive = (values > 0) * 1.0
+    return np.log(np.where(positive > 0, values, 1.0)), positive, index.reshape(lag.shape)
 
 
 def delay_cdf(ops, lags, median, spread):
     """P(rail delay <= lag) for a log-normal delay, lags as `log_lag` gives them; lag <= 0
-    gives 0."""
-    log_lag, positive = lags
+    gives 0. median and spread broadcast against the distinct lags (L,): scalars, or
+    (S, 1) for S draws; the result has shape (S,) + the lags' shape."""
+    log_lag, positive, index = lags
     z = (log_lag - ops.log(median)) / (spread * np.sqrt(2.0))
-    return positive * (0.5 * ops.erfc(-z))
+    return ops.take(positive * (0.5 * ops.erfc(-z)), index, -1)
 
 
 def arrived(ops, daily_containers, lags, median, spread):
     """Containers at the depot at each row's date: shape (..., n).
 
     daily_containers (..., 1, D) leaving the origin on each day; lags: `log_lag` of the
-    (n, D) days from that day's unloading to the row's date."""
+    (n, D) days from that day's unloading to the row's date (or of D days, for one date)."""
     return ops.sum(daily_containers * delay_cdf(ops, lags, median, spread), axis=-1)
 
 
