@@ -11,6 +11,8 @@ The gradient is analytic: with D(k) = d log P(k) / d theta unnormalised,
 d P_c(k) / d theta = P_c(k) (D(k) - E_c[D]), where
 d log P(k) / d mu = k alpha / (mu (alpha + mu)) and
 d log P(k) / d alpha = sum_{i<k} 1 / (i + alpha) - k / (alpha + mu).
+A probability held at the floor counts in it as if it were not: its share of any sum
+is below double precision's resolution.
 """
 
 from __future__ import annotations
