@@ -28,6 +28,9 @@ def main() -> None:
     cfg, family, template, values0 = family_on_case(args.model)
     compiled(family, values0)
     print(f"{family.NAME}@{family.VERSION}, load grid of {len(template.grid)} values")
+    if "depot_lag_index" in values0:
+        rows, days = values0["depot_lag_index"].shape
+        print(f"  depot: {rows} rows x {days} days, {len(values0['depot_log_lag'])} distinct lags")
     costs = []
     for i in range(args.n_sims):
         route, values = simulation(cfg, family, template, values0, i)
