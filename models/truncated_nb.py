@@ -104,7 +104,7 @@ class TruncatedNBGrad(Op):
 
     def perform(self, node, inputs, outputs):
         mu, alpha, grid, probs, upstream = inputs
-        g = grad_kernel(float(mu), float(alpha), np.asarray(grid, float), probs, upstream)
+        g = grad_kernel(float(mu), float(alpha), grid, probs, upstream)
         outputs[0][0], outputs[1][0] = np.asarray(g[0]), np.asarray(g[1])
 
     def infer_shape(self, node, shapes):

@@ -126,8 +126,9 @@ def test_more_voyages_seen_raises_the_estimate(setup):
 def test_model_load_prior_equals_numpy(setup):
     """The model's truncated load prior (a recurrence, no log-gamma) equals loads'
     log-gamma form, including a mean far above a small cap and a near-Poisson load; below
-    exp(truncated_nb.LOG_FLOOR) of the most likely load (about 2e-300) the model keeps the floor. rtol
-    1e-8: at cv 1e-3 (alpha 1e6) log-gamma's difference itself is only good to about 3e-9."""
+    exp(truncated_nb.LOG_FLOOR) of the most likely load (about 2e-300) the model keeps the
+    floor. rtol 1e-8: at cv 1e-3 (alpha 1e6) log-gamma's difference itself is only good
+    to about 3e-9."""
     route, values = setup
     grid, caps = route.grid, np.array([50.0, 350.0, 1000.0])
     for mu, cv in [(200.0, 0.4), (5000.0, 0.01), (1.0, 1.5), (300.0, 1e-4)]:
