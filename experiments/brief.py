@@ -159,6 +159,16 @@ def diagnostics(record: dict, limits: dict | None) -> list[str]:
     if loo:
         out.append("LOO per stream, largest Pareto k (reliable below 0.7): " + ", ".join(
             f"{k} {c['pareto_k_max']:.2f}" for k, c in loo.items()) + ".")
+    conflict = checks.get("conflict", {}).get("streams", {})
+    if conflict:
+        out.append("Each other stream against the voyage and container data alone (a "
+                   "predictive p-value; below 0.01 the streams disagree): " + ", ".join(
+                       f"{k} p = {c['p']:.2g}" for k, c in conflict.items()) + ".")
+    spread = checks.get("spread", {})
+    if spread:
+        out.append(f"The 90% interval's upper end is {spread['figure']['value']:.1f} times the "
+                   f"median of {spread['estimand']} (at most "
+                   f"{spread['figure']['limit']:g} for a briefing).")
     sens = checks.get("sensitivity", {})
     if sens:
         out.append("Power-scaling sensitivity (prior / likelihood; above 0.05 is sensitive): "

@@ -8,6 +8,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from ..models.priors import share_check
 from ..observations.cells import CellError, parse_date
 from .schema import DerivedQuantity, register
 
@@ -44,6 +45,9 @@ def check(cfg: DictConfig) -> None:
     problems = [f"{key}: only cargoinfer's own classes may be named by _target_, not '{value}'"
                 for key, value in targets(cfg) if not str(value).startswith("cargoinfer.")]
     for name, prior in cfg.priors.items():
+        if OmegaConf.is_dict(prior) and "floor" in prior:
+            problems += share_check(name, prior)
+            continue
         for key, value in (prior.items() if OmegaConf.is_dict(prior) else [("", prior)]):
             if key == "_target_":
                 continue
@@ -72,6 +76,15 @@ def check(cfg: DictConfig) -> None:
     for key in ("draws", "tune", "chains", "cores"):
         if inf[key] < (0 if key == "tune" else 1):
             problems.append(f"inference.{key}: {inf[key]} is too small")
+    for key in ("borderline_draws", "conflict_draws"):
+        if inf[key] < 0:
+            problems.append(f"inference.{key}: {inf[key]} must be >= 0 (0: none)")
+    if inf.conflict_chains < 1:
+        problems.append(f"inference.conflict_chains: {inf.conflict_chains} must be >= 1")
+    if not 0 < inf.conflict_p < 1:
+        problems.append(f"inference.conflict_p: {inf.conflict_p} must be in (0, 1)")
+    if not inf.upper_over_median_max > 1:
+        problems.append(f"inference.upper_over_median_max: {inf.upper_over_median_max} must be > 1")
     if cfg.model.transit_days < 0:
         problems.append(f"model.transit_days: {cfg.model.transit_days} must be >= 0")
     if cfg.model.max_containers_per_voyage < 1:

@@ -79,9 +79,10 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
     route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage, horizon)
     values = family.data_values(route, cfg.priors)
     t_prepared = time.perf_counter()
-    result = fit(family, route, values, int(cfg.seed), cfg.inference, progress=progress)
-    outputs.add_derived(result.tree, cfg.derived, int(cfg.seed))
     headline = "forecast_containers" if cut_short else "total_containers"
+    result = fit(family, route, values, int(cfg.seed), cfg.inference, progress=progress,
+                 headline=headline)
+    outputs.add_derived(result.tree, cfg.derived, int(cfg.seed))
     est = outputs.estimates(result.tree["estimands"], cfg.ci_prob, list(cfg.thresholds),
                             {k: v.unit for k, v in cfg.derived.items()}, headline)
     ser = outputs.series(result.tree["estimands"], cfg.ci_prob)
@@ -93,12 +94,15 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
         "headline": outputs.headline(est, headline),
         "horizon": horizon.isoformat() if horizon is not None else None,
         "diagnostics": result.diagnostics,
+        "figures": result.figures,
         "checks": result.checks,
         "data_notes": route.notes,
         "provenance": brief.case_provenance(case),
         "sampler": {"name": "nutpie" if hasattr(family, "build") else "bootstrap",
                     **{k: cfg.inference[k] for k in ("draws", "tune", "chains", "cores",
-                                                      "target_accept", "adaptation")}},
+                                                      "target_accept", "adaptation",
+                                                      "borderline_draws")},
+                    "rounds": result.rounds},
         "versions": versions(),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([command, *overrides]),

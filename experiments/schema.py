@@ -40,6 +40,11 @@ class InferenceConfig:
     ess_tail_min: float = 400
     divergences_max: int = 0
     ebfmi_min: float = 0.3
+    upper_over_median_max: float = 3.0  # the headline's 90% upper end / its median
+    borderline_draws: int = 3000  # draws per chain of the second round (0: none)
+    conflict_p: float = 0.01  # a stream conflicts with the voyage data below this p-value
+    conflict_draws: int = 1000  # draws per chain of the conflict check's fit (0: no check)
+    conflict_chains: int = 2
 
 
 @dataclass

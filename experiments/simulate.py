@@ -9,8 +9,11 @@ Two sources of synthetic data:
         schedule of a template case (default: the embedded rajin_dunai_2023); truth.json
         holds the drawn parameters and the realised totals, series and depot stock.
     cargoinfer simulate [scenario=NAME] [seed=N] out=DIR [start=YYYY-MM-DD] [end=YYYY-MM-DD]
-                        [period_days=N] [cloud_prob=P]
-        an event-level world that no model shares (observations/world.py).
+                        [period_days=N] [cloud_prob=P] [usable_share=P] [vessels=N]
+                        [depot_share=S] [m2_per_container=A] [rail_delay_median=D]
+                        [depot_metrics=area|counts] [claims=true|false]
+        an event-level world that no model shares (observations/world.py): what an analyst
+        cannot know is drawn from wide ranges by the seed; these keys fix one of them.
 
 The folder appears whole or not at all: it is written beside `out`, checked with
 `load_case`, then renamed into place. Exit 2 (one line, nothing written) for bad arguments,
@@ -31,8 +34,14 @@ from . import store
 
 USAGE = ("usage: cargoinfer simulate model=NAME [seed=N] out=DIR [case=NAME | case.path=DIR] "
          "[priors.X.Y=V ...] | [scenario=NAME] [seed=N] out=DIR [start=YYYY-MM-DD] "
-         "[end=YYYY-MM-DD] [period_days=N] [cloud_prob=P]")
-WORLD_KEYS = ("scenario", "start", "end", "period_days", "cloud_prob")
+         "[end=YYYY-MM-DD] [period_days=N] [cloud_prob=P] [usable_share=P] [vessels=N] "
+         "[depot_share=S] [m2_per_container=A] [rail_delay_median=D] "
+         "[depot_metrics=area|counts] [claims=true|false]")
+# world options a user may fix (every other is drawn from the world's ranges, by seed)
+WORLD_TYPES = {"period_days": int, "cloud_prob": float, "usable_share": float, "vessels": int,
+               "depot_share": float, "m2_per_container": float, "rail_delay_median": float,
+               "depot_metrics": str, "claims": bool}
+WORLD_KEYS = ("scenario", "start", "end", *WORLD_TYPES)
 MODEL_KEYS = ("model", "case", "case.path")  # and priors.* / model.* overrides
 KEYS = ("seed", "out", *WORLD_KEYS, *MODEL_KEYS)
 
@@ -81,17 +90,15 @@ def parse(args: list[str]) -> dict:
     if scenario not in SCENARIOS:
         raise Refused(f"unknown scenario '{scenario}' (known: {', '.join(SCENARIOS)})")
     out["scenario"] = scenario
-    if "period_days" in given:
-        given["period_days"] = _int(given["period_days"], "period_days")
-    if "cloud_prob" in given:
-        try:
-            given["cloud_prob"] = float(given["cloud_prob"])
-        except ValueError:
-            raise Refused(f"cloud_prob='{given['cloud_prob']}' is not a number") from None
+    for key, kind in WORLD_TYPES.items():
+        if key in given:
+            given[key] = _typed(given[key], key, kind)
     try:
-        make_options(**given)  # start, end, period_days, cloud_prob: checked as the world checks them
+        make_options(**given)  # checked as the world checks them
     except ValueError as e:
         raise Refused(str(e)) from None
+    if scenario == "vessel_joins" and given.get("vessels", 2) < 2:
+        raise Refused("vessel_joins needs vessels >= 2: one sails from the start, the last joins")
     out["options"] = given
     return out
 
@@ -100,6 +107,21 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _typed(text: str, key: str, kind):
+    if kind is int:
+        return _int(text, key)
+    if kind is bool:
+        if text.lower() not in ("true", "false"):
+            raise Refused(f"{key}='{text}' is not true or false")
+        return text.lower() == "true"
+    if kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise Refused(f"{key}='{text}' is not a number") from None
+    return text
 
 
 def _int(text: str, key: str) -> int:

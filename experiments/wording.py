@@ -55,13 +55,22 @@ def short_source(text: str, width: int = 70) -> str:
 def prior_words(name: str, node: dict) -> str:
     from scipy import stats
 
-    from ..models.priors import MEANING
+    from ..models.priors import MEANING, share_quantiles
 
     what = MEANING.get(name, name.replace("_", " "))
     if "median" in node:
         lo, hi = stats.lognorm.ppf([0.05, 0.95], s=node["log_sd"], scale=node["median"])
         dist = (f"log-normal, median {_num(node['median'])}, 90% of prior mass between "
                 f"{_num(lo)} and {_num(hi)}")
+    elif "floor" in node and node["alpha"] == 0 and node["beta"] == 1:
+        lo, med, hi = share_quantiles([0.05, 0.5, 0.95], 0.0, 1.0, node["floor"])
+        dist = (f"log-uniform from {_num(node['floor'])} to 1 (its order of magnitude unknown): "
+                f"median {med:.0%}, 90% between {lo:.1%} and {hi:.0%}")
+    elif "floor" in node and (node["alpha"] == 0
+                              or stats.beta.cdf(node["floor"], node["alpha"], node["beta"]) > 0.01):
+        lo, hi = share_quantiles([0.05, 0.95], node["alpha"], node["beta"], node["floor"])
+        dist = (f"proportional to x^({_num(node['alpha'] - 1)}) (1 - x)^({_num(node['beta'] - 1)}) "
+                f"from {_num(node['floor'])} to 1: 90% between {lo:.1%} and {hi:.0%}")
     elif "alpha" in node:
         lo, hi = stats.beta.ppf([0.05, 0.95], node["alpha"], node["beta"])
         dist = (f"Beta({_num(node['alpha'])}, {_num(node['beta'])}): mean "

@@ -34,11 +34,28 @@ def _draws(ds, name) -> np.ndarray:
     return x.reshape(x.shape[0] * x.shape[1], -1)  # (S, n)
 
 
+def outside_probability(draws: np.ndarray, obs: np.ndarray, prob: float = OUTSIDE_PROB):
+    """Each observation's chance (n,) to fall outside its central `prob` predictive
+    interval under the randomised PIT (`calibration.pits`): with b draws below and t ties
+    among S, the PIT is uniform on [b, b + t + 1] / (S + 1). The sum is the expected
+    count outside, free of the randomisation's noise."""
+    S = len(draws)
+    lo = (draws < obs).sum(axis=0) / (S + 1)
+    hi = ((draws <= obs).sum(axis=0) + 1) / (S + 1)
+    half = (1 - prob) / 2
+    width = hi - lo
+    below = np.clip((half - lo) / width, 0, 1)
+    above = np.clip((hi - (1 - half)) / width, 0, 1)
+    return below + above
+
+
 def predictive(tree, seed: int) -> dict:
-    """Per stream: n, share outside the 90% predictive interval, PITs' uniformity p-value
-    (informative only: posterior PITs are not uniform even for a right model) and
-    whether it fails."""
+    """Per stream: n, how many outside the 90% predictive interval (randomised PITs, as
+    before, and the expected count with its Monte Carlo error over chains), the limit,
+    the PITs' uniformity p-value (informative only: posterior PITs are not uniform even
+    for a right model) and whether it fails (the status rule's verdict, `limits`)."""
     from .calibration import pits, uniformity
+    from .limits import FAIL, Figure, chain_se
 
     if "posterior_predictive" not in tree.children:
         return {}
@@ -51,21 +68,31 @@ def predictive(tree, seed: int) -> dict:
         obs = np.asarray(obs_ds[name], float).ravel()
         if not len(obs):
             continue
+        by_chain = np.asarray(pred_ds[name], float)
+        by_chain = by_chain.reshape(by_chain.shape[0], by_chain.shape[1], -1)
         _, u = pits(_draws(pred_ds, name), obs, rng)
         half = (1 - OUTSIDE_PROB) / 2
         outside = int(((u < half) | (u > 1 - half)).sum())
+        expected = float(outside_probability(_draws(pred_ds, name), obs).sum())
+        se = chain_se([outside_probability(c, obs).sum() for c in by_chain])
         limit = int(stats.binom.ppf(FAIL_QUANTILE, len(obs), 1 - OUTSIDE_PROB))
+        figure = Figure(f"observations of {name} outside their 90% predictive intervals",
+                        expected, se, limit, "above", "predictive")
         out[name] = {"stream": PREDICTIVE_STREAM.get(name, name), "n": int(len(obs)),
-                     "outside_90": outside, "outside_limit": limit,
+                     "outside_90": outside, "outside_90_expected": expected,
+                     "outside_90_mcse": se, "outside_limit": limit,
                      "coverage_90": 1 - outside / len(obs),
                      "pit_uniformity_p": uniformity(u) if len(obs) > 1 else None,
-                     "fails": outside > limit}
+                     "figure": figure.record(), "fails": figure.verdict == FAIL}
     return out
 
 
 def loo(tree) -> dict:
-    """PSIS-LOO per log-likelihood stream."""
+    """PSIS-LOO per log-likelihood stream, with the Pareto k nearest to failing measured
+    in its Monte Carlo error (`limits.pareto_k_se`)."""
     import arviz_stats as azs
+
+    from .limits import Figure, pareto_k_se
 
     if "log_likelihood" not in tree.children:
         return {}
@@ -77,10 +104,36 @@ def loo(tree) -> dict:
             warnings.simplefilter("ignore")
             r = azs.loo(tree, var_name=name, pointwise=True)
         k = np.asarray(r.pareto_k, float).ravel()
+        ll = tree["log_likelihood"][name]
+        se = pareto_k_se(k, int(ll.sizes["chain"] * ll.sizes["draw"]))
+        i = int(np.nanargmax((k - PARETO_K_MAX) / se))
+        figure = Figure(f"Pareto k of {name}[{i}]", float(k[i]), float(se[i]), PARETO_K_MAX,
+                        "above", "loo", redraw=False)
         out[name] = {"elpd_loo": float(r.elpd), "se": float(r.se), "p_loo": float(r.p),
                      "n": int(r.n_data_points), "pareto_k_max": float(np.nanmax(k)),
-                     "n_pareto_k_above": int((k > PARETO_K_MAX).sum())}
+                     "n_pareto_k_above": int((k > PARETO_K_MAX).sum()),
+                     "pareto_k_nearest": figure.record()}
     return out
+
+
+def spread(tree, estimand: str, limit: float) -> dict:
+    """How far the 90% interval reaches above the median: upper end / median, with its
+    Monte Carlo error over chains. Far above (`inference.upper_over_median_max`) the
+    data do not bound the estimand from above, whatever the sampler says."""
+    from .limits import Figure, chain_se
+
+    if "estimands" not in tree.children or estimand not in tree["estimands"].data_vars:
+        return {}
+    x = np.asarray(tree["estimands"][estimand], float)
+    x = x.reshape(x.shape[0], -1)
+
+    def ratio(a):
+        med = np.nanmedian(a)
+        return float(np.nanquantile(a, 0.95) / med) if med > 0 else np.inf
+
+    figure = Figure(f"upper end / median of {estimand}", ratio(x.ravel()),
+                    chain_se([ratio(c) for c in x]), float(limit), "above", "spread")
+    return {"estimand": estimand, "figure": figure.record()}
 
 
 def sensitivity(tree, log_prior: np.ndarray) -> dict:

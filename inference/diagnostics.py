@@ -5,6 +5,7 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
+from .limits import Figure, batch_se, ess_se, rhat_se
 
 
 def _values(tree, fn, var_names) -> np.ndarray:
@@ -16,11 +17,17 @@ def _values(tree, fn, var_names) -> np.ndarray:
     return vals
 
 
-def sampling_diagnostics(tree, var_names: list[str]) -> dict:
+def _arrays(tree, var_names):
+    """Every element's name, R-hat and bulk and tail ESS."""
+    bulk_fn = lambda t, var_names: az.ess(t, var_names=var_names, method="bulk")  # noqa: E731
+    tail_fn = lambda t, var_names: az.ess(t, var_names=var_names, method="tail")  # noqa: E731
+    return (_names(tree, az.rhat, var_names), _values(tree, az.rhat, var_names),
+            _values(tree, bulk_fn, var_names), _values(tree, tail_fn, var_names))
+
+
+def sampling_diagnostics(tree, var_names: list[str], arrays=None) -> dict:
     """R-hat, bulk/tail ESS, divergences and E-BFMI of the sampled parameters."""
-    rhat = _values(tree, az.rhat, var_names)
-    bulk = _values(tree, lambda t, var_names: az.ess(t, var_names=var_names, method="bulk"), var_names)
-    tail = _values(tree, lambda t, var_names: az.ess(t, var_names=var_names, method="tail"), var_names)
+    _, rhat, bulk, tail = arrays or _arrays(tree, var_names)
     stats = tree["sample_stats"]
     bfmi = np.asarray(az.bfmi(tree)["energy"]).ravel()
     return {
@@ -34,17 +41,49 @@ def sampling_diagnostics(tree, var_names: list[str]) -> dict:
     }
 
 
-def sampling_reasons(diag: dict, limits) -> list[str]:
-    """Why the sampling falls short of briefing grade; empty when it does not."""
-    reasons = []
-    if not diag["rhat_max"] <= limits.rhat_max:
-        reasons.append(f"R-hat {diag['rhat_max']:.3f} > {limits.rhat_max}")
-    if not diag["ess_bulk_min"] >= limits.ess_bulk_min:
-        reasons.append(f"bulk ESS {diag['ess_bulk_min']:.0f} < {limits.ess_bulk_min}")
-    if not diag["ess_tail_min"] >= limits.ess_tail_min:
-        reasons.append(f"tail ESS {diag['ess_tail_min']:.0f} < {limits.ess_tail_min}")
-    if diag["divergences"] > limits.divergences_max:
-        reasons.append(f"{diag['divergences']} divergent transitions")
-    if not diag["ebfmi_min"] >= limits.ebfmi_min:
-        reasons.append(f"E-BFMI {diag['ebfmi_min']:.2f} < {limits.ebfmi_min}")
-    return reasons
+def _names(tree, fn, var_names) -> list[str]:
+    ds = fn(tree, var_names=var_names)
+    ds = ds.to_dataset() if hasattr(ds, "to_dataset") else ds
+    return [f"{v}[{i}]" if ds[v].size > 1 else v
+            for v in ds.data_vars for i in range(ds[v].size)]
+
+
+def _bfmi(energy: np.ndarray) -> float:
+    return float(np.mean(np.diff(energy) ** 2) / np.var(energy))
+
+
+def sampling(tree, var_names: list[str], limits) -> tuple[dict, list[Figure]]:
+    """(`sampling_diagnostics`, `sampling_figures`) from one pass over the draws."""
+    arrays = _arrays(tree, var_names)
+    return (sampling_diagnostics(tree, var_names, arrays),
+            sampling_figures(tree, var_names, limits, arrays))
+
+
+def sampling_figures(tree, var_names: list[str], limits, arrays=None) -> list[Figure]:
+    """The sampling figures with their Monte Carlo errors (`inference.limits`): for R-hat
+    and each ESS the parameter nearest to failing, measured in its own standard errors;
+    the divergences as a Poisson count; E-BFMI of the worst chain."""
+    stats = tree["sample_stats"]
+    chains, draws = int(stats.sizes["chain"]), int(stats.sizes["draw"])
+    total = chains * draws
+    names, rhat, bulk, tail = arrays or _arrays(tree, var_names)
+    figures = []
+    r_se = rhat_se(np.minimum(bulk, tail), chains, draws)
+    i = int(np.nanargmax((rhat - limits.rhat_max) / r_se))
+    figures.append(Figure(f"R-hat of {names[i]}", float(rhat[i]), float(r_se[i]),
+                          float(limits.rhat_max), "above", "sampling"))
+    for label, ess, limit in (("bulk ESS", bulk, limits.ess_bulk_min),
+                              ("tail ESS", tail, limits.ess_tail_min)):
+        se = ess_se(ess, total)
+        i = int(np.nanargmax((limit - ess) / se))
+        figures.append(Figure(f"{label} of {names[i]}", float(ess[i]), float(se[i]),
+                              float(limit), "below", "sampling"))
+    n_div = int(np.asarray(stats["diverging"]).sum())
+    figures.append(Figure("divergent transitions", float(n_div), float(np.sqrt(max(n_div, 1))),
+                          float(limits.divergences_max), "above", "sampling", count=True))
+    energy = np.asarray(stats["energy"], float)
+    per_chain = [_bfmi(e) for e in energy]
+    c = int(np.argmin(per_chain))
+    figures.append(Figure(f"E-BFMI of chain {c}", per_chain[c], batch_se(energy[c], _bfmi),
+                          float(limits.ebfmi_min), "below", "sampling"))
+    return figures

@@ -10,8 +10,8 @@ import numpy as np
 import xarray as xr
 
 from . import checks as model_checks
-from .diagnostics import sampling_diagnostics
-from .status import assess, status
+from .diagnostics import sampling
+from .status import assess, borderline, status
 
 _COMPILED: dict[tuple, object] = {}
 
@@ -37,43 +37,109 @@ class Fit:
     reasons: list[str]
     status: str
     timings: dict = field(default_factory=dict)
-    checks: dict = field(default_factory=dict)  # predictive, loo, sensitivity
+    checks: dict = field(default_factory=dict)  # predictive, loo, sensitivity, conflict, spread
     notes: list[str] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list)  # every figure the rule compared
+    rounds: list[dict] = field(default_factory=list)  # the sampling rounds the rule asked for
 
 
-def fit(family: ModuleType, route, values: dict, seed: int, inference, progress: bool = False) -> Fit:
-    """Sample, add the estimands, run the checks; `progress`: nutpie's progress bar."""
+def _round_seed(seed: int, k: int) -> int:
+    return int(seed) if k == 0 else int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0])
+
+
+def fit(family: ModuleType, route, values: dict, seed: int, inference, progress: bool = False,
+        headline: str = "total_containers") -> Fit:
+    """Sample, add the estimands, run the checks and apply the status rule; `progress`:
+    nutpie's progress bar. A figure within its Monte Carlo error of a limit is drawn again
+    with `inference.borderline_draws` draws per chain (a second round, replacing the
+    first; 0: never), then left as a note if still undecided."""
     if not hasattr(family, "build"):
         return reference_fit(family, route, values, seed, inference)
     import nutpie
 
+    timings = {"compile_s": 0.0, "with_data_s": 0.0, "sampling_s": 0.0, "generated_s": 0.0,
+               "checks_s": 0.0}
     t0 = time.perf_counter()
     model, fresh = compiled(family, values)
-    t1 = time.perf_counter()
-    tree = nutpie.sample(model, draws=inference.draws, tune=inference.tune, chains=inference.chains,
-                         cores=inference.cores, seed=seed, progress_bar=progress, save_warmup=False,
-                         target_accept=inference.target_accept,
-                         adaptation=getattr(inference, "adaptation", "diag"))
-    t2 = time.perf_counter()
-    tree = add_generated(tree, family, route, values, seed)
-    diag = sampling_diagnostics(tree, list(family.PARAMS))
-    t3 = time.perf_counter()
-    found = run_checks(tree, family, values, seed)
-    state, reasons, notes = assess(diag, found, inference)
-    timings = {"compile_s": t1 - t0 if fresh else 0.0, "with_data_s": 0.0 if fresh else t1 - t0,
-               "sampling_s": t2 - t1, "generated_s": t3 - t2,
-               "checks_s": time.perf_counter() - t3}
-    return Fit(tree, diag, reasons, state, timings, found, notes)
+    timings["compile_s" if fresh else "with_data_s"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    conflict = run_conflict(family, route, values, seed, inference)
+    timings["conflict_s"] = time.perf_counter() - t
+    budget = [int(inference.draws)]
+    extra = int(getattr(inference, "borderline_draws", 0) or 0)
+    if extra > inference.draws:
+        budget.append(extra)
+    rounds = []
+    for k, draws in enumerate(budget):
+        t1 = time.perf_counter()
+        tree = nutpie.sample(model, draws=draws, tune=inference.tune, chains=inference.chains,
+                             cores=inference.cores, seed=_round_seed(seed, k),
+                             progress_bar=progress, save_warmup=False,
+                             target_accept=inference.target_accept,
+                             adaptation=getattr(inference, "adaptation", "diag"))
+        t2 = time.perf_counter()
+        diag, figures = sampling(tree, list(family.PARAMS), inference)
+        step = max(draws // int(inference.draws), 1)
+        if step > 1:  # the estimands and checks from as many draws as the first round's
+            tree = thin(tree, step)
+        tree = add_generated(tree, family, route, values, seed)
+        t3 = time.perf_counter()
+        found = run_checks(tree, family, values, seed, headline,
+                           getattr(inference, "upper_over_median_max", 3.0))
+        if conflict.get("error"):
+            found.setdefault("errors", []).append(conflict["error"])
+        elif conflict:
+            found["conflict"] = conflict
+        timings["sampling_s"] += t2 - t1
+        timings["generated_s"] += t3 - t2
+        timings["checks_s"] += time.perf_counter() - t3
+        undecided = borderline(figures, found)
+        rounds.append({"draws": draws, "chains": int(inference.chains),
+                       "seed": _round_seed(seed, k), "thinned_by": step,
+                       "borderline": [f.name for f in undecided]})
+        if not undecided:
+            break
+    state, reasons, notes = assess(figures, found, draws * int(inference.chains))
+    return Fit(tree, diag, reasons, state, timings, found, notes,
+               [f.record() for f in figures], rounds)
 
 
-def run_checks(tree: xr.DataTree, family: ModuleType, values: dict, seed: int) -> dict:
-    """Posterior predictive checks, LOO per stream and prior sensitivity of one fit."""
+def thin(tree: xr.DataTree, step: int) -> xr.DataTree:
+    """Every `step`-th draw of the posterior and the sampler's statistics."""
+    out = tree.copy()
+    for name in ("posterior", "sample_stats"):
+        if name in out.children:
+            ds = out[name].to_dataset().isel(draw=slice(None, None, step))
+            out[name] = xr.DataTree(ds.assign_coords(draw=np.arange(ds.sizes["draw"])))
+    return out
+
+
+def run_conflict(family, route, values: dict, seed: int, inference) -> dict:
+    """The data-data conflict check (`inference.conflict`); {} for a family without
+    other streams. A check that cannot run is recorded as an error, not raised."""
+    if not hasattr(family, "without") or not getattr(inference, "conflict_draws", 1000):
+        return {}
+    from .conflict import conflicts
+
+    try:
+        return conflicts(family, route, values, seed, inference,
+                         lambda v: compiled(family, v)[0])
+    except Exception as e:  # noqa: BLE001 (named in run.json, the run goes to review)
+        return {"error": f"conflict check could not run: {type(e).__name__}: "
+                         f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}"}
+
+
+def run_checks(tree: xr.DataTree, family: ModuleType, values: dict, seed: int,
+               headline: str = "total_containers", spread_max: float = 3.0) -> dict:
+    """Posterior predictive checks, LOO per stream, the headline's spread and prior
+    sensitivity of one fit."""
     from ..models.priors import log_prior
 
     post = tree["posterior"]
     draws = {v: np.asarray(post[v]) for v in post.data_vars}
     steps = {"predictive": lambda: model_checks.predictive(tree, seed),
              "loo": lambda: model_checks.loo(tree),
+             "spread": lambda: model_checks.spread(tree, headline, spread_max),
              "sensitivity": lambda: model_checks.sensitivity(
                  tree, log_prior(draws, values, family.PARAMS))}
     out, errors = {}, []

@@ -1,4 +1,4 @@
-"""dynamic@4: the joint model with voyage rates that change between periods and vessels.
+"""dynamic@5: the joint model with voyage rates that change between periods and vessels.
 
 Replaces step 1 of the story: each vessel v sails at a weekly rate
     voyages_per_week x share_v x exp(walk[p, v]),
@@ -7,8 +7,8 @@ walk[., v] is a non-centred random walk over periods with step `rate_walk_sd`,
 starting at 0 in the first period. A pause,
 or a vessel joining or leaving the route, shows as the walk falling or rising instead
 of being averaged away. Capture histories are counted per vessel. Steps 2-7 are those
-of joint@4 (version 3: joint's centred shipped totals; version 4: joint's log-normal
-`depot_noise_cv`). Its latent shapes follow the periods and vessels, so one compiled
+of joint@5 (version 3: joint's centred shipped totals; version 4: joint's log-normal
+`depot_noise_cv`; version 5: joint's log-uniform `depot_share`). Its latent shapes follow the periods and vessels, so one compiled
 model serves every case with the same number of each.
 """
 
@@ -21,12 +21,12 @@ from scipy.stats import poisson
 
 from ..observations.aggregate import RouteData
 from . import data, joint, voyages
-from .joint import NOT_IN_GRAPH, graph_data, in_graph  # noqa: F401 (the family's data rules)
+from .joint import NOT_IN_GRAPH, STREAM_ROWS, graph_data, in_graph, without  # noqa: F401 (the family's data rules)
 from .priors import flat
 from .voyages import HISTORY_LABELS  # noqa: F401
 
 NAME = "dynamic"
-VERSION = 4
+VERSION = 5
 ASSUMPTIONS = (
     "Each vessel's weekly rate drifts between periods (a random walk), its share of the "
     "route pooled across vessels; after the window, the last period's rate goes on.",
@@ -77,7 +77,7 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
         pm.Potential("captures_loglik", pm.logp(
             pm.Poisson.dist(mu=rate[:, :, None] * seen[None, None, :]), d["captures"]).sum())
 
-        # 4-7. loads, depot and claims as in joint@4; after the window, the last period's rate
+        # 4-7. loads, depot and claims as in joint@5; after the window, the last period's rate
         parts = voyages.loads_story(d)
         joint.depot_and_claims_story(d, parts, rate, weekly[-1].sum(), 1 - seen.sum(), n_periods)
     return model
@@ -131,7 +131,7 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
 
     Vessel v sails N[p, v] ~ Poisson(weekly[p, v] x days_p / 7) voyages in period p (step 1');
     steps 2-4 are voyages@1's (`voyages.simulate_voyages`), with capture histories per
-    vessel; steps 5-7 are joint@4's, with the last period's rate after the window;
+    vessel; steps 5-7 are joint@5's, with the last period's rate after the window;
     `totals` as joint.simulate. `p` holds one draw (as `prior_draws(...)[k][0]`).
     Returns (RouteData, truth)."""
     one = {k: np.asarray(p[k], float)[None] for k in

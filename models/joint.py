@@ -1,4 +1,4 @@
-"""joint@4: the voyages model plus the depot's fill and third-party claims.
+"""joint@5: the voyages model plus the depot's fill and third-party claims.
 
 The story continues from voyages@1 (steps 1-4):
 5. The containers shipped in a period (the loads of its voyages, seen or not) leave
@@ -30,6 +30,15 @@ half-normal. The half-normal's mode at 0 made an exact measurement the likeliest
 rows that happened to agree could pin the depot, and through it the shipped totals,
 far more tightly than any measurement of pits or railcars on imagery supports, and
 such fits made calibration's tail of slow simulations (README, Calibration).
+
+Version 5 (against 4): the depot's share has a `SharePrior`, log-uniform from 0.01 to 1
+by default, instead of Beta(2, 2). A depot row measures share x conversion x containers
+shipped, and the share is rarely known: Beta(2, 2) said "about half", which set the level
+of the total from the depot on an assumption nobody made (on worlds whose share was
+0.6-1.0 joint@4 put its median above the truth by up to 81%, docs/validation.md). Flat
+on the share's log, the depot's rows move the total only where they need more
+containers than the voyages carry (share at most 1) and through their timing; a share
+the analyst states (priors.depot_share.alpha/beta, floor 0) narrows it.
 """
 
 from __future__ import annotations
@@ -41,11 +50,11 @@ import pytensor.tensor as pt
 from ..observations.aggregate import (CLAIM_CONFIDENCE, CLAIM_QUANTITIES, CLAIM_RELATIONS,
                                       DEPOT_METRICS, RouteData)
 from . import data, loads, streams, voyages
-from .priors import flat
+from .priors import flat, share_draws
 from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream)
 
 NAME = "joint"
-VERSION = 4
+VERSION = 5
 ASSUMPTIONS = (
     *voyages.ASSUMPTIONS[:4],
     "A period's containers leave evenly over its days; a share of them reaches the depot "
@@ -121,6 +130,24 @@ def graph_data(values: dict) -> dict:
     return data.pack(in_graph(values))
 
 
+# each stream's rows among the data (the arrays with one entry per row, first axis)
+STREAM_ROWS = {"depot": ("depot_lag_index", "depot_metric", "depot_value", "depot_sd",
+                         "depot_has_sd"),
+               "claims": ("claim_days", "claim_outside", "claim_value", "claim_width",
+                          "claim_terms", "claim_is_containers")}
+
+
+def without(values: dict, streams) -> dict:
+    """The data with the rows of `streams` (depot, claims) dropped: the same model, fitted
+    to the other streams only (`inference.conflict`). The shapes are data, so the one
+    compiled model takes them."""
+    out = dict(values)
+    for stream in streams:
+        for key in STREAM_ROWS[stream]:
+            out[key] = np.asarray(values[key])[:0]
+    return out
+
+
 def observed(route: RouteData) -> dict:
     return {**voyages.observed(route), "depot": route.depot_value}
 
@@ -132,6 +159,18 @@ def depot_lags(d) -> tuple:
 
 def _lognormal(name, d):
     return pm.LogNormal(name, mu=pt.log(d[f"{name}__median"]), sigma=d[f"{name}__log_sd"])
+
+
+def depot_share(d):
+    """The depot's share of the unloaded containers, its prior a `priors.SharePrior`:
+    uniform on [floor, 1] tilted by x^(alpha - 1) (1 - x)^(beta - 1). By default
+    log-uniform (alpha 0, beta 1): no level of the share is assumed, only that it is at
+    most 1, so the depot bounds the shipped total from below and dates the shipments,
+    and a share the analyst knows (a Beta) narrows the total as much as it should."""
+    share = pm.Uniform("depot_share", lower=d["depot_share__floor"], upper=1.0)
+    pm.Potential("depot_share_prior", (d["depot_share__alpha"] - 1) * pt.log(share)
+                 + (d["depot_share__beta"] - 1) * pt.log1p(-share))
+    return share
 
 
 def build(values: dict[str, np.ndarray]) -> pm.Model:
@@ -168,7 +207,7 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
                                  mean_rate * mean_load)
 
     # 5-6. the depot fills as unloaded containers arrive by rail
-    share = pm.Beta("depot_share", alpha=d["depot_share__alpha"], beta=d["depot_share__beta"])
+    share = depot_share(d)
     delay = _lognormal("rail_delay_days", d)
     spread = _lognormal("rail_delay_spread", d)
     m2 = _lognormal("m2_per_container", d)
@@ -196,7 +235,8 @@ def prior_draws(values, n, rng):
     for name in ("rail_delay_days", "rail_delay_spread", "m2_per_container", "containers_per_railcar",
                  "depot_noise_cv"):
         out[name] = rng.lognormal(np.log(v[f"{name}__median"]), v[f"{name}__log_sd"], n)
-    out["depot_share"] = rng.beta(v["depot_share__alpha"], v["depot_share__beta"], n)
+    out["depot_share"] = share_draws(rng, v["depot_share__alpha"], v["depot_share__beta"],
+                                     v["depot_share__floor"], n)
     out["shipped_z"] = rng.normal(size=(n, *structure(values)))
     return out
 
@@ -248,6 +288,7 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
     exp_voy = daily @ values["claim_days"].T + outside
     exp_containers = daily_containers @ values["claim_days"].T + outside * mean_load[:, None]
     expected = np.where(values["claim_is_containers"] > 0.5, exp_containers, exp_voy)
+    out["claims_expected"] = expected  # (S, claims): the figure each claim states
     out["loglik_claims"] = streams.claim_loglik(ops, expected, values["claim_value"],
                                                 values["claim_width"], values["claim_terms"])
     window = int(route.period_days.sum())

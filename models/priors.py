@@ -25,6 +25,20 @@ class BetaPrior:
 
 
 @dataclass
+class SharePrior:
+    """A share in [floor, 1]: density proportional to x^(alpha - 1) (1 - x)^(beta - 1).
+
+    With alpha > 0 and floor 0 it is Beta(alpha, beta). alpha = 0, beta = 1 is
+    log-uniform from `floor` to 1: the share's order of magnitude unknown, all that is
+    known is that it is at most 1. A stream read through such a share bounds what it
+    measures from below and dates it, without setting its level (models/joint.py)."""
+
+    alpha: float = MISSING
+    beta: float = MISSING
+    floor: float = 0.0
+
+
+@dataclass
 class HalfNormalPrior:
     """A non-negative spread: HalfNormal(scale)."""
 
@@ -53,7 +67,7 @@ class Priors:
     identification_destination: BetaPrior = MISSING
     unknown_coverage: BetaPrior = MISSING  # share of a load in view when not recorded
     # joint: the depot and third-party claims
-    depot_share: BetaPrior = MISSING  # share of unloaded containers that go to this depot
+    depot_share: SharePrior = MISSING  # share of unloaded containers that go to this depot
     rail_delay_days: LogNormalPrior = MISSING  # median days from unloading to the depot
     rail_delay_spread: LogNormalPrior = MISSING  # log-sd of a container's rail delay
     m2_per_container: LogNormalPrior = MISSING  # filled pit area per container
@@ -100,10 +114,61 @@ def flat(priors, names) -> dict[str, float]:
     return out
 
 
+def share_check(name: str, node) -> list[str]:
+    """What is wrong with a SharePrior's numbers (config.check: the others need > 0)."""
+    a, b, f = (node.get(k) for k in ("alpha", "beta", "floor"))
+    nums = [x for x in (a, b, f) if isinstance(x, (int, float)) and not isinstance(x, bool)]
+    if len(nums) < 3:
+        return [f"priors.{name}: alpha, beta and floor must be numbers"]
+    out = []
+    if not a >= 0:
+        out.append(f"priors.{name}.alpha: {a} must be >= 0")
+    if not b > 0:
+        out.append(f"priors.{name}.beta: {b} must be > 0")
+    if not 0 <= f < 1:
+        out.append(f"priors.{name}.floor: {f} must be in [0, 1)")
+    if a == 0 and not (f > 0 and b >= 1):
+        out.append(f"priors.{name}: alpha 0 needs floor > 0 and beta >= 1 (a log-uniform "
+                   "share from floor to 1 is alpha 0, beta 1)")
+    return out
+
+
+def share_logpdf(x, a: float, b: float, floor: float):
+    """Unnormalised log density of a SharePrior (-inf outside [floor, 1])."""
+    x = np.asarray(x, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lp = (a - 1) * np.log(x) + (b - 1) * np.log1p(-x)
+    return np.where((x >= floor) & (x <= 1), lp, -np.inf)
+
+
+def share_draws(rng: np.random.Generator, a: float, b: float, floor: float, n: int) -> np.ndarray:
+    """n draws of a SharePrior: Beta truncated below at floor (alpha > 0), or for alpha 0
+    log-uniform on [floor, 1] thinned by (1 - x)^(beta - 1) (beta >= 1)."""
+    from scipy import stats
+
+    if a > 0:
+        lo = stats.beta.cdf(floor, a, b)
+        return stats.beta.ppf(rng.uniform(lo, 1.0, n), a, b)
+    out = np.empty(0)
+    while len(out) < n:
+        x = floor ** rng.random(2 * n)
+        out = np.concatenate([out, x[rng.random(2 * n) < (1 - x) ** (b - 1)]])
+    return out[:n]
+
+
+def share_quantiles(q, a: float, b: float, floor: float) -> np.ndarray:
+    """Quantiles of a SharePrior, on a grid of its log (for words in briefs)."""
+    t = np.linspace(np.log(max(floor, 1e-12)), 0.0, 20001)[:-1]
+    x = np.exp(t)
+    w = np.exp(share_logpdf(x, a, b, floor) + t)  # density of log x
+    cdf = np.cumsum(w) / w.sum()
+    return np.interp(q, cdf, x)
+
+
 def log_prior(p: dict, values: dict, names) -> np.ndarray:
     """Log density of each draw under the configured priors of the parameters `names`,
-    read by the families' naming rule: NAME__median/log_sd a LogNormal, NAME__alpha/beta a
-    Beta, NAME__scale a HalfNormal. Latent standard normals (no hyperparameters) are
+    read by the families' naming rule: NAME__median/log_sd a LogNormal, NAME__floor (with
+    alpha, beta) a SharePrior, NAME__alpha/beta a Beta, NAME__scale a HalfNormal. Latent standard normals (no hyperparameters) are
     structure, not configured priors, and are left out. p[name] is (S,); returns (S,)."""
     from scipy import stats
 
@@ -113,6 +178,8 @@ def log_prior(p: dict, values: dict, names) -> np.ndarray:
         if f"{name}__median" in values:
             lp = stats.lognorm.logpdf(x, s=float(values[f"{name}__log_sd"]),
                                       scale=float(values[f"{name}__median"]))
+        elif f"{name}__floor" in values:
+            lp = share_logpdf(x, *(float(values[f"{name}__{k}"]) for k in ("alpha", "beta", "floor")))
         elif f"{name}__alpha" in values:
             lp = stats.beta.logpdf(x, float(values[f"{name}__alpha"]), float(values[f"{name}__beta"]))
         elif f"{name}__scale" in values:

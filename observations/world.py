@@ -8,9 +8,17 @@ to a depot that is measured now and then, and third parties state rounded-down
 figures. `write_case` writes the result as a case folder (DESIGN.md's contract)
 with `truth.json` beside the contract files.
 
+Each world first draws what an analyst cannot know from wide ranges (`draw_options`,
+from the seed): the window's length, the fleet and its capacities, each vessel's load
+factor, how often each port is imaged and how (a daily chance or a fixed revisit), the
+depot's share of the containers, the rail delay, the pit area per container, whether the
+depot is counted in containers or only measured by area, whether anyone made claims, and
+how wrong recorded coverages are. truth.json keeps every drawn value and the world's
+slices (`truth["slices"]`). Any drawn value can be fixed by an override.
+
 Scenarios: steady (constant schedule), pause (no vessel loads or sails for 2-3
-weeks mid-window), load_change (the mean load changes mid-window), vessel_joins
-(a third vessel joins the route mid-window).
+weeks mid-window), load_change (the loads shift up or down mid-window), vessel_joins
+(the fleet's last vessel joins the route mid-window).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,48 +36,60 @@ from .cells import CellError, parse_date
 
 SCENARIOS = ("steady", "pause", "load_change", "vessel_joins")
 ORIGIN, DESTINATION, DEPOT = "PortA", "PortB", "DepotC"
-VESSEL_NAMES = ("Alpha", "Bravo", "Charlie")  # Charlie sails only in vessel_joins
+SITES = (ORIGIN, DESTINATION)
+VESSEL_NAMES = ("Alpha", "Bravo", "Charlie", "Delta")  # in vessel_joins the last one joins
 SOURCE = "simulated"
 BURN_IN_DAYS = (30, 45)  # ships start this many days before the window, so it opens mid-cycle
+START = date(2023, 8, 15)
+DEPOT_METRICS = ("area", "counts")  # filled area only, or filled area and container counts
+SHARE_SLICES = ((0.0, 0.4, "low"), (0.4, 0.7, "middle"), (0.7, 1.0001, "high"))
 
 
 @dataclass(frozen=True)
 class Options:
-    """Every number the world is drawn with; (lo, hi) pairs are inclusive ranges."""
+    """Every number one world is drawn with; (lo, hi) pairs are inclusive ranges drawn from
+    voyage by voyage, tuples of two are (origin, destination), longer tuples per vessel."""
 
-    start: date = date(2023, 8, 15)
+    start: date = START
     end: date = date(2023, 10, 14)
     period_days: int = 7
+    # the fleet (in vessel_joins the last vessel joins mid-window)
+    vessels: int = 2
+    capacity: tuple[int, ...] = (350, 300, 300, 300)  # per vessel of VESSEL_NAMES
+    capacity_stated: tuple[bool, ...] = (True, False, True, False)  # in case.yaml
+    load_factor_a: tuple[float, ...] = (8.0,) * 4  # a voyage loads capacity x Beta(a, 2)
     # ship cycle, days
     loading_days: tuple[int, int] = (1, 4)
     transit_days: tuple[int, int] = (1, 2)
     unloading_days: tuple[int, int] = (1, 3)
     idle_days: tuple[int, int] = (2, 8)
-    # loads: each vessel's mean drawn uniformly, voyage loads gamma-Poisson, capped at capacity
-    load_mean: tuple[float, float] = (200.0, 280.0)
-    load_cv: float = 0.25
-    capacity_teu: tuple[int | None, ...] = (350, None, 300)  # per vessel of VESSEL_NAMES
-    # imagery and counts
-    revisit_days: tuple[int, int] = (1, 4)
-    cloud_prob: float = 0.35  # a pass is cloudy (usable=false)
+    # imagery: per site, the share of days with a usable pass, the chance a pass is cloudy,
+    # and whether passes come on a fixed revisit cycle (else each day by chance)
+    usable_share: tuple[float, float] = (0.4, 0.4)
+    cloud_prob: tuple[float, float] = (0.35, 0.35)
+    regular_revisit: tuple[bool, bool] = (False, False)
     recognise_prob: float = 0.85  # a ship in a usable pass is recognised
+    # counts
     count_prob: float = 0.6  # a seen port call gets a container count
     coverage_min: float = 0.3  # coverage = min + (1 - min) * Beta(a, b)
     coverage_beta: tuple[float, float] = (3.0, 1.5)
+    coverage_error: float = 0.0  # a recorded coverage is the true one x exp(Normal(0, this))
     unknown_coverage_prob: float = 0.3  # the count's coverage is left empty
+    unknown_coverage_factor: float = 1.0  # an unrecorded count's coverage, times this (obscured)
     # rail and depot
-    depot_share: tuple[float, float] = (0.6, 0.9)
+    depot_share: float = 0.8  # share of unloaded containers that go to the depot
     rail_delay_median: float = 10.0
     rail_delay_log_sd: float = 0.4
     m2_per_container: float = 30.0
-    containers_per_railcar: float = 2.0
+    depot_metrics: str = "counts"  # area: filled area only; counts: also container counts
     depot_dates: int = 5
-    depot_noise_cv: float = 0.15
+    depot_noise_cv: float = 0.08  # sd of a depot row, relative to the true value
     # scenarios
     event_day: tuple[float, float] = (0.4, 0.6)  # where in the window the event happens (share)
     pause_days: tuple[int, int] = (14, 21)
     load_change_factor: float = 1.4
     # claims
+    claims: bool = True
     claim_fraction: tuple[float, float] = (0.7, 0.95)  # a claim states this share of the truth
     voyages_claim_prob: float = 0.5  # a second claim, on voyages, is made
 
@@ -92,7 +112,7 @@ class World:
     scenario: str
     seed: int
     options: Options
-    vessels: list[tuple[str, int | None]]  # (name, capacity_teu)
+    vessels: list[tuple[str, int | None]]  # (name, capacity_teu as case.yaml states it)
     voyages: list[Voyage]  # every simulated voyage, by load_start
     passes: list[tuple[int, str, bool]]  # (day, site, usable)
     counts: list[dict]  # containers.csv rows
@@ -108,78 +128,157 @@ class World:
         return self.options.start + timedelta(days=int(day))
 
 
-def make_options(**options) -> Options:
-    """Options with overrides; dates may be ISO text. Raises ValueError with a message."""
+def draw_options(rng: np.random.Generator) -> dict:
+    """What an analyst cannot know, drawn for one world from wide ranges: 6-14 weeks;
+    2-4 vessels of 150-450 containers, each loading capacity x Beta(a, 2), a in 4-12;
+    a usable pass on 12-90% of days at each port, 20-70% of passes cloudy, half the ports
+    on a fixed revisit; 65-95% recognised; the share of a load in view 0.46-0.91 on average,
+    recorded with an error of up to 30% (log-sd), and when not recorded (10-50% of counts)
+    0.6-1 times that (an obscured quay);
+    depot share 0.1-1.0, rail delay median 3-12 days, 20-45 m2 a container, the depot
+    counted in containers or measured by area only, claims made or not. Every value is
+    drawn whatever is later overridden, so an override changes nothing else."""
+    weeks = int(rng.integers(6, 15))
+    usable = rng.uniform(0.12, 0.9, 2)
+    cloud = rng.uniform(0.2, 0.7, 2)
+    idle_lo = int(rng.integers(1, 5))
+    cover_min, cover_mean = rng.uniform(0.1, 0.4), rng.uniform(0.4, 0.85)
+    up = rng.random() < 0.5
+    return {
+        "end": START + timedelta(days=7 * weeks - 1),
+        "vessels": int(rng.integers(2, 5)),
+        "capacity": tuple(int(c) for c in rng.integers(150, 451, len(VESSEL_NAMES))),
+        "capacity_stated": tuple(bool(s) for s in rng.random(len(VESSEL_NAMES)) < 0.5),
+        "load_factor_a": tuple(float(a) for a in rng.uniform(4.0, 12.0, len(VESSEL_NAMES))),
+        "idle_days": (idle_lo, idle_lo + int(rng.integers(3, 11))),
+        "usable_share": tuple(float(u) for u in usable),
+        "cloud_prob": tuple(float(c) for c in cloud),
+        "regular_revisit": tuple(bool(r) for r in rng.random(2) < 0.5),
+        "recognise_prob": float(rng.uniform(0.65, 0.95)),
+        "count_prob": float(rng.uniform(0.3, 0.8)),
+        "coverage_min": float(cover_min),
+        "coverage_beta": (5.0 * cover_mean, 5.0 * (1.0 - cover_mean)),
+        "coverage_error": float(rng.uniform(0.0, 0.3)),
+        "unknown_coverage_prob": float(rng.uniform(0.1, 0.5)),
+        "unknown_coverage_factor": float(rng.uniform(0.6, 1.0)),
+        "depot_share": float(rng.uniform(0.1, 1.0)),
+        "rail_delay_median": float(rng.uniform(3.0, 12.0)),
+        "rail_delay_log_sd": float(rng.uniform(0.2, 0.6)),
+        "m2_per_container": float(rng.uniform(20.0, 45.0)),
+        "depot_metrics": DEPOT_METRICS[int(rng.random() < 0.5)],
+        "claims": bool(rng.random() < 0.5),
+        "load_change_factor": float(rng.uniform(1.25, 1.5) if up else rng.uniform(0.55, 0.8)),
+    }
+
+
+def make_options(drawn: dict | None = None, **overrides) -> Options:
+    """Options from drawn values (`draw_options`) with overrides on top; dates may be ISO
+    text, and a float for a per-site option applies to both sites. Raises ValueError."""
     known = {f.name for f in fields(Options)}
-    for key in options:
+    for key in overrides:
         if key not in known:
             raise ValueError(f"unknown option '{key}'")
+    options = {**(drawn or {}), **overrides}
     for key in ("start", "end"):
         if isinstance(options.get(key), str):
             try:
                 options[key] = parse_date(options[key])
             except CellError as e:
                 raise ValueError(f"{key}: {e}") from None
+    for key in ("usable_share", "cloud_prob", "regular_revisit"):
+        if key in options and not isinstance(options[key], (tuple, list)):
+            options[key] = (options[key], options[key])
+    if "start" in overrides and "end" not in overrides and drawn and "end" in drawn:
+        options["end"] = options["start"] + (drawn["end"] - START)  # keep the drawn length
     o = Options(**options)
     days = (o.end - o.start).days + 1
     if days < 1:
         raise ValueError(f"end {o.end} is before start {o.start}")
     if not 1 <= o.period_days <= days:
         raise ValueError(f"period_days {o.period_days} is not between 1 and the window's {days} days")
-    if not 0.0 <= o.cloud_prob <= 1.0:
-        raise ValueError(f"cloud_prob {o.cloud_prob} is not in [0, 1]")
+    for name in ("cloud_prob", "usable_share"):
+        if not all(0.0 <= x <= 1.0 for x in getattr(o, name)):
+            raise ValueError(f"{name} {_plain(getattr(o, name))} is not in [0, 1]")
+    if not 0.0 < o.depot_share <= 1.0:
+        raise ValueError(f"depot_share {o.depot_share} is not in (0, 1]")
+    if not o.m2_per_container > 0:
+        raise ValueError(f"m2_per_container {o.m2_per_container} is not positive")
+    if not o.rail_delay_median > 0:
+        raise ValueError(f"rail_delay_median {o.rail_delay_median} is not positive")
+    if o.depot_metrics not in DEPOT_METRICS:
+        raise ValueError(f"depot_metrics '{o.depot_metrics}' is not one of {', '.join(DEPOT_METRICS)}")
+    if not 1 <= o.vessels <= len(VESSEL_NAMES):
+        raise ValueError(f"vessels {o.vessels} is not between 1 and {len(VESSEL_NAMES)}")
     return o
 
 
-def simulate_world(scenario: str, seed: int, **options) -> World:
+def _plain(x):
+    return x[0] if isinstance(x, tuple) and len(set(x)) == 1 else x
+
+
+def simulate_world(scenario: str, seed: int, **overrides) -> World:
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario '{scenario}' (known: {', '.join(SCENARIOS)})")
-    o = make_options(**options)
+    # one random stream per part, so a seed gives the same design, imagery (and depot
+    # noise) in every scenario
+    (rng_design, rng_event, rng_imagery, rng_sight, rng_rail, rng_depot, rng_claims,
+     *rng_ships) = (np.random.default_rng(s)
+                    for s in np.random.SeedSequence(seed).spawn(7 + len(VESSEL_NAMES)))
+    o = make_options(draw_options(rng_design), **overrides)
     days = (o.end - o.start).days + 1
-    # one random stream per part, so a seed gives the same imagery (and depot noise) in every scenario
-    rng_event, rng_imagery, rng_sight, rng_rail, rng_depot, rng_claims, *rng_ships = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6 + len(VESSEL_NAMES)))
 
     event = int(days * rng_event.uniform(*o.event_day))
     pause = (event, event + _between(rng_event, o.pause_days)) if scenario == "pause" else None
     change = event if scenario == "load_change" else None
-    n_vessels = 3 if scenario == "vessel_joins" else 2
-    vessels = [(VESSEL_NAMES[i], o.capacity_teu[i]) for i in range(n_vessels)]
-    means = [float(rng_event.uniform(*o.load_mean)) for _ in VESSEL_NAMES]
+    n_vessels = o.vessels
+    joining = n_vessels - 1 if scenario == "vessel_joins" else None
+    if joining == 0:
+        raise ValueError("vessel_joins needs vessels >= 2: one sails from the start, the last joins")
+    vessels = [(VESSEL_NAMES[i], o.capacity[i] if o.capacity_stated[i] else None)
+               for i in range(n_vessels)]
 
     voyages = []
-    for i, (name, cap) in enumerate(vessels):
+    for i in range(n_vessels):
         rng = rng_ships[i]
-        first = event if i == 2 else -_between(rng, BURN_IN_DAYS)
-        voyages += _sail(name, cap, means[i], first, days, pause, change, o, rng)
+        first = event if i == joining else -_between(rng, BURN_IN_DAYS)
+        voyages += _sail(VESSEL_NAMES[i], o.capacity[i], o.load_factor_a[i], first, days,
+                         pause, change, o, rng)
     voyages.sort(key=lambda v: (v.load_start, v.vessel))
 
     passes = _passes(days, o, rng_imagery)
     _sight(voyages, passes, o.recognise_prob, rng_sight)
     counts = _counts(voyages, o, rng_sight)
-    share = float(rng_rail.uniform(*o.depot_share))
-    arrivals = _rail(voyages, share, o, rng_rail)
+    arrivals = _rail(voyages, o, rng_rail)
     depot = _depot(arrivals, days, o, rng_depot)
-    claims, claim_truth = _claims(voyages, days, o, rng_claims)
+    claims, claim_truth = _claims(voyages, days, o, rng_claims) if o.claims else ([], [])
 
     world = World(scenario, seed, o, vessels, voyages, passes, counts, depot, claims)
     parameters = {
         **{k: _jsonable(v) for k, v in asdict(o).items()},
-        "vessel_mean_load": {name: round(means[i], 2) for i, (name, _) in enumerate(vessels)},
-        "depot_share_drawn": round(share, 4),
+        "vessel_capacity": {VESSEL_NAMES[i]: o.capacity[i] for i in range(n_vessels)},
+        "vessel_mean_load": {VESSEL_NAMES[i]: round(o.capacity[i] * o.load_factor_a[i]
+                                                    / (o.load_factor_a[i] + 2), 2)
+                             for i in range(n_vessels)},
         "pause": [world.date(pause[0]).isoformat(), world.date(pause[1] - 1).isoformat()] if pause else None,
         "load_change_from": world.date(change).isoformat() if change is not None else None,
-        "vessel_joins": world.date(event).isoformat() if n_vessels == 3 else None,
+        "vessel_joins": world.date(event).isoformat() if joining is not None else None,
     }
     world.truth = _truth(world, arrivals, claim_truth, parameters)
     return world
+
+
+def slices(o: Options, scenario: str) -> dict[str, str]:
+    """The world's place in the ranges a bench reports by."""
+    share = next(name for lo, hi, name in SHARE_SLICES if lo <= o.depot_share < hi)
+    return {"scenario": scenario, "depot_share": share, "depot_metrics": o.depot_metrics,
+            "claims": "claims" if o.claims else "no claims"}
 
 
 def _between(rng, bounds) -> int:
     return int(rng.integers(bounds[0], bounds[1] + 1))
 
 
-def _sail(name, cap, mean, first, days, pause, change, o: Options, rng) -> list[Voyage]:
+def _sail(name, cap, a, first, days, pause, change, o: Options, rng) -> list[Voyage]:
     """One vessel's voyages from day `first` until its next loading would start after the window."""
     out, t = [], first
     while t < days:
@@ -192,30 +291,38 @@ def _sail(name, cap, mean, first, days, pause, change, o: Options, rng) -> list[
         unload_end = arrive + _between(rng, o.unloading_days) - 1
         factor = o.load_change_factor if change is not None and depart >= change else 1.0
         out.append(Voyage(name, f"{name[0]}{len(out) + 1}", t, depart, arrive, unload_end,
-                          _load(mean * factor, o.load_cv, cap, rng)))
+                          _load(cap, a, factor, rng)))
         t = unload_end + 1 + _between(rng, o.transit_days) + _between(rng, o.idle_days)
     return out
 
 
-def _load(mean, cv, cap, rng) -> int:
-    rate = mean * rng.gamma(1 / cv**2, cv**2)  # overdispersed: gamma-Poisson
-    load = max(int(rng.poisson(rate)), 1)
-    return min(load, cap) if cap else load
+def _load(cap, a, factor, rng) -> int:
+    """capacity x Beta(a, 2), scaled by the scenario's factor, at least 1 and at most capacity."""
+    return int(min(max(round(cap * rng.beta(a, 2.0) * factor), 1), cap))
 
 
 def _passes(days, o: Options, rng) -> list[tuple[int, str, bool]]:
+    """Passes over each site: on a fixed revisit cycle or each day by chance, as often as
+    that site's usable share needs given its cloud (a pass a day at most)."""
     out = []
-    for site in (ORIGIN, DESTINATION):
-        day = int(rng.integers(0, o.revisit_days[1]))
-        while day < days:
-            out.append((day, site, bool(rng.random() >= o.cloud_prob)))
-            day += _between(rng, o.revisit_days)
+    for i, site in enumerate(SITES):
+        # at most a pass a day: a usable share above 1 - cloud_prob is not reached
+        rate = min(o.usable_share[i] / max(1.0 - o.cloud_prob[i], 1e-9), 1.0)
+        if rate <= 0:
+            continue
+        if o.regular_revisit[i]:
+            step = 1.0 / rate
+            days_seen = np.unique(np.floor(rng.uniform(0, step) + step * np.arange(days * rate + 1)))
+            days_seen = days_seen[days_seen < days].astype(int)
+        else:
+            days_seen = np.flatnonzero(rng.random(days) < rate)
+        out += [(int(d), site, bool(rng.random() >= o.cloud_prob[i])) for d in days_seen]
     return sorted(out)
 
 
 def _sight(voyages, passes, recognise_prob, rng) -> None:
     """A port call is seen on the first usable pass during it on which the ship is recognised."""
-    usable = {site: [d for d, s, u in passes if s == site and u] for site in (ORIGIN, DESTINATION)}
+    usable = {site: [d for d, s, u in passes if s == site and u] for site in SITES}
 
     def first_seen(site, first, last):
         for d in usable[site]:
@@ -229,7 +336,9 @@ def _sight(voyages, passes, recognise_prob, rng) -> None:
 
 
 def _counts(voyages, o: Options, rng) -> list[dict]:
-    """containers.csv rows (dates as days): visible ~ Binomial(load, coverage)."""
+    """containers.csv rows (dates as days): visible ~ Binomial(load, coverage); a recorded
+    coverage is the true one with a log-normal error, capped at 1; an unrecorded one is
+    `unknown_coverage_factor` times a draw of the same population."""
     out = []
     for v in voyages:
         ends = (("loading", ORIGIN, v.origin_seen), ("unloading", DESTINATION, v.destination_seen))
@@ -237,20 +346,25 @@ def _counts(voyages, o: Options, rng) -> list[dict]:
             if day is None or rng.random() >= o.count_prob:
                 continue
             coverage = o.coverage_min + (1 - o.coverage_min) * rng.beta(*o.coverage_beta)
-            recorded = None if rng.random() < o.unknown_coverage_prob else max(round(float(coverage), 2), 0.01)
+            stated = min(coverage * math.exp(rng.normal(0.0, o.coverage_error)), 1.0)
+            unrecorded = rng.random() < o.unknown_coverage_prob
+            if unrecorded:
+                coverage *= o.unknown_coverage_factor
+            recorded = None if unrecorded else max(round(stated, 2), 0.01)
             out.append({"date": day, "site": site, "vessel": v.vessel, "voyage_id": v.voyage_id,
                         "stage": stage, "visible": int(rng.binomial(v.load, coverage)),
-                        "coverage": recorded, "source": SOURCE})
+                        "coverage": recorded, "true_coverage": round(float(coverage), 4),
+                        "source": SOURCE})
     return out
 
 
-def _rail(voyages, share, o: Options, rng) -> np.ndarray:
+def _rail(voyages, o: Options, rng) -> np.ndarray:
     """Sorted days on which containers reach the depot. The depot starts the window empty:
     only voyages that left the origin on or after day 0 feed it."""
     times = [np.zeros(0)]
     for v in voyages:
         if v.depart >= 0:
-            n = int(rng.binomial(v.load, share))
+            n = int(rng.binomial(v.load, o.depot_share))
             times.append(v.arrive + rng.lognormal(math.log(o.rail_delay_median), o.rail_delay_log_sd, n))
     return np.sort(np.concatenate(times))
 
@@ -260,7 +374,8 @@ def _stock(arrivals, day) -> int:
 
 
 def _depot(arrivals, days, o: Options, rng) -> list[dict]:
-    """depot.csv rows: filled area on every date, railcars on one, containers on the last two."""
+    """depot.csv rows: filled area on every date; with depot_metrics 'counts', the containers
+    on the last two dates too. Each row's sd is `depot_noise_cv` of the true value plus a floor."""
     first = days // 3
     n = min(o.depot_dates, days - first)
     dates = sorted(int(d) for d in rng.choice(np.arange(first, days), size=n, replace=False))
@@ -268,9 +383,7 @@ def _depot(arrivals, days, o: Options, rng) -> list[dict]:
     for i, day in enumerate(dates):
         stock = _stock(arrivals, day)
         metrics = [("filled_area_m2", stock * o.m2_per_container, 50.0)]
-        if i == n // 2:
-            metrics.append(("railcars", stock / o.containers_per_railcar, 2.0))
-        if i >= n - 2:
+        if o.depot_metrics == "counts" and i >= n - 2:
             metrics.append(("containers", float(stock), 5.0))
         for metric, true, floor in metrics:
             sd = o.depot_noise_cv * true + floor
@@ -278,8 +391,6 @@ def _depot(arrivals, days, o: Options, rng) -> list[dict]:
             out.append({"date": day, "site": DEPOT, "metric": metric, "value": value,
                         "sd": round(sd, 1), "source": SOURCE, "stock": stock})
     return out
-
-
 def _round_down(x: float) -> int:
     step = 100 if x >= 500 else 10 if x >= 50 else 1
     return int(x // step * step)
@@ -333,6 +444,7 @@ def _truth(world: World, arrivals, claim_truth, parameters) -> dict:
     return {
         "scenario": world.scenario,
         "seed": world.seed,
+        "slices": slices(world.options, world.scenario),
         "window": {"start": iso(0), "end": iso(days - 1)},
         "total_containers": total,
         "voyages": len(inside),
@@ -389,9 +501,11 @@ def write_case(world: World, out_dir: str | Path) -> Path:
     _write_csv(out / "depot.csv", ["date", "site", "metric", "value", "sd", "source"],
                [[iso(r["date"]), r["site"], r["metric"], r["value"], r["sd"], r["source"]]
                 for r in world.depot])
-    _write_csv(out / "claims.csv", ["start", "end", "quantity", "relation", "value", "confidence", "source"],
-               [[iso(r["start"]), iso(r["end"]), r["quantity"], r["relation"], r["value"], r["confidence"],
-                 r["source"]] for r in world.claims])
+    if world.claims:
+        _write_csv(out / "claims.csv",
+                   ["start", "end", "quantity", "relation", "value", "confidence", "source"],
+                   [[iso(r["start"]), iso(r["end"]), r["quantity"], r["relation"], r["value"],
+                     r["confidence"], r["source"]] for r in world.claims])
     (out / "truth.json").write_text(json.dumps(world.truth, indent=2) + "\n", encoding="utf-8")
     return out
 

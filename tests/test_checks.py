@@ -6,14 +6,11 @@ import numpy as np
 import pytest
 import xarray as xr
 from cargoinfer.inference import calibration, checks
+from cargoinfer.inference.limits import Figure
 from cargoinfer.inference.status import BRIEFING, REVIEW, assess
 from scipy import stats
 
 CHAINS, DRAWS = 4, 1000
-LIMITS = SimpleNamespace(rhat_max=1.01, ess_bulk_min=400, ess_tail_min=400, divergences_max=0,
-                         ebfmi_min=0.3)
-GOOD_SAMPLING = {"rhat_max": 1.001, "ess_bulk_min": 2000, "ess_tail_min": 1500, "divergences": 0,
-                 "ebfmi_min": 0.9}
 
 
 def _ds(**arrays):
@@ -104,51 +101,85 @@ def test_compare_uses_only_the_streams_both_models_have():
     assert second["elpd_diff"] > 2 * second["se_diff"] > 0 and second["n"] == 30
 
 
-def _checks(pred=None, loo=None, sens=None):
-    return {"predictive": pred or {}, "loo": loo or {}, "sensitivity": sens or {}}
+def _fig(value, limit, bad="above", mcse=0.01):
+    return Figure("x", value, mcse, limit, bad).record()
 
 
-def _pred(stream, fails):
-    return {"stream": stream, "n": 20, "outside_90": 9 if fails else 1, "outside_limit": 5,
-            "fails": fails}
+def _checks(pred=None, loo=None, sens=None, conflict=None, spread=None):
+    out = {"predictive": pred or {}, "loo": loo or {}, "sensitivity": sens or {}}
+    if conflict:
+        out["conflict"] = {"streams": conflict}
+    if spread:
+        out["spread"] = spread
+    return out
 
 
-def _loo(n_above):
-    return {"n": 7, "n_pareto_k_above": n_above, "pareto_k_max": 0.9 if n_above else 0.3}
+def _pred(stream, fails, mcse=0.3):
+    n = 9.0 if fails else 1.0
+    return {"stream": stream, "n": 20, "outside_90": int(n), "outside_90_expected": n,
+            "outside_limit": 5, "figure": _fig(n, 5, mcse=mcse)}
 
 
-def _sens(diagnosis):
-    return {"prior": 0.08, "likelihood": 0.07 if diagnosis == "prior-data conflict" else 0.01,
-            "diagnosis": diagnosis}
+def _loo(n_above, k=None, mcse=0.05):
+    k = k if k is not None else (0.95 if n_above else 0.3)
+    return {"n": 7, "n_pareto_k_above": n_above, "pareto_k_max": k,
+            "pareto_k_nearest": _fig(k, 0.7, mcse=mcse)}
+
+
+def _sens(prior):
+    return {"prior": prior, "likelihood": 0.07, "diagnosis": "x"}
+
+
+def _conflict(p):
+    return {"p": p, "words": "depot conflicts with the voyage and container data",
+            "figure": _fig(p, 0.01, "below", mcse=0.001)}
+
+
+GOOD = [Figure("R-hat of a", 1.001, 0.001, 1.01, "above", "sampling"),
+        Figure("bulk ESS of a", 2000, 100, 400, "below", "sampling"),
+        Figure("divergent transitions", 0, 1, 0, "above", "sampling", count=True)]
 
 
 @pytest.mark.parametrize("found, status, n_reasons, n_notes", [
     (_checks(), BRIEFING, 0, 0),
     (_checks(pred={"captures": _pred("captures", True)}), REVIEW, 1, 0),
     (_checks(pred={"visible": _pred("loads", True)}), REVIEW, 1, 0),
+    (_checks(pred={"visible": _pred("loads", True, mcse=2.0)}), BRIEFING, 0, 1),  # undecided
     (_checks(pred={"depot": _pred("depot", True)}), BRIEFING, 0, 1),
     (_checks(loo={"loads": _loo(2)}), REVIEW, 1, 0),
+    (_checks(loo={"loads": _loo(1, k=0.8, mcse=0.12)}), BRIEFING, 0, 1),  # within its error
     (_checks(loo={"depot": _loo(3), "claims": _loo(1)}), BRIEFING, 0, 2),
-    (_checks(sens={"total_containers": _sens("prior-data conflict")}), REVIEW, 1, 0),
-    (_checks(sens={"total_containers": _sens("prior dominates")}), BRIEFING, 0, 1),
-    (_checks(sens={"detection_origin": _sens("prior-data conflict")}), BRIEFING, 0, 0),
+    (_checks(sens={"total_containers": _sens(0.08)}), BRIEFING, 0, 1),  # a note, not a reason
+    (_checks(sens={"total_containers": _sens(0.01)}), BRIEFING, 0, 0),
+    (_checks(sens={"detection_origin": _sens(0.3)}), BRIEFING, 0, 0),
+    (_checks(conflict={"depot": _conflict(0.0005)}), REVIEW, 1, 0),
+    (_checks(conflict={"depot": _conflict(0.4)}), BRIEFING, 0, 0),
+    (_checks(spread={"estimand": "total_containers", "figure": _fig(18.5, 3.0, mcse=1.0)}),
+     REVIEW, 1, 0),
 ])
 def test_status_rule(found, status, n_reasons, n_notes):
-    got, reasons, notes = assess(GOOD_SAMPLING, found, LIMITS)
+    got, reasons, notes = assess(GOOD, found, 4000)
     assert (got, len(reasons), len(notes)) == (status, n_reasons, n_notes), (reasons, notes)
+
+
+def test_a_conflict_is_named_in_the_reasons():
+    _, reasons, _ = assess(GOOD, _checks(conflict={"depot": _conflict(0.0005)}), 4000)
+    assert reasons == ["depot conflicts with the voyage and container data"]
 
 
 def test_a_check_that_cannot_run_is_a_reason():
     found = {**_checks(), "errors": ["loo check could not run: ValueError: boom"]}
-    got, reasons, _ = assess(GOOD_SAMPLING, found, LIMITS)
+    got, reasons, _ = assess(GOOD, found, 4000)
     assert got == REVIEW and reasons == found["errors"]
 
 
 def test_status_rule_keeps_sampling_reasons():
-    diag = {**GOOD_SAMPLING, "divergences": 3, "rhat_max": 1.2}
-    got, reasons, _ = assess(diag, _checks(loo={"captures": _loo(1)}), LIMITS)
+    bad = [Figure("R-hat of a", 1.2, 0.001, 1.01, "above", "sampling"),
+           Figure("divergent transitions", 30, np.sqrt(30), 0, "above", "sampling", count=True)]
+    got, reasons, _ = assess(bad, _checks(loo={"captures": _loo(1)}), 4000)
     assert got == REVIEW and len(reasons) == 3
-    assert reasons[0].startswith("R-hat") and "divergent" in reasons[1] and "captures" in reasons[2]
+    assert reasons[0] == "R-hat of a 1.200 > 1.01" and reasons[1] == "30 divergent transitions"
+    assert "captures" in reasons[2]
 
 
 def test_fit_records_a_check_that_raises(monkeypatch):

@@ -71,9 +71,7 @@ def test_run_json_identity(first_run):
 def test_run_json_carries_the_model_checks(first_run):
     """Predictive checks, LOO and sensitivity are recorded, and the status follows from
     them by the one rule (inference.status.assess)."""
-    from types import SimpleNamespace
-
-    from cargoinfer.inference.status import assess
+    from cargoinfer.inference.status import assess, figure_of
 
     record = json.loads((run_dir_of(first_run[1]) / "run.json").read_text())
     checks = record["checks"]
@@ -82,10 +80,11 @@ def test_run_json_carries_the_model_checks(first_run):
     assert {"total_containers", "voyages"} <= set(checks["sensitivity"])
     for c in checks["loo"].values():
         assert c["elpd_loo"] < 0 and c["pareto_k_max"] > -np.inf
-    limits = SimpleNamespace(rhat_max=1.01, ess_bulk_min=400.0, ess_tail_min=400.0,
-                             divergences_max=0, ebfmi_min=0.3)  # configs/inference/nutpie.yaml
-    assert assess(record["diagnostics"], checks, limits) == (
+    figures = [figure_of(f) for f in record["figures"]]
+    last = record["sampler"]["rounds"][-1]
+    assert assess(figures, checks, last["draws"] * last["chains"]) == (
         record["status"], record["reasons"], record["notes"])
+    assert {f.name.split(" of ")[0] for f in figures} >= {"R-hat", "bulk ESS", "tail ESS"}
 
 
 def test_posterior_knows_its_run(first_run):

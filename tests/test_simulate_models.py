@@ -204,7 +204,7 @@ def test_simulate_command_writes_a_model_case(tmp_path, capsys):
     assert simulate_command(["model=dynamic", "seed=5", f"out={out}"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == f"case: {out.resolve()}"
-    assert lines[0].startswith("simulated dynamic@4 seed 5 on rajin-dunai-2023: ")
+    assert lines[0].startswith("simulated dynamic@5 seed 5 on rajin-dunai-2023: ")
     case = load_case(out)
     truth = json.loads((out / "truth.json").read_text())
     assert truth["model"] == "dynamic" and truth["seed"] == 5
