@@ -37,7 +37,7 @@ from cargoinfer.observations.aggregate import route_data
 from cargoinfer.observations.case import load_case
 from cargoinfer.observations.world import SCENARIOS, simulate_world, write_case
 
-SLICES = ("scenario", "depot_share", "depot_metrics", "claims")
+SLICES = ("scenario", "depot_share", "depot_metrics", "claims", "cadence")
 KNOWN_SHARE = "joint|share"
 
 
@@ -59,7 +59,8 @@ def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int)
         cfg = compose([f"model={name}", *overrides])
         family = registry.get(name)
         route = route_data(load_case(folder), cfg.model.transit_days,
-                           cfg.model.max_containers_per_voyage)
+                           cfg.model.max_containers_per_voyage,
+        transit_extra_days=cfg.model.transit_extra_days)
         t0 = time.perf_counter()
         result = fit(family, route, family.data_values(route, cfg.priors), seed,
                      SimpleNamespace(**{**dict(cfg.inference), **inference}))

@@ -13,7 +13,8 @@ def family_on_case(model: str, overrides=()):
     cfg = compose([f"model={model}", *overrides], config_name="calibrate")
     family = registry.get(model)
     template = route_data(load_case(case_dir(cfg)), cfg.model.transit_days,
-                          cfg.model.max_containers_per_voyage)
+                          cfg.model.max_containers_per_voyage,
+        transit_extra_days=cfg.model.transit_extra_days)
     return cfg, family, template, family.data_values(template, cfg.priors)
 
 

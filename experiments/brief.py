@@ -368,7 +368,8 @@ def _attach_case(view: View, cfg: dict) -> None:
     model = cfg.get("model") or {}
     view.case = case
     view.route = route_data(case, int(model.get("transit_days", 1)),
-                            int(model.get("max_containers_per_voyage", 1000)), view.horizon)
+                            int(model.get("max_containers_per_voyage", 1000)), view.horizon,
+                            int(model.get("transit_extra_days", 1)))
 
 
 def brief_command(args: list[str]) -> int:

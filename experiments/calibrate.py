@@ -53,7 +53,8 @@ def execute(cfg: DictConfig, overrides: list[str] = ()) -> tuple[Path, dict, boo
     family, case, run_dir, config_hash = plan(cfg)
     if store.is_complete(run_dir):
         return run_dir, json.loads((run_dir / "run.json").read_text()), True
-    template = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage)
+    template = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage,
+                          transit_extra_days=cfg.model.transit_extra_days)
     s = settings(cfg)
     done = []
 

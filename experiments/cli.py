@@ -214,7 +214,8 @@ def warm_command(args: list[str]) -> int:
         t0 = time.perf_counter()
         cfg = compose([f"model={name}"])
         case = load_case(case_dir(cfg))
-        route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage)
+        route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage,
+                           transit_extra_days=cfg.model.transit_extra_days)
         compiled(family, family.data_values(route, cfg.priors))
         print(f"compiled {family.NAME}@{family.VERSION} in {time.perf_counter() - t0:.1f} s")
     return 0

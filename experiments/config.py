@@ -87,6 +87,8 @@ def check(cfg: DictConfig) -> None:
         problems.append(f"inference.upper_over_median_max: {inf.upper_over_median_max} must be > 1")
     if cfg.model.transit_days < 0:
         problems.append(f"model.transit_days: {cfg.model.transit_days} must be >= 0")
+    if not 0 <= cfg.model.transit_extra_days <= 2:
+        problems.append(f"model.transit_extra_days: {cfg.model.transit_extra_days} must be 0, 1 or 2")
     if cfg.model.max_containers_per_voyage < 1:
         problems.append("model.max_containers_per_voyage: must be >= 1")
     if "calibration" in cfg:

@@ -76,7 +76,8 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
     cut_short = case.full_end is not None and case.spec.end < case.full_end
     if horizon is None and cut_short:
         horizon = case.full_end  # a cut case forecasts to its full window's end: the headline
-    route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage, horizon)
+    route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage, horizon,
+                       cfg.model.transit_extra_days)
     values = family.data_values(route, cfg.priors)
     t_prepared = time.perf_counter()
     headline = "forecast_containers" if cut_short else "total_containers"

@@ -23,6 +23,7 @@ class ModelConfig:
     name: str = MISSING
     version: int = MISSING
     transit_days: int = 1
+    transit_extra_days: int = 1  # a voyage arrives transit_days to this many days later
     max_containers_per_voyage: int = 1000
 
 

@@ -162,7 +162,8 @@ def simulate_model(family, cfg, template, seed: int, folder: Path) -> dict:
     from ..observations.aggregate import route_data
     from .synthetic import write_model_case
 
-    shape = route_data(template, cfg.model.transit_days, cfg.model.max_containers_per_voyage)
+    shape = route_data(template, cfg.model.transit_days, cfg.model.max_containers_per_voyage,
+                       transit_extra_days=cfg.model.transit_extra_days)
     values = family.data_values(shape, cfg.priors)
     rng_params, rng_data, rng_rows = (np.random.default_rng(s)
                                       for s in np.random.SeedSequence(seed).spawn(3))

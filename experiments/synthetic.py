@@ -1,12 +1,11 @@
 """A model family's simulated data (RouteData + truth, from `<family>.simulate`) written as a
 case folder (DESIGN.md's contract) with truth.json beside it.
 
-The simulated arrays are per period; the rows need dates. A voyage leaves on a day drawn
-uniformly inside its period: `origin_seen` is that day, `destination_seen` that day plus
-the route's transit days (so `route_data` puts it back in the same period). Imagery has
-one row per day of the window at each end, `usable` on as many days as the simulation
-drew (days with a sighting at that end first, the rest at random); the model reads only
-that count. Counts are dated on the sighting of their end, with `coverage` blank where
+The simulated arrays are per period; the rows need dates. A voyage's departure day and the
+days it was sighted come from the simulation (`voyages.simulate_voyages`: the usable pass
+that caught it), so `route_data` places it where the simulation counted it. Imagery has one
+row per day of the window at each end, `usable` where the simulated record has a usable
+pass, and a row for each usable pass the record holds beyond the window. Counts are dated on the sighting of their end, with `coverage` blank where
 it was not recorded. Depot rows and claims keep their simulated days, values and relations.
 Every float is written in full (`repr`), so reading the folder back gives the same arrays.
 """
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..observations.aggregate import (CLAIM_CONFIDENCE, CLAIM_QUANTITIES, CLAIM_RELATIONS,
-                                      DEPOT_METRICS, RouteData)
+                                      DEPOT_METRICS, RECORD_FROM, RouteData)
 from ..observations.spec import CaseSpec
 
 DEFAULT_DEPOT = "Depot"  # the depot's site name when the template names none
@@ -45,14 +44,18 @@ def case_tables(route: RouteData, truth: dict, spec: CaseSpec, rng: np.random.Ge
     def iso(day) -> str | None:
         return None if day is None else (start + timedelta(days=int(day))).isoformat()
 
-    # a departure day inside its period for every voyage, seen or not
+    # the departure day and the sighting days the simulation drew (a day inside its
+    # period, when the log has none)
     first_day = [(s - start).days for s, _ in route.periods]
     log = []
     for v in truth["voyage_log"]:
-        dep = first_day[v["period"]] + int(rng.integers(int(route.period_days[v["period"]])))
-        log.append({**v, "departed": dep,
-                    "origin_seen": dep if v["seen"][0] else None,
-                    "destination_seen": dep + transit if v["seen"][1] else None})
+        dep = v.get("day")
+        if dep is None:
+            dep = first_day[v["period"]] + int(rng.integers(int(route.period_days[v["period"]])))
+        sighted = v.get("sighted") or [dep if v["seen"][0] else None,
+                                       dep + transit if v["seen"][1] else None]
+        log.append({**v, "departed": dep, "origin_seen": sighted[0],
+                    "destination_seen": sighted[1]})
     seen = sorted((v for v in log if any(v["seen"])), key=lambda v: (v["departed"], v["vessel"]))
     for i, v in enumerate(seen):
         v["voyage_id"] = f"S{i + 1}"
@@ -66,15 +69,22 @@ def case_tables(route: RouteData, truth: dict, spec: CaseSpec, rng: np.random.Ge
                    None if c["coverage"] is None else repr(float(c["coverage"])), source]
                   for day, i, c in counts]
 
-    usable = {}
-    for end, key in enumerate(("origin_seen", "destination_seen")):
-        n = int(route.usable_days[end])
-        sighted = sorted({v[key] for v in seen if v[key] is not None and v[key] < days})
-        first = list(rng.permutation(np.array(sighted, int)))[:n]
-        rest = np.setdiff1d(np.arange(days), first)
-        usable[end] = {int(d) for d in (*first, *rng.choice(rest, n - len(first), replace=False))}
-    imagery = [[iso(d), site, "true" if d in usable[end] else "false", source]
-               for d in range(days) for end, site in enumerate((origin, destination))]
+    # the imagery record: a row for every window day at each end, and the usable passes
+    # the record holds beyond the window
+    imagery = []
+    for end, site in enumerate((origin, destination)):
+        if route.usable_on.shape[1]:
+            on = {int(i) + RECORD_FROM for i in np.flatnonzero(route.usable_on[end])}
+        else:  # no record: as many usable days as drawn, sighting days first
+            n = int(route.usable_days[end])
+            key = ("origin_seen", "destination_seen")[end]
+            sighted = sorted({v[key] for v in seen if v[key] is not None and v[key] < days})
+            first = list(rng.permutation(np.array(sighted, int)))[:n]
+            rest = np.setdiff1d(np.arange(days), first)
+            on = {int(d) for d in (*first, *rng.choice(rest, n - len(first), replace=False))}
+        imagery += [[iso(d), site, "true" if d in on else "false", source]
+                    for d in sorted(set(range(days)) | on)]
+    imagery.sort(key=lambda row: (row[0], row[1] != origin))
 
     depot_site = spec.depot or DEFAULT_DEPOT
     depot = [[iso(d), depot_site, DEPOT_METRICS[m], repr(float(v)),

@@ -17,6 +17,7 @@ Each returns plain numbers for run.json; `inference.status` turns them into the 
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import xarray as xr
@@ -100,11 +101,8 @@ def loo(tree) -> dict:
     for name in tree["log_likelihood"].data_vars:
         if tree["log_likelihood"][name].size == 0:  # a stream with no observations
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = azs.loo(tree, var_name=name, pointwise=True)
-        k = np.asarray(r.pareto_k, float).ravel()
         ll = tree["log_likelihood"][name]
+        r, k = _loo_varying(azs, ll, tree["posterior"].to_dataset())
         se = pareto_k_se(k, int(ll.sizes["chain"] * ll.sizes["draw"]))
         i = int(np.nanargmax((k - PARETO_K_MAX) / se))
         figure = Figure(f"Pareto k of {name}[{i}]", float(k[i]), float(se[i]), PARETO_K_MAX,
@@ -114,6 +112,28 @@ def loo(tree) -> dict:
                      "n_pareto_k_above": int((k > PARETO_K_MAX).sum()),
                      "pareto_k_nearest": figure.record()}
     return out
+
+
+def _loo_varying(azs, ll: xr.DataArray, posterior: xr.Dataset):
+    """PSIS-LOO of one stream whose observations may include some with the same
+    log-likelihood in every draw (a capture cell no voyage can fall in: its expected count
+    is 0): those add their value to elpd with nothing to smooth (Pareto k -inf); PSIS runs
+    on the others."""
+    x = np.asarray(ll, float)
+    x = x.reshape(x.shape[0], x.shape[1], -1)
+    varying = x.std(axis=(0, 1)) > 0
+    sub = xr.DataTree.from_dict({"posterior": posterior, "log_likelihood": xr.Dataset(
+        {"ll": (("chain", "draw", "obs"), x[:, :, varying])},
+        coords={"chain": posterior["chain"], "draw": posterior["draw"]})})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = azs.loo(sub, var_name="ll", pointwise=True)
+    k = np.full(varying.shape, -np.inf)
+    k[varying] = np.asarray(r.pareto_k, float).ravel()
+    elpd_i = x[0, 0].copy()
+    elpd_i[varying] = np.asarray(r.elpd_i, float).ravel()
+    return SimpleNamespace(elpd=float(elpd_i.sum()), se=float(r.se), p=float(r.p),
+                           n_data_points=int(varying.size), elpd_i=elpd_i), k
 
 
 def spread(tree, estimand: str, limit: float) -> dict:
@@ -200,7 +220,8 @@ def compare_loo(trees: dict) -> dict:
         for s in streams:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                parts.append(np.asarray(azs.loo(tree, var_name=s, pointwise=True).elpd_i).ravel())
+                parts.append(_loo_varying(azs, tree["log_likelihood"][s],
+                                          tree["posterior"].to_dataset())[0].elpd_i)
         pointwise[label] = np.concatenate(parts)
     best = max(pointwise, key=lambda k: pointwise[k].sum())
     rows = []

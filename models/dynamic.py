@@ -8,7 +8,8 @@ starting at 0 in the first period. A pause,
 or a vessel joining or leaving the route, shows as the walk falling or rising instead
 of being averaged away. Capture histories are counted per vessel. Steps 2-7 are those
 of joint@5 (version 3: joint's centred shipped totals; version 4: joint's log-normal
-`depot_noise_cv`; version 5: joint's log-uniform `depot_share`). Its latent shapes follow the periods and vessels, so one compiled
+`depot_noise_cv`; version 5: joint@5's log-uniform `depot_share` and voyages@2's
+detection from the imagery record). Its latent shapes follow the periods and vessels, so one compiled
 model serves every case with the same number of each.
 """
 
@@ -73,13 +74,14 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
         rate = weekly * d["period_days"][:, None] / 7.0
 
         # 2-3. voyages seen per vessel, by capture history
-        seen = voyages.seen_story(d)
+        seen = voyages.seen_story(d)  # (3, P departed, P recorded)
         pm.Potential("captures_loglik", pm.logp(
-            pm.Poisson.dist(mu=rate[:, :, None] * seen[None, None, :]), d["captures"]).sum())
+            pm.Poisson.dist(mu=pt.einsum("pv,hpq->qvh", rate, seen)), d["captures"]).sum())
 
         # 4-7. loads, depot and claims as in joint@5; after the window, the last period's rate
         parts = voyages.loads_story(d)
-        joint.depot_and_claims_story(d, parts, rate, weekly[-1].sum(), 1 - seen.sum(), n_periods)
+        joint.depot_and_claims_story(d, parts, rate, weekly[-1].sum(),
+                                     1 - seen.sum(axis=(0, 2)), n_periods)
     return model
 
 
@@ -118,8 +120,8 @@ def generate(p, route: RouteData, values: dict, rng):
     out = joint.generate(p, route, values, rng, rate=rate_pv.sum(axis=2),
                          share=by_vessel / by_vessel.sum(axis=1, keepdims=True),
                          future_weekly=weekly[:, -1].sum(axis=1), rate_by_vessel=rate_pv)
-    seen = voyages.seen_probs(p)  # (S, 3)
-    mu = rate_pv[..., None] * seen[:, None, None, :]
+    seen = voyages.seen_probs(p, values)  # (S, 3, P departed, P recorded)
+    mu = np.einsum("spv,shpq->sqvh", rate_pv, seen)
     out["loglik_captures"] = poisson.logpmf(route.captures_vessel[None], mu)
     out["pred_captures"] = rng.poisson(mu)
     return out
@@ -130,7 +132,7 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
     """Data from this model's own generative process, on the shape of `template`.
 
     Vessel v sails N[p, v] ~ Poisson(weekly[p, v] x days_p / 7) voyages in period p (step 1');
-    steps 2-4 are voyages@1's (`voyages.simulate_voyages`), with capture histories per
+    steps 2-4 are voyages@2's (`voyages.simulate_voyages`), with capture histories per
     vessel; steps 5-7 are joint@5's, with the last period's rate after the window;
     `totals` as joint.simulate. `p` holds one draw (as `prior_draws(...)[k][0]`).
     Returns (RouteData, truth)."""

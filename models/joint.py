@@ -1,6 +1,6 @@
 """joint@5: the voyages model plus the depot's fill and third-party claims.
 
-The story continues from voyages@1 (steps 1-4):
+The story continues from voyages@2 (steps 1-4):
 5. The containers shipped in a period (the loads of its voyages, seen or not) leave
    evenly over its days. At the destination they go on by rail; a share `depot_share`
    of them reaches this depot after a log-normal delay (median `rail_delay_days`,
@@ -31,7 +31,8 @@ rows that happened to agree could pin the depot, and through it the shipped tota
 far more tightly than any measurement of pits or railcars on imagery supports, and
 such fits made calibration's tail of slow simulations (README, Calibration).
 
-Version 5 (against 4): the depot's share has a `SharePrior`, log-uniform from 0.01 to 1
+Version 5 (against 4): steps 1-4 are voyages@2's (detection from the imagery record's
+days). And the depot's share has a `SharePrior`, log-uniform from 0.01 to 1
 by default, instead of Beta(2, 2). A depot row measures share x conversion x containers
 shipped, and the share is rarely known: Beta(2, 2) said "about half", which set the level
 of the total from the depot on an assumption nobody made (on worlds whose share was
@@ -185,7 +186,7 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
 
 def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob, n_periods):
     """Steps 5-7, given voyages per period and vessel `rate_by_vessel` (P, V), the weekly
-    rate outside the window and the chance that a voyage is not seen at all."""
+    rate outside the window and the chance (P,) that a voyage is not seen at all."""
     rate = rate_by_vessel.sum(axis=1)
     mean_rate = weekly_outside / 7.0
     in_window = d["day_in_window"] > 0.5
@@ -198,7 +199,7 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
     # places it in its log-normal and is what the estimands read)
     loc, scale = streams.shipped_lognormal(streams.TENSOR, m1, m2, n_groups, d["moment_row"],
                                            d["voyage_in_period"], d["vessel_cap_row"],
-                                           rate_by_vessel * unseen_prob)
+                                           rate_by_vessel * unseen_prob[:, None])
     scale = pt.maximum(scale, 1e-6)
     log_shipped = pm.Normal("shipped_log", loc, scale, shape=n_periods)
     pm.Deterministic("shipped_z", (log_shipped - loc) / scale)
@@ -260,7 +261,7 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
     horizon = len(values["day_period"])
     ops = streams.NUMPY
     daily = _flow(route, rate, weekly, horizon)  # voyages leaving per day (S, D)
-    unseen = rate_by_vessel * (1 - voyages.seen_probs(p).sum(axis=1))[:, None, None]
+    unseen = rate_by_vessel * (1 - voyages.seen_probs(p, values).sum(axis=(1, 3)))[:, :, None]
     with np.errstate(invalid="ignore"):
         containers = streams.shipped(  # (S, P)
             ops, m1, m2, route.n_groups, values["moment_row"], values["voyage_in_period"],
@@ -305,7 +306,7 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
              totals: str = "exact", **kw):
     """Data from this model's own generative process, on the shape of `template`.
 
-    Steps 1-4 are voyages@1's (`voyages.simulate`); steps 5-7 add depot rows and claims
+    Steps 1-4 are voyages@2's (`voyages.simulate`); steps 5-7 add depot rows and claims
     on the template's schedule (`simulate_depot_and_claims`). The containers shipped per
     period are the sum of the simulated voyages' loads (totals="exact"), or the model's
     log-normal stand-in for that sum (totals="model", `model_totals`): the model's own
@@ -333,12 +334,13 @@ def model_totals(p: dict, route: RouteData, truth: dict, values: dict, rate_by_v
                                   alpha)
     post, _ = loads.normalised(prior[lv["group_cap_row"]] + lv["load_evidence"])
     m1, m2 = streams.load_moments(streams.NUMPY, np.exp(prior), post, route.grid)
-    one = {k: np.asarray(v, float) for k, v in p.items()}
-    seen = voyages.seen_probs({f"detection_{e}": voyages.detection(one, e) for e in voyages.ENDS})
+    one = {k: np.asarray(v, float)[None] for k, v in p.items() if np.ndim(v) == 0}
+    seen = voyages.seen_probs(one, values)[0]  # (3, P, P)
     sv = seen_voyages(route, lv["vessel_cap_row"])
     containers = streams.shipped(streams.NUMPY, m1, m2, route.n_groups, sv["moment_row"],
                                  sv["voyage_in_period"], lv["vessel_cap_row"],
-                                 rate_by_vessel * (1 - seen.sum()), np.asarray(p["shipped_z"], float))
+                                 rate_by_vessel * (1 - seen.sum(axis=(0, 2)))[:, None],
+                                 np.asarray(p["shipped_z"], float))
     n = np.array([row["voyages"] for row in truth["series"]])
     total, n_total = float(containers.sum()), int(n.sum())
     series = [{**row, "containers": float(c), "containers_cumulative": float(cc)}

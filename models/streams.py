@@ -15,11 +15,13 @@ from scipy import special
 NUMPY = SimpleNamespace(log=np.log, exp=np.exp, erfc=special.erfc, where=np.where,
                         sqrt=np.sqrt, log_sigmoid=special.log_expit, gammaln=special.gammaln,
                         sum=np.sum, maximum=np.maximum, eq=np.equal, take=np.take,
-                        log1p=np.log1p, concat=np.concatenate)
+                        log1p=np.log1p, concat=np.concatenate, clip=np.clip,
+                        matmul=np.matmul, stack=np.stack, cumsum=np.cumsum, einsum=np.einsum)
 TENSOR = SimpleNamespace(log=pt.log, exp=pt.exp, erfc=pt.erfc, where=pt.switch, sqrt=pt.sqrt,
                          log_sigmoid=lambda x: -pt.softplus(-x), gammaln=pt.gammaln,
                          sum=pt.sum, maximum=pt.maximum, eq=pt.eq, take=pt.take,
-                         log1p=pt.log1p, concat=pt.concatenate)
+                         log1p=pt.log1p, concat=pt.concatenate, clip=pt.clip,
+                         matmul=pt.matmul, stack=pt.stack, cumsum=pt.cumsum, einsum=pt.einsum)
 LOGISTIC_SCALE = 1.702  # logistic scale matched to a normal sd of the claim's width
 
 

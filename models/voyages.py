@@ -1,18 +1,30 @@
-"""voyages@1: laden voyages per period, detection at each end, containers per voyage.
+"""voyages@2: laden voyages per period, detection at each end, containers per voyage.
 
 The generative story, top to bottom:
-1. Voyages leave the origin at `voyages_per_week`; period p has N_p ~ Poisson(rate * days_p / 7).
-2. Each end of the route photographs a berth on a day with probability
-   `usable_image_day_<end>`; a port call lasts `port_call_days_<end>`, so it is caught
-   with probability 1 - (1 - q)^L, and the voyage is then recognised with
-   `identification_<end>`. Days with usable images (imagery.csv) inform q.
-3. Ends see a voyage independently, so the voyages seen at the origin only, the
-   destination only, and both are independent Poisson counts (Poisson thinning):
-   N_p is marginalised exactly and the unseen ones are drawn after sampling.
+1. Voyages leave the origin at `voyages_per_week`; period p has N_p ~ Poisson(rate * days_p / 7),
+   each on a day of the period drawn uniformly.
+2. A voyage leaving on day t loads over the `port_call_days_origin` days up to t and unloads
+   over the `port_call_days_destination` days from t + transit. An end catches it when one
+   of its usable passes (imagery.csv, and the days of sightings) falls in the call, and
+   then recognises it with `identification_<end>` (`detection`). An end with no imagery
+   record catches a call with 1 - (1 - q)^L, q the rate of usable image days
+   (`usable_image_day_<end>`).
+3. Given its day, the ends see a voyage independently; so the voyages seen at the origin
+   only, the destination only, and both are independent Poisson counts, with chances that
+   average the day's chances over the period: N_p is marginalised exactly and the unseen
+   ones are drawn after sampling.
 4. A voyage carries C ~ NegBinomial(`containers_per_voyage`, cv `load_cv`) containers,
    truncated at its vessel's capacity; a count of visible containers is C thinned by
    the share in view (recorded coverage, or `unknown_coverage` when not recorded).
    C is summed out on a grid of loads.
+
+Version 2 (against 1): detection from the imagery record's days (step 2) instead of a
+constant chance. With one chance for every voyage, the two ends' sightings were taken as
+independent; but a voyage leaving in the window's last days cannot be seen unloading in a
+record that ends with the window, and one whose arrival falls between the passes of a
+fixed revisit cycle is missed at both ends together. On event-level worlds with such
+records version 1 counted those sightings as evidence of voyages missed and put the total
+too high (docs/validation.md).
 """
 
 from __future__ import annotations
@@ -22,12 +34,13 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy.stats import poisson
 
-from ..observations.aggregate import HISTORIES, RouteData
-from . import data, loads, streams, truncated_nb
+from ..observations.aggregate import (CALL_DAYS_MAX, HISTORIES, RECORD_FROM, RouteData,
+                                      call_passes, record_length)
+from . import data, detection, loads, streams, truncated_nb
 from .priors import flat
 
 NAME = "voyages"
-VERSION = 1
+VERSION = 2
 PRIOR_NAMES = ("voyages_per_week", "containers_per_voyage", "load_cv",
                *(f"{p}_{e}" for e in ("origin", "destination")
                  for p in ("usable_image_day", "port_call_days", "identification")),
@@ -42,6 +55,7 @@ ASSUMPTIONS = (
     "Depot rows and third-party claims are not used.",
 )
 ENDS = ("origin", "destination")
+CALL_K = np.arange(CALL_DAYS_MAX + 1, dtype=float)  # the days of a port call
 # hyperparameters that reach the model only through the counts' evidence, not as pm.Data;
 # the model reads that evidence as `load_weight` (see `load_values`)
 NOT_IN_GRAPH = ("unknown_coverage__alpha", "unknown_coverage__beta", "load_evidence")
@@ -58,9 +72,24 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
         imaged_days=route.imaged_days,
         grid=route.grid,
         group_cap=route.group_cap,
+        **record_values(route),
         **load_values(route, values["unknown_coverage__alpha"], values["unknown_coverage__beta"]),
     )
     return values
+
+
+def record_values(route: RouteData) -> dict[str, np.ndarray]:
+    """The imagery record as the model reads it (`detection`): each end's passes by
+    departure day and call day, whether the end has a record, each period's days, and the
+    period a sighting on each call day is recorded in."""
+    days = int(route.period_days.sum())
+    passes = route.passes if route.passes.shape[1] == days else np.zeros((2, days, CALL_K.size))
+    return {"passes_origin": passes[0], "passes_destination": passes[1],
+            "has_record": np.asarray(route.has_record, float), "call_k": CALL_K,
+            "arrival_weights": detection.arrival_weights(int(route.transit_extra_days)),
+            "day_weight": detection.day_weights(route.period_days),
+            **dict(zip(("recorded_origin", "recorded_destination"),
+                       detection.recorded_periods(route.period_days, CALL_K)))}
 
 
 def load_values(route: RouteData, a, b) -> dict[str, np.ndarray]:
@@ -111,31 +140,40 @@ def route_story(d) -> dict:
     voyages_per_week = _lognormal("voyages_per_week", d)
     rate = voyages_per_week * d["period_days"] / 7.0
 
-    # 2-3. voyages seen, by capture history (origin only, destination only, both)
-    seen = seen_story(d)
+    # 2-3. voyages seen, by capture history (origin only, destination only, both), in the
+    # period they are recorded in
+    seen = seen_story(d)  # (3, P departed, P recorded)
     pm.Potential("captures_loglik", pm.logp(
-        pm.Poisson.dist(mu=rate[:, None] * seen[None, :]), d["captures"]).sum())
+        pm.Poisson.dist(mu=pt.einsum("p,hpq->qh", rate, seen)), d["captures"]).sum())
 
     # 4. containers per voyage, thinned into the counts that were seen
-    return {"voyages_per_week": voyages_per_week, "rate": rate, "unseen_prob": 1 - seen.sum(),
-            **loads_story(d)}
+    return {"voyages_per_week": voyages_per_week, "rate": rate,
+            "unseen_prob": 1 - seen.sum(axis=(0, 2)), **loads_story(d)}
 
 
 def seen_story(d):
-    """Step 2: each end catches a port call with probability
-    identification x (1 - (1 - usable image day)^(port call days)); the chance of each
-    capture history (origin only, destination only, both) follows."""
-    detection = {}
+    """Step 2: each end sees a voyage on the first usable pass in its call on which it is
+    recognised (`detection`; without a record, a usable pass each day with chance
+    `usable_image_day_<end>`). Returns the expected capture histories (3, P, P) per voyage
+    of the period of departure, by the period they are recorded in."""
+    first = {}
     for i, end in enumerate(ENDS):
         usable = _beta(f"usable_image_day_{end}", d)
         call_days = _lognormal(f"port_call_days_{end}", d)
         recognised = _beta(f"identification_{end}", d)
         pm.Potential(f"imagery_{end}", pm.logp(
             pm.Binomial.dist(n=d["imaged_days"][i], p=usable), d["usable_days"][i]))
-        detection[end] = pm.Deterministic(
-            f"detection_{end}", recognised * (1 - (1 - usable) ** call_days))
-    po, pd_ = detection["origin"], detection["destination"]
-    return pt.stack([po * (1 - pd_), (1 - po) * pd_, po * pd_])
+        first[end] = sightings(streams.TENSOR, d, i, call_days, usable, recognised)
+        pm.Deterministic(f"detection_{end}", first[end].sum(axis=-1).mean())
+    return detection.histories(streams.TENSOR, first["origin"], first["destination"],
+                               d["recorded_origin"], d["recorded_destination"], d["day_weight"])
+
+
+def sightings(ops, d, i: int, call_days, usable, recognised):
+    """`detection.first_sighting` at end i from the data `d` (views or arrays)."""
+    passes = ops.where(d["has_record"][i] > 0.5, d[f"passes_{ENDS[i]}"], usable[..., None, None])
+    return detection.first_sighting(ops, passes, call_days, recognised, d["call_k"],
+                                    forward=i == 1, late_weights=d["arrival_weights"] if i else None)
 
 
 def loads_story(d) -> dict:
@@ -188,19 +226,38 @@ def prior_draws(values: dict[str, np.ndarray], n: int, rng: np.random.Generator)
             out[name] = rng.beta(v[f"{name}__alpha"], v[f"{name}__beta"], n)
         else:
             out[name] = np.abs(rng.normal(0, v[f"{name}__scale"], n))
-    for end in ENDS:
-        out[f"detection_{end}"] = detection(out, end)
+    out.update(detections(out, values))
     return out
 
 
-def detection(p: dict[str, np.ndarray], end: str) -> np.ndarray:
-    q = p[f"usable_image_day_{end}"]
-    return p[f"identification_{end}"] * (1 - (1 - q) ** p[f"port_call_days_{end}"])
+def first_sightings(p: dict, values: dict, chunk: int = 250) -> dict[str, np.ndarray]:
+    """Per end, `detection.first_sighting` (S, D, K+1) for parameter draws p (S,)."""
+    S = len(np.atleast_1d(p["voyages_per_week" if "voyages_per_week" in p else
+                            "identification_origin"]))
+    col = lambda name, s: np.atleast_1d(np.asarray(p[name], float))[s]  # noqa: E731
+    out = {end: np.zeros((S, *values["passes_origin"].shape)) for end in ENDS}
+    for lo in range(0, S, chunk):
+        s = slice(lo, lo + chunk)
+        for i, end in enumerate(ENDS):
+            out[end][s] = sightings(streams.NUMPY, values, i, col(f"port_call_days_{end}", s),
+                                    col(f"usable_image_day_{end}", s),
+                                    col(f"identification_{end}", s))
+    return out
 
 
-def seen_probs(p) -> np.ndarray:
-    po, pd_ = p["detection_origin"], p["detection_destination"]
-    return np.stack([po * (1 - pd_), (1 - po) * pd_, po * pd_], axis=-1)  # (S, 3)
+def detections(p: dict, values: dict, first=None) -> dict[str, np.ndarray]:
+    """detection_<end> (S,): the chance of being seen there, over the window's days."""
+    first = first_sightings(p, values) if first is None else first
+    return {f"detection_{end}": f.sum(axis=-1).mean(axis=-1) for end, f in first.items()}
+
+
+def seen_probs(p: dict, values: dict, first=None) -> np.ndarray:
+    """(S, 3, P, P): expected capture histories per voyage of the period of departure, by
+    the period recorded in (`detection.histories`)."""
+    first = first_sightings(p, values) if first is None else first
+    return detection.histories(streams.NUMPY, first["origin"], first["destination"],
+                               values["recorded_origin"], values["recorded_destination"],
+                               values["day_weight"])
 
 
 def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.random.Generator,
@@ -214,13 +271,15 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
     S = len(p["voyages_per_week"])
     if rate is None:
         rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0  # (S, P)
-    seen = seen_probs(p)  # (S, 3)
-    mu_seen = rate[:, :, None] * seen[:, None, :]  # (S, P, 3)
+    first = first_sightings(p, values)
+    seen = seen_probs(p, values, first)  # (S, 3, P, P)
+    mu_seen = np.einsum("sp,shpq->sqh", rate, seen)  # (S, P recorded, 3)
     out = {
         "loglik_captures": poisson.logpmf(route.captures[None], mu_seen),
         "pred_captures": rng.poisson(mu_seen),
     }
-    unseen = rng.poisson(rate * (1 - seen.sum(axis=1))[:, None])  # (S, P)
+    # voyages not recorded in the window: nobody saw them, or their sighting fell outside
+    unseen = rng.poisson(rate * (1 - seen.sum(axis=(1, 3))))  # (S, P)
     observed = route.captures.sum(axis=1)[None, :]  # (1, P)
     out["voyages_period"] = observed + unseen
 
@@ -251,8 +310,7 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
                voyages=out["voyages_period"].sum(axis=1), unseen_voyages=unseen.sum(axis=1))
     set_containers(out, containers[:, :-1],
                    containers[:, -1] if route.horizon_days > 0 else None)
-    for end in ENDS:
-        out[f"detection_{end}"] = p[f"detection_{end}"]
+    out.update(detections(p, values, first))
     return out
 
 
@@ -352,14 +410,45 @@ def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.ran
     return route, truth
 
 
+def simulated_record(p: dict, template: RouteData, rng) -> np.ndarray:
+    """The imagery record of a simulation: the template's at an end that has one, else a
+    usable pass on each day with chance `usable_image_day_<end>`."""
+    n = record_length(int(template.period_days.sum()), template.transit_days)
+    out = np.zeros((2, n))
+    for e, end in enumerate(ENDS):
+        if template.has_record[e] > 0.5 and template.usable_on.shape[1] == n:
+            out[e] = template.usable_on[e]
+        else:
+            out[e] = rng.random(n) < float(p[f"usable_image_day_{end}"])
+    return out
+
+
+def _sighting(passes_k, call_days: float, identification: float, forward: bool, late_weights,
+              rng):
+    """The call day k (of the record's layout) on which one voyage is first seen, as
+    `detection.first_sighting` has it: its call's length drawn around `call_days`, a usable
+    pass showing it for the share of that day it is there, each image recognising it with
+    `identification`; None if it is not seen."""
+    length = call_days * np.exp(detection.CALL_SPREAD * rng.normal())
+    late = 0 if late_weights is None else int(rng.choice(len(late_weights), p=late_weights))
+    w = detection.call_weights(streams.NUMPY, np.asarray(length), CALL_K, late)
+    for k in (range(len(w)) if forward else reversed(range(len(w)))):
+        if passes_k[k] > 0 and rng.random() < w[k] and rng.random() < identification:
+            return int(k)
+    return None
+
+
 def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.Generator,
                      n_voyages: np.ndarray, next_vessel, count_share: float = 0.7,
                      known_coverage_share: float = 0.7, follow_up: float = 1.0):
     """Steps 2-4 of the story for `n_voyages` (P,) voyages leaving in each period, the vessel
     of each given by `next_vessel(period)`; the imagery record is drawn last.
 
-    Each end sees a voyage with its detection probability, independently, as the model
-    assumes; `follow_up` != 1 breaks that on purpose (a negative control for calibration):
+    A voyage leaves on a day drawn uniformly in its period and each end sees it on its first
+    image that shows and recognises it (`_sighting`, on the template's imagery record, or one
+    drawn at the rate of usable image days where the template has none), independently
+    given the day, as the model assumes, and it is recorded in the period of its sighting;
+    `follow_up` != 1 breaks that on purpose (a negative control for calibration):
     a voyage seen at the origin is then seen at the destination with its odds of detection
     multiplied by `follow_up`, as when analysts look for a ship they saw leave. A seen end is
     counted with probability `count_share`; a count's coverage is recorded with probability
@@ -372,7 +461,18 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
     P, n_vessels = len(template.period_days), len(template.vessel_cap)
     grid = template.grid
     alpha = 1.0 / max(p["load_cv"], 1e-3) ** 2
-    det = {end: float(detection({k: np.asarray(v) for k, v in p.items()}, end)) for end in ENDS}
+    days = int(template.period_days.sum())
+    transit = int(template.transit_days)
+    usable_on = simulated_record(p, template, rng)
+    passes = call_passes(usable_on, days, transit)
+    sim_values = {**values, "passes_origin": passes[0], "passes_destination": passes[1],
+                  "has_record": np.ones(2)}
+    one = {k: np.asarray(v, float)[None] for k, v in p.items() if np.ndim(v) == 0}
+    first = {end: f[0] for end, f in first_sightings(one, sim_values).items()}  # (D, K+1)
+    det = {end: float(f.sum(axis=-1).mean()) for end, f in first.items()}
+    late = values["arrival_weights"]
+    first_day = np.concatenate([[0], np.cumsum(template.period_days)[:-1]]).astype(int)
+    starts = np.array(first_day)
     captures = np.zeros((P, 3), int)
     captures_vessel = np.zeros((P, n_vessels, 3), int)
     v_period, v_vessel, v_group = [], [], []
@@ -385,20 +485,33 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
             vessel = int(next_vessel(period))
             load = grid[loads.sample_grid(load_logp[vessel], rng)]
             containers_period[period] += load
-            draw = rng.random(), rng.random()
-            seen = [bool(draw[0] < det["origin"]), bool(draw[1] < det["destination"])]
-            if seen[0] and follow_up != 1.0:
-                odds = follow_up * det["destination"] / max(1.0 - det["destination"], 1e-12)
-                seen[1] = bool(draw[1] < odds / (1.0 + odds))
+            day = first_day[period] + int(rng.integers(int(template.period_days[period])))
+            k_seen = [_sighting(passes[e, day], float(p[f"port_call_days_{end}"]),
+                                float(p[f"identification_{end}"]), e == 1,
+                                late if e == 1 else None, rng) for e, end in enumerate(ENDS)]
+            if k_seen[0] is not None and follow_up != 1.0:  # seen at the origin: looked for
+                f_d = first["destination"][day]
+                c_d = float(f_d.sum())
+                odds = follow_up * c_d / max(1.0 - c_d, 1e-12)
+                k_seen[1] = (int(rng.choice(len(f_d), p=f_d / c_d))
+                             if c_d > 0 and rng.random() < odds / (1.0 + odds) else None)
+            seen = [k is not None for k in k_seen]
+            sighted = [day - k_seen[0] if seen[0] else None,
+                       day + transit + k_seen[1] if seen[1] else None]
+            # the period the voyage is recorded in, as route_data places it
+            recorded = sighted[0] if seen[0] else (sighted[1] - transit if seen[1] else None)
+            if recorded is not None and not 0 <= recorded < days:
+                seen, sighted, recorded = [False, False], [None, None], None
             entry = {"period": period, "vessel": vessel, "load": float(load), "seen": seen,
-                     "counts": []}
+                     "day": day, "sighted": sighted, "counts": []}
             log.append(entry)
             if not any(seen):
                 continue
             history = 2 if all(seen) else (0 if seen[0] else 1)
-            captures[period, history] += 1
-            captures_vessel[period, vessel, history] += 1
-            v_period.append(period)
+            rec_period = int(np.searchsorted(starts, recorded, side="right") - 1)
+            captures[rec_period, history] += 1
+            captures_vessel[rec_period, vessel, history] += 1
+            v_period.append(rec_period)
             v_vessel.append(vessel)
             group = -1
             for end in (i for i, s in enumerate(seen) if s):
@@ -418,8 +531,8 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
                 entry["counts"].append({"end": end, "visible": int(visible[-1]),
                                         "coverage": float(c) if is_known else None})
             v_group.append(group)
-    days = template.period_days.sum()
-    usable = np.array([rng.binomial(int(days), p[f"usable_image_day_{end}"]) for end in ENDS])
+    inside = slice(-RECORD_FROM, -RECORD_FROM + days)
+    usable = usable_on[:, inside].sum(axis=1)
     seen_per_vessel = np.bincount(np.array(v_vessel, int), minlength=n_vessels)
     route = RouteData(
         periods=template.periods, period_days=template.period_days, captures=captures,
@@ -431,7 +544,7 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
         group_cap=np.array(group_cap, float), grid=grid, usable_days=usable.astype(float),
         imaged_days=np.full(2, float(days)),
         vessel_share=(1 + seen_per_vessel) / (1 + seen_per_vessel).sum(),
-        transit_days=template.transit_days)
+        transit_days=template.transit_days, usable_on=usable_on, has_record=np.ones(2))
     voyages_period = np.asarray(n_voyages, int)
     total, n_total = float(containers_period.sum()), int(voyages_period.sum())
     truth = {

@@ -14,6 +14,13 @@ import numpy as np
 from .case import Case
 
 HISTORIES = ("origin_only", "destination_only", "both")
+CALL_DAYS_MAX = 10  # a port call is looked for in at most this many days (+1) of imagery
+RECORD_FROM = -CALL_DAYS_MAX - 1  # the imagery record's first day, from the window's start
+
+
+def record_length(days: int, transit_days: float) -> int:
+    """Days of the imagery record a model reads: the calls of voyages leaving in the window."""
+    return days + int(transit_days) + CALL_DAYS_MAX + 1 - RECORD_FROM
 DEPOT_METRICS = ("filled_area_m2", "railcars", "containers")
 CLAIM_QUANTITIES = ("containers", "voyages")
 CLAIM_RELATIONS = ("about", "at_least", "at_most")
@@ -52,7 +59,19 @@ class RouteData:
     claim_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
     claim_confidence: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     transit_days: float = 1.0
+    transit_extra_days: int = 1  # a voyage may arrive up to this many days later
     horizon_days: int = 0  # days after the window up to the forecast horizon
+    # the imagery record, where the case has one: usable_on[e, i] = 1 when end e had a usable
+    # pass (or a sighting) on day i + RECORD_FROM of the window (`passes` lays it out by call)
+    usable_on: np.ndarray = field(default_factory=lambda: np.zeros((2, 0)))
+    has_record: np.ndarray = field(default_factory=lambda: np.zeros(2))  # (2,) 1: usable_on holds
+
+    @property
+    def passes(self) -> np.ndarray:
+        """(2, D, K+1): 1 when end e had a usable pass on the k-th day of the call of a voyage
+        leaving on window day t (origin: day t - k, the loading ends on departure;
+        destination: day t + transit + k)."""
+        return call_passes(self.usable_on, int(self.period_days.sum()), self.transit_days)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -72,7 +91,7 @@ def history(row: dict) -> int:
 
 
 def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
-               horizon: date | None = None) -> RouteData:
+               horizon: date | None = None, transit_extra_days: int = 1) -> RouteData:
     spec = case.spec
     periods = spec.periods()
     starts = [p[0] for p in periods]
@@ -134,6 +153,8 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
             imaged[end] = spec.days
             usable[end] = rows.filter(rows["usable"])["date"].n_unique()
 
+    usable_on, has_record = imagery_record(case, transit_days)
+
     depot = case.depot.filter(case.depot["site"] == spec.depot) if spec.depot else case.depot.clear()
     claims = case.claims
     day = lambda col: np.array([(d - spec.start).days for d in col.to_list()], float)  # noqa: E731
@@ -166,6 +187,41 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         claim_relation=index(claims["relation"], CLAIM_RELATIONS),
         claim_value=claims["value"].to_numpy().astype(float),
         claim_confidence=index(claims["confidence"], CLAIM_CONFIDENCE),
-        transit_days=float(transit_days),
+        transit_days=float(transit_days), transit_extra_days=int(transit_extra_days),
         horizon_days=max((horizon - spec.end).days, 0) if horizon else 0, notes=notes,
+        usable_on=usable_on, has_record=has_record,
     )
+
+
+def call_passes(usable_on: np.ndarray, days: int, transit_days: float) -> np.ndarray:
+    """RouteData.passes from a record (2, record_length); zeros for a record of another length."""
+    k = np.arange(CALL_DAYS_MAX + 1)
+    out = np.zeros((2, days, len(k)))
+    if usable_on.shape[1] != record_length(days, transit_days):
+        return out
+    t = np.arange(days)[:, None]
+    for end, day in enumerate((t - k[None, :], t + int(transit_days) + k[None, :])):
+        out[end] = usable_on[end][day - RECORD_FROM]
+    return out
+
+
+def imagery_record(case: Case, transit_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """(usable_on, has_record) of RouteData: for each end with imagery rows (any date), the
+    days with a usable pass or a sighting. An end without imagery rows has no record (the
+    model then uses the usable image days' rate). Days with no row had no usable pass: the
+    record is taken as complete."""
+    spec = case.spec
+    usable_on = np.zeros((2, record_length(spec.days, transit_days)))
+    has_record = np.zeros(2)
+    for end, (sites, col) in enumerate(((spec.origin, "origin_seen"),
+                                        (spec.destination, "destination_seen"))):
+        rows = case.imagery.filter(case.imagery["site"].is_in(list(sites)))
+        if not rows.height:
+            continue
+        has_record[end] = 1.0
+        seen = [d for d in case.voyages[col].to_list() if d is not None]
+        for d in rows.filter(rows["usable"])["date"].to_list() + seen:
+            i = (d - spec.start).days - RECORD_FROM
+            if 0 <= i < usable_on.shape[1]:
+                usable_on[end, i] = 1.0
+    return usable_on, has_record

@@ -270,8 +270,9 @@ def simulate_world(scenario: str, seed: int, **overrides) -> World:
 def slices(o: Options, scenario: str) -> dict[str, str]:
     """The world's place in the ranges a bench reports by."""
     share = next(name for lo, hi, name in SHARE_SLICES if lo <= o.depot_share < hi)
+    cadence = {0: "daily chance", 1: "one regular", 2: "both regular"}[sum(o.regular_revisit)]
     return {"scenario": scenario, "depot_share": share, "depot_metrics": o.depot_metrics,
-            "claims": "claims" if o.claims else "no claims"}
+            "claims": "claims" if o.claims else "no claims", "cadence": cadence}
 
 
 def _between(rng, bounds) -> int:

@@ -79,7 +79,7 @@ def test_brief_states_what_the_number_rests_on(first_run):
     run = run_dir(first_run)
     md = (run / "brief.md").read_text()
     record = json.loads((run / "run.json").read_text())
-    assert "Model: voyages@1" in md and f"Run `{record['run_id']}`" in md
+    assert "Model: voyages@2" in md and f"Run `{record['run_id']}`" in md
     assert f"reproduce with `{record['command']}`" in md
     assert "(`containers_per_voyage`): log-normal, median 150" in md  # priors in words
     recon = sum(p["rows"] for p in record["provenance"] if p["reconstructed"])

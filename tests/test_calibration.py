@@ -81,7 +81,7 @@ def _calibrate(capsys, store, *args):
 
 @pytest.mark.slow
 def test_calibrate_passes_voyages_and_fails_a_negative_control(tmp_path, capsys):
-    """voyages@1 against its own simulations passes (a calibrated model fails with
+    """voyages@2 against its own simulations passes (a calibrated model fails with
     probability at most alpha = 0.01). The negative control simulates data whose two
     ends do not see a voyage independently (a voyage seen leaving is followed up at the
     destination, odds x 20), which the model assumes away: it must fail. With 30

@@ -33,7 +33,7 @@ def test_run_directory_contract(first_run, store):
     for name in ("config.yaml", "run.json", "estimates.csv", "series.csv", "posterior.nc",
                  "brief.md", "brief.html"):
         assert (run / name).is_file(), name
-    assert sorted(p.name for p in (run / "figures").iterdir()) == [  # voyages@1: no depot figure
+    assert sorted(p.name for p in (run / "figures").iterdir()) == [  # voyages@2: no depot figure
         "claims.png", "cumulative_containers.png", "prior_predictive.png",
         "rootogram_captures.png", "voyages_per_period.png"]
     est = pl.read_csv(run / "estimates.csv")
@@ -57,7 +57,7 @@ def test_run_json_identity(first_run):
     run = run_dir_of(first_run[1])
     record = json.loads((run / "run.json").read_text())
     assert record["run_id"] == run.name
-    assert record["model"] == {"name": "voyages", "version": 1}
+    assert record["model"] == {"name": "voyages", "version": 2}
     assert record["case"]["name"] == "rajin-dunai-2023" and len(record["case"]["content_hash"]) == 64
     assert record["seed"] == 1 and record["status"] in ("briefing-grade", "review")
     assert (record["status"] == "briefing-grade") == (record["reasons"] == [])
@@ -150,9 +150,9 @@ def test_warm_compiles_the_named_family(capsys):
 
     assert main(["warm", "voyages", "baseline"]) == 0
     out, _ = capsys.readouterr()
-    assert out.startswith("compiled voyages@1 in ")  # baseline has no model to compile
+    assert out.startswith("compiled voyages@2 in ")  # baseline has no model to compile
     assert len(out.splitlines()) == 1
-    assert any(key[:2] == ("voyages", 1) for key in fitting._COMPILED)
+    assert any(key[:2] == ("voyages", 2) for key in fitting._COMPILED)
 
 
 def test_warm_refuses_an_unknown_family(capsys):

@@ -1,4 +1,4 @@
-"""Recovery: voyages@1 fitted to its own simulations covers the truth at the stated rate.
+"""Recovery: voyages@2 fitted to its own simulations covers the truth at the stated rate.
 
 Parameters are drawn from the prior that the model is given, so a calibrated
 posterior's 90% interval covers the realised truth in 90% of replications
