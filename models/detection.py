@@ -1,27 +1,33 @@
-"""The chance that a voyage is seen at each end, and on which day, from the imagery record;
-for numpy and PyTensor (`ops` as in `streams`).
+"""The chance that a voyage is seen at each end, and in which period it is recorded, from
+the imagery record; for numpy and PyTensor (`ops` as in `streams`).
 
 A voyage leaving the origin on day t loads over the L_o days up to t and unloads over the
-L_d days from t + transit (or a day or two later: `RouteData.transit_extra_days`). A
-usable pass on a day the ship is at the berth for a share w of that day (a pass at a
-uniform time within the day) shows it with chance w, and each image that shows it is
-recognised with `identification_<end>`. The record's passes (RouteData.passes: 1 on the
-call's k-th day when a usable pass or a sighting fell on it) give, per call day k,
+L_d days from t + transit (or a day later: `RouteData.transit_extra_days`). A usable pass
+on a day the ship is at the berth for a share w of that day (a pass at a uniform time
+within the day) shows it with chance w, and each image that shows it is recognised with
+`identification_<end>`. With the record's passes u (RouteData.passes: 1 on the call's k-th
+day when a usable pass or a sighting fell on it), the call's k-th day misses the ship with
 
-    a_k = identification x passes[t, k] x w_k(L),   w_k(L) = clip(L - k, 0, 1),
+    log(1 - identification x w_k(L)) x u[t, k],   w_k(L) = clip(L - k, 0, 1),
 
-and the sighting is the first image, in time order, that shows and recognises the ship:
-f_k = a_k x prod over earlier days (1 - a). An end with no record has a usable pass on
-each day with chance q (`usable_image_day_<end>`) in place of the record. One voyage's
-call length is log-normal around `port_call_days_<end>` (log-sd `CALL_SPREAD`), by
-Gauss-Hermite nodes.
+and the voyage is recorded where its first image in time order shows and recognises it:
+in period q with chance exp(misses before q) x (1 - exp(misses in q)). An end with no
+record has a usable pass each day with chance q (`usable_image_day_<end>`): u is 1 on
+every day and the chance to miss is 1 - q x identification x w_k. One voyage's call
+length is log-normal around `port_call_days_<end>` (log-sd `CALL_SPREAD`), by Gauss-Hermite
+nodes, and its unloading may start late by up to `transit_extra_days`.
 
 The data record a voyage in the period of its sighting (at the origin if it was seen there,
 else the destination's less the transit, as `observations.aggregate` places it), not of
-its departure, and a period's imagery can differ from the next one's; so the capture
-histories' expected counts are a map from the period of departure to the period recorded
+its departure, and one period's imagery can differ from the next one's; so the capture
+histories' expected counts map the period of departure to the period recorded
 (`histories`). A record that ends with the window, or a fixed revisit cycle, thus makes the
-two ends' sightings dependent, and the model says so, rather than assuming them independent."""
+two ends' sightings dependent, and the model says so, rather than assuming them
+independent.
+
+Everything that depends only on the record is laid out once per case (`layout`): the
+model's work per gradient is a few matrix-vector products with the record and one
+exponential per reachable (day, period) pair."""
 
 from __future__ import annotations
 
@@ -32,7 +38,9 @@ CALL_SPREAD = 0.5  # log-sd of one voyage's call length around the median (loadi
 # one voyage's call length: 3-point Gauss-Hermite nodes of that log-normal, and weights
 NODES, NODE_WEIGHTS = np.polynomial.hermite_e.hermegauss(3)
 NODE_WEIGHTS = NODE_WEIGHTS / NODE_WEIGHTS.sum()
-LATE_MAX = 2  # an unloading may start up to this many days late (`arrival_weights`)
+LATE_MAX = 1  # an unloading may start up to this many days late (`arrival_weights`)
+ENDS = ("origin", "destination")
+LAYOUT = ("calls", "before", "inside", "day", "departed", "recorded")
 
 
 def arrival_weights(extra_days: int) -> np.ndarray:
@@ -51,63 +59,73 @@ def call_weights(ops, call_days, k, late: int = 0):
     return ops.clip(call_days[..., None] - (k - late), 0.0, 1.0) * ops.where(k >= late, 1.0, 0.0)
 
 
-def first_sighting(ops, passes, call_days, identification, k, forward: bool,
-                   late_weights=None):
-    """f (..., D, K+1): the chance that a voyage leaving on day t is first seen on the k-th
-    day of its call's layout. passes (D, K+1) (or a usable pass's chance, broadcasting);
-    call_days and identification (...); `forward`: the layout runs forward in time (the
-    destination), else backward (the origin: day t - k); late_weights (LATE_MAX + 1,):
-    how late the call starts, else on time."""
-    lengths = call_days[..., None] * np.exp(CALL_SPREAD * NODES)  # (..., J)
-    total = 0.0
-    lates = range(1 if late_weights is None else LATE_MAX + 1)
-    for j, node_weight in enumerate(NODE_WEIGHTS):
-        for late in lates:
-            w = call_weights(ops, lengths[..., j], k, late)  # (..., K+1)
-            a = identification[..., None, None] * passes * w[..., None, :]  # (..., D, K+1)
-            log_miss = ops.log(ops.maximum(1.0 - a, FLOOR))
-            c = ops.cumsum(log_miss, axis=-1)
-            before = c - log_miss if forward else c[..., -1][..., None] - c
-            weight = node_weight if late_weights is None else node_weight * late_weights[late]
-            total = total + weight * a * ops.exp(before)
-    return total
+def layout(passes: np.ndarray, has_record: float, period_days: np.ndarray,
+           forward: bool) -> dict[str, np.ndarray]:
+    """One end's record as the model reads it (numpy, once per case).
 
-
-def histories(ops, f_origin, f_destination, recorded_origin, recorded_destination, day_weight):
-    """Expected capture histories (..., 3, P, P): origin only, destination only and both,
-    of a voyage leaving in period p (per voyage of the period's rate), recorded in period q.
-
-    f_* (..., D, K+1) from `first_sighting`; recorded_* (D, K+1, P): 1 where a sighting on
-    that call day is recorded in period q (none where it falls outside the window);
-    day_weight (P, D): 1 / the period's days on each of its days."""
-    seen_o = f_origin.sum(axis=-1)  # (..., D)
-    seen_d = f_destination.sum(axis=-1)
-    by_o = ops.einsum("...dk,dkp->...dp", f_origin, recorded_origin)  # (..., D, P)
-    by_d = ops.einsum("...dk,dkp->...dp", f_destination, recorded_destination)
-    per_day = ops.stack([(1.0 - seen_d)[..., None] * by_o, (1.0 - seen_o)[..., None] * by_d,
-                         seen_d[..., None] * by_o], axis=-3)  # (..., 3, D, P)
-    return ops.matmul(day_weight, per_day)
-
-
-def day_weights(period_days: np.ndarray) -> np.ndarray:
-    """(P, D): 1 / days of the period on each of its days."""
+    passes (D, K+1): usable passes on each call day (origin: day t - k; destination:
+    t + transit + k, recorded as t + k). Returns, with R the reachable (departure day,
+    recorded period) pairs:
+      calls (D, K+1): the days a pass could show the ship (all, without a record);
+      before, inside (R, K+1): those days earlier than the pair's period, and in it;
+      day (R,): the departure day; departed (P, R): 1 / period days, by departure period;
+      recorded (R, P): the recorded period, one-hot."""
+    days, width = passes.shape
+    calls = passes if has_record > 0.5 else np.ones_like(passes)
     bounds = np.concatenate([[0], np.cumsum(period_days)]).astype(int)
-    out = np.zeros((len(period_days), int(bounds[-1])))
-    for p in range(len(period_days)):
-        out[p, bounds[p]:bounds[p + 1]] = 1.0 / period_days[p]
+    k = np.arange(width)
+    rows = []
+    for t in range(days):
+        rec = t + k if forward else t - k  # the day each call day is recorded on
+        inside = (rec >= 0) & (rec < days)
+        period = np.searchsorted(bounds, np.clip(rec, 0, days - 1), side="right") - 1
+        for q in np.unique(period[inside & (calls[t] > 0)]):
+            earlier = rec < bounds[q]
+            rows.append((t, q, calls[t] * earlier, calls[t] * inside * (period == q)))
+    dep_period = np.searchsorted(bounds, np.arange(days), side="right") - 1
+    P = len(period_days)
+    out = {"calls": calls,
+           "before": np.array([r[2] for r in rows], float).reshape(-1, width),
+           "inside": np.array([r[3] for r in rows], float).reshape(-1, width),
+           "day": np.array([r[0] for r in rows], int),
+           "departed": np.zeros((P, len(rows))), "recorded": np.zeros((len(rows), P))}
+    for i, (t, q, _, _) in enumerate(rows):
+        out["departed"][dep_period[t], i] = 1.0 / period_days[dep_period[t]]
+        out["recorded"][i, q] = 1.0
     return out
 
 
-def recorded_periods(period_days: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(origin, destination) (D, K+1, P): the period a sighting on the k-th call day of a
-    voyage leaving on day t is recorded in (origin: day t - k; destination: its day less
-    the transit, t + k), 0 where that day is outside the window."""
-    bounds = np.cumsum(period_days).astype(int)
-    days = int(bounds[-1])
-    t = np.arange(days)[:, None]
-    out = []
-    for day in (t - k[None, :].astype(int), t + k[None, :].astype(int)):
-        inside = (day >= 0) & (day < days)
-        period = np.searchsorted(bounds, np.clip(day, 0, days - 1), side="right")
-        out.append((period[..., None] == np.arange(len(period_days))) & inside[..., None])
-    return out[0] * 1.0, out[1] * 1.0
+def chances(ops, lay: dict, call_days, identification, usable, k, late_weights=None):
+    """(seen (..., D), recorded (..., R)): the chance that a voyage leaving on each day is
+    seen at this end, and that its first sighting is recorded in each reachable pair's
+    period. call_days, identification, usable (...): per draw; usable counts only
+    without a record (its layout's `calls` are then all days), so pass 1 with a record.
+    The call lengths' nodes and the late starts are stacked (axis -2) into one product."""
+    lates = np.arange(1 if late_weights is None else LATE_MAX + 1)
+    shift = np.repeat(lates, len(NODES))  # (C,) combinations of a late start and a node
+    scale = np.tile(np.exp(CALL_SPREAD * NODES), len(lates))
+    weight = np.tile(NODE_WEIGHTS, len(lates))
+    if late_weights is not None:
+        weight = weight * late_weights[shift]
+    lengths = call_days[..., None] * scale  # (..., C)
+    w = ops.clip(lengths[..., None] - (k - shift[:, None]), 0.0, 1.0) * (k >= shift[:, None])
+    a = (identification * usable)[..., None, None] * w  # (..., C, K+1)
+    m = ops.log(ops.maximum(1.0 - a, FLOOR))  # each call day's log chance to miss
+    seen = ops.matmul(weight, 1.0 - ops.exp(ops.matmul(m, lay["calls"].T)))
+    recorded = ops.matmul(weight, ops.exp(ops.matmul(m, lay["before"].T))
+                          * (1.0 - ops.exp(ops.matmul(m, lay["inside"].T))))
+    return seen, recorded
+
+
+def histories(ops, origin, destination, lay_o: dict, lay_d: dict):
+    """Expected capture histories (..., 3, P, P): origin only, destination only and both,
+    per voyage of the period of departure (its rate), by the period recorded in.
+    origin, destination: `chances` of each end; lay_*: their `layout`s."""
+    (seen_o, rec_o), (seen_d, rec_d) = origin, destination
+    miss_d = ops.take(1.0 - seen_d, lay_o["day"], -1)  # (..., R_o)
+    miss_o = ops.take(1.0 - seen_o, lay_d["day"], -1)  # (..., R_d)
+    o_only = ops.matmul(lay_o["departed"] * (miss_d * rec_o)[..., None, :], lay_o["recorded"])
+    both = ops.matmul(lay_o["departed"] * ((1.0 - miss_d) * rec_o)[..., None, :],
+                      lay_o["recorded"])
+    d_only = ops.matmul(lay_d["departed"] * (miss_o * rec_d)[..., None, :], lay_d["recorded"])
+    return ops.stack([o_only, d_only, both], axis=-3)

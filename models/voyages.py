@@ -79,17 +79,21 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
 
 
 def record_values(route: RouteData) -> dict[str, np.ndarray]:
-    """The imagery record as the model reads it (`detection`): each end's passes by
-    departure day and call day, whether the end has a record, each period's days, and the
-    period a sighting on each call day is recorded in."""
+    """The imagery record as the model reads it (`detection.layout` of each end), whether
+    each end has one, the call days and the transit's extra days."""
     days = int(route.period_days.sum())
     passes = route.passes if route.passes.shape[1] == days else np.zeros((2, days, CALL_K.size))
-    return {"passes_origin": passes[0], "passes_destination": passes[1],
-            "has_record": np.asarray(route.has_record, float), "call_k": CALL_K,
-            "arrival_weights": detection.arrival_weights(int(route.transit_extra_days)),
-            "day_weight": detection.day_weights(route.period_days),
-            **dict(zip(("recorded_origin", "recorded_destination"),
-                       detection.recorded_periods(route.period_days, CALL_K)))}
+    out = {"has_record": np.asarray(route.has_record, float), "call_k": CALL_K,
+           "arrival_weights": detection.arrival_weights(int(route.transit_extra_days))}
+    for i, end in enumerate(ENDS):
+        lay = detection.layout(passes[i], route.has_record[i], route.period_days, forward=i == 1)
+        out.update({f"{end}_{k}": v for k, v in lay.items()})
+    return out
+
+
+def record_layout(d, end: str) -> dict:
+    """One end's `detection.layout` from the data `d` (views or arrays)."""
+    return {k: d[f"{end}_{k}"] for k in detection.LAYOUT}
 
 
 def load_values(route: RouteData, a, b) -> dict[str, np.ndarray]:
@@ -156,24 +160,24 @@ def seen_story(d):
     recognised (`detection`; without a record, a usable pass each day with chance
     `usable_image_day_<end>`). Returns the expected capture histories (3, P, P) per voyage
     of the period of departure, by the period they are recorded in."""
-    first = {}
+    found = {}
     for i, end in enumerate(ENDS):
         usable = _beta(f"usable_image_day_{end}", d)
         call_days = _lognormal(f"port_call_days_{end}", d)
         recognised = _beta(f"identification_{end}", d)
         pm.Potential(f"imagery_{end}", pm.logp(
             pm.Binomial.dist(n=d["imaged_days"][i], p=usable), d["usable_days"][i]))
-        first[end] = sightings(streams.TENSOR, d, i, call_days, usable, recognised)
-        pm.Deterministic(f"detection_{end}", first[end].sum(axis=-1).mean())
-    return detection.histories(streams.TENSOR, first["origin"], first["destination"],
-                               d["recorded_origin"], d["recorded_destination"], d["day_weight"])
+        found[end] = sightings(streams.TENSOR, d, i, call_days, usable, recognised)
+        pm.Deterministic(f"detection_{end}", found[end][0].mean())
+    return detection.histories(streams.TENSOR, found["origin"], found["destination"],
+                               record_layout(d, "origin"), record_layout(d, "destination"))
 
 
 def sightings(ops, d, i: int, call_days, usable, recognised):
-    """`detection.first_sighting` at end i from the data `d` (views or arrays)."""
-    passes = ops.where(d["has_record"][i] > 0.5, d[f"passes_{ENDS[i]}"], usable[..., None, None])
-    return detection.first_sighting(ops, passes, call_days, recognised, d["call_k"],
-                                    forward=i == 1, late_weights=d["arrival_weights"] if i else None)
+    """`detection.chances` at end i from the data `d` (views or arrays)."""
+    usable = ops.where(d["has_record"][i] > 0.5, 1.0, usable)  # the record has the passes
+    return detection.chances(ops, record_layout(d, ENDS[i]), call_days, recognised, usable,
+                             d["call_k"], d["arrival_weights"] if i else None)
 
 
 def loads_story(d) -> dict:
@@ -230,25 +234,18 @@ def prior_draws(values: dict[str, np.ndarray], n: int, rng: np.random.Generator)
     return out
 
 
-def first_sightings(p: dict, values: dict, chunk: int = 250) -> dict[str, np.ndarray]:
-    """Per end, `detection.first_sighting` (S, D, K+1) for parameter draws p (S,)."""
-    S = len(np.atleast_1d(p["voyages_per_week" if "voyages_per_week" in p else
-                            "identification_origin"]))
-    col = lambda name, s: np.atleast_1d(np.asarray(p[name], float))[s]  # noqa: E731
-    out = {end: np.zeros((S, *values["passes_origin"].shape)) for end in ENDS}
-    for lo in range(0, S, chunk):
-        s = slice(lo, lo + chunk)
-        for i, end in enumerate(ENDS):
-            out[end][s] = sightings(streams.NUMPY, values, i, col(f"port_call_days_{end}", s),
-                                    col(f"usable_image_day_{end}", s),
-                                    col(f"identification_{end}", s))
-    return out
+def first_sightings(p: dict, values: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per end, `detection.chances` (seen (S, D), recorded (S, R)) for draws p (S,)."""
+    col = lambda name: np.atleast_1d(np.asarray(p[name], float))  # noqa: E731
+    return {end: sightings(streams.NUMPY, values, i, col(f"port_call_days_{end}"),
+                           col(f"usable_image_day_{end}"), col(f"identification_{end}"))
+            for i, end in enumerate(ENDS)}
 
 
 def detections(p: dict, values: dict, first=None) -> dict[str, np.ndarray]:
     """detection_<end> (S,): the chance of being seen there, over the window's days."""
     first = first_sightings(p, values) if first is None else first
-    return {f"detection_{end}": f.sum(axis=-1).mean(axis=-1) for end, f in first.items()}
+    return {f"detection_{end}": f[0].mean(axis=-1) for end, f in first.items()}
 
 
 def seen_probs(p: dict, values: dict, first=None) -> np.ndarray:
@@ -256,8 +253,8 @@ def seen_probs(p: dict, values: dict, first=None) -> np.ndarray:
     the period recorded in (`detection.histories`)."""
     first = first_sightings(p, values) if first is None else first
     return detection.histories(streams.NUMPY, first["origin"], first["destination"],
-                               values["recorded_origin"], values["recorded_destination"],
-                               values["day_weight"])
+                               record_layout(values, "origin"),
+                               record_layout(values, "destination"))
 
 
 def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.random.Generator,
@@ -465,11 +462,13 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
     transit = int(template.transit_days)
     usable_on = simulated_record(p, template, rng)
     passes = call_passes(usable_on, days, transit)
-    sim_values = {**values, "passes_origin": passes[0], "passes_destination": passes[1],
-                  "has_record": np.ones(2)}
+    sim_values = {**values, "has_record": np.ones(2)}
+    for i, end in enumerate(ENDS):
+        lay = detection.layout(passes[i], 1.0, template.period_days, forward=i == 1)
+        sim_values.update({f"{end}_{k}": v for k, v in lay.items()})
     one = {k: np.asarray(v, float)[None] for k, v in p.items() if np.ndim(v) == 0}
-    first = {end: f[0] for end, f in first_sightings(one, sim_values).items()}  # (D, K+1)
-    det = {end: float(f.sum(axis=-1).mean()) for end, f in first.items()}
+    first = {end: f[0][0] for end, f in first_sightings(one, sim_values).items()}  # seen (D,)
+    det = {end: float(f.mean()) for end, f in first.items()}
     late = values["arrival_weights"]
     first_day = np.concatenate([[0], np.cumsum(template.period_days)[:-1]]).astype(int)
     starts = np.array(first_day)
@@ -490,11 +489,13 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
                                 float(p[f"identification_{end}"]), e == 1,
                                 late if e == 1 else None, rng) for e, end in enumerate(ENDS)]
             if k_seen[0] is not None and follow_up != 1.0:  # seen at the origin: looked for
-                f_d = first["destination"][day]
-                c_d = float(f_d.sum())
+                c_d = float(first["destination"][day])
                 odds = follow_up * c_d / max(1.0 - c_d, 1e-12)
-                k_seen[1] = (int(rng.choice(len(f_d), p=f_d / c_d))
-                             if c_d > 0 and rng.random() < odds / (1.0 + odds) else None)
+                k_seen[1] = None
+                if c_d > 0 and rng.random() < odds / (1.0 + odds):
+                    while k_seen[1] is None:  # a sighting day as the model has them, given one
+                        k_seen[1] = _sighting(passes[1, day], float(p["port_call_days_destination"]),
+                                              float(p["identification_destination"]), True, late, rng)
             seen = [k is not None for k in k_seen]
             sighted = [day - k_seen[0] if seen[0] else None,
                        day + transit + k_seen[1] if seen[1] else None]
