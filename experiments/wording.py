@@ -76,6 +76,10 @@ def prior_words(name: str, node: dict) -> str:
         dist = (f"Beta({_num(node['alpha'])}, {_num(node['beta'])}): mean "
                 f"{node['alpha'] / (node['alpha'] + node['beta']):.0%}, 90% between {lo:.0%} "
                 f"and {hi:.0%}")
+    elif set(node) == {"log_sd"}:
+        lo, hi = np.exp(np.array([-1.645, 1.645]) * node["log_sd"])
+        dist = (f"fixed: the true value is the recorded one times a log-normal error of log-sd "
+                f"{_num(node['log_sd'])}, 90% between {_num(lo)} and {_num(hi)} times it")
     elif "scale" in node:
         dist = (f"half-normal, scale {_num(node['scale'])}: 90% below "
                 f"{_num(stats.halfnorm.ppf(0.9, scale=node['scale']))}")

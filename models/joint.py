@@ -328,7 +328,8 @@ def model_totals(p: dict, route: RouteData, truth: dict, values: dict, rate_by_v
     own `shipped_z`. The voyage counts stay as simulated: the model draws them
     independently of the totals given the parameters, and so does this."""
     lv = voyages.load_values(route, float(values["unknown_coverage__alpha"]),
-                             float(values["unknown_coverage__beta"]))
+                             float(values["unknown_coverage__beta"]),
+                             float(values["coverage_error__log_sd"]))
     alpha = 1.0 / max(float(p["load_cv"]), 1e-3) ** 2
     prior = loads.load_prior_logp(route.grid, lv["load_caps"], float(p["containers_per_voyage"]),
                                   alpha)

@@ -2,14 +2,14 @@
 
 A voyage's load C is negative binomial (mean mu, shape alpha) truncated at the
 vessel's capacity. A count of visible containers is C thinned by the share in
-view: Binomial(C, coverage) when coverage is recorded, BetaBinomial(C, a, b)
-when it is not. Summing over the grid marginalises C exactly.
+view: Binomial(C, coverage) when coverage is recorded (with the recorded share's
+error summed out), BetaBinomial(C, a, b) when it is not. Summing over the grid marginalises C exactly.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import gammaln, logsumexp
 
 
 def nb_logpmf(k, mu, alpha):
@@ -43,16 +43,28 @@ def log_choose(n, k):
     return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
 
 
-def count_loglik(grid, visible, coverage, known, a, b):
+# a recorded coverage's error: Gauss-Hermite nodes of a standard normal, and their weights
+ERROR_NODES, ERROR_WEIGHTS = np.polynomial.hermite_e.hermegauss(7)
+ERROR_WEIGHTS = ERROR_WEIGHTS / ERROR_WEIGHTS.sum()
+
+
+def count_loglik(grid, visible, coverage, known, a, b, coverage_sd: float = 0.0):
     """log P(visible_i | C = grid[k]); shape (..., M, K).
 
-    coverage/known: (M,); a, b: (...,) Beta prior of unrecorded coverage."""
+    coverage/known: (M,); a, b: (...,) Beta prior of unrecorded coverage; coverage_sd:
+    the relative error (sd of the log) of a recorded coverage, the true share in view
+    being recorded x exp(Normal(0, coverage_sd)) (below 1), summed out by quadrature."""
     n = grid[None, :]
     y = np.asarray(visible, float)[:, None]
     ok = n >= y
     nn = np.where(ok, n, y)
-    c = clip_coverage(coverage)[:, None]
-    binom = log_choose(nn, y) + y * np.log(c) + (nn - y) * np.log1p(-c)
+    nodes = ERROR_NODES if coverage_sd > 0 else np.zeros(1)
+    weights = ERROR_WEIGHTS if coverage_sd > 0 else np.ones(1)
+    terms = []
+    for z in nodes:
+        c = clip_coverage(np.asarray(coverage, float) * np.exp(coverage_sd * z))[:, None]
+        terms.append(y * np.log(c) + (nn - y) * np.log1p(-c))
+    binom = log_choose(nn, y) + logsumexp(np.stack(terms), axis=0, b=weights[:, None, None])
     a = np.asarray(a, float)[..., None, None]
     b = np.asarray(b, float)[..., None, None]
     beta_binom = (log_choose(nn, y) + gammaln(y + a) + gammaln(nn - y + b) - gammaln(nn + a + b)
@@ -61,12 +73,12 @@ def count_loglik(grid, visible, coverage, known, a, b):
     return np.where(ok, ll, -np.inf)
 
 
-def count_evidence(grid, visible, coverage, known, group, n_groups, a, b):
+def count_evidence(grid, visible, coverage, known, group, n_groups, a, b, coverage_sd=0.0):
     """log P(counts of load group g | C = grid[k]); shape (G, K).
 
-    It depends on data and on the fixed prior of unrecorded coverage only, so it is
-    computed once per case and handed to the model as data."""
-    ll = count_loglik(grid, visible, coverage, known, a, b)  # (M, K)
+    It depends on data and on the fixed priors of coverage only (unrecorded, and a
+    recorded one's error), so it is computed once per case and handed to the model as data."""
+    ll = count_loglik(grid, visible, coverage, known, a, b, coverage_sd)  # (M, K)
     out = np.zeros((n_groups, len(grid)))
     np.add.at(out, np.asarray(group, int), ll)
     return out

@@ -46,6 +46,13 @@ class HalfNormalPrior:
 
 
 @dataclass
+class RelativeError:
+    """A fixed relative error of what an analyst records: the sd of its log (not sampled)."""
+
+    log_sd: float = MISSING
+
+
+@dataclass
 class ClaimWidths:
     """Relative sd of a third-party figure, by its stated confidence."""
 
@@ -66,6 +73,7 @@ class Priors:
     identification_origin: BetaPrior = MISSING  # voyage recognised, given a usable image
     identification_destination: BetaPrior = MISSING
     unknown_coverage: BetaPrior = MISSING  # share of a load in view when not recorded
+    coverage_error: RelativeError = MISSING  # of a recorded share in view
     # joint: the depot and third-party claims
     depot_share: SharePrior = MISSING  # share of unloaded containers that go to this depot
     rail_delay_days: LogNormalPrior = MISSING  # median days from unloading to the depot
@@ -93,6 +101,7 @@ MEANING = {
     "identification_destination": "chance that a ship in a usable image of the destination "
                                   "is recognised",
     "unknown_coverage": "share of a load in view, when a count does not record it",
+    "coverage_error": "relative error of a recorded share of a load in view",
     "depot_share": "share of the unloaded containers that go to this depot",
     "rail_delay_days": "median days from unloading to the depot",
     "rail_delay_spread": "spread (log-sd) of one container's rail delay",

@@ -44,7 +44,7 @@ VERSION = 2
 PRIOR_NAMES = ("voyages_per_week", "containers_per_voyage", "load_cv",
                *(f"{p}_{e}" for e in ("origin", "destination")
                  for p in ("usable_image_day", "port_call_days", "identification")),
-               "unknown_coverage")
+               "unknown_coverage", "coverage_error")
 # what a reader of an estimate should know the model takes for granted (briefs list them)
 ASSUMPTIONS = (
     "Voyages leave at one constant weekly rate across the window.",
@@ -58,7 +58,8 @@ ENDS = ("origin", "destination")
 CALL_K = np.arange(CALL_DAYS_MAX + 1, dtype=float)  # the days of a port call
 # hyperparameters that reach the model only through the counts' evidence, not as pm.Data;
 # the model reads that evidence as `load_weight` (see `load_values`)
-NOT_IN_GRAPH = ("unknown_coverage__alpha", "unknown_coverage__beta", "load_evidence")
+NOT_IN_GRAPH = ("unknown_coverage__alpha", "unknown_coverage__beta", "coverage_error__log_sd",
+                "load_evidence")
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
@@ -73,7 +74,8 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
         grid=route.grid,
         group_cap=route.group_cap,
         **record_values(route),
-        **load_values(route, values["unknown_coverage__alpha"], values["unknown_coverage__beta"]),
+        **load_values(route, values["unknown_coverage__alpha"], values["unknown_coverage__beta"],
+                      values["coverage_error__log_sd"]),
     )
     return values
 
@@ -96,15 +98,17 @@ def record_layout(d, end: str) -> dict:
     return {k: d[f"{end}_{k}"] for k in detection.LAYOUT}
 
 
-def load_values(route: RouteData, a, b) -> dict[str, np.ndarray]:
+def load_values(route: RouteData, a, b, coverage_sd: float = 0.0) -> dict[str, np.ndarray]:
     """The loads' arrays: the distinct capacities (the load prior is computed once per
     capacity, then indexed), each group's and vessel's row in them, and the counts'
-    evidence log P(counts of group g | C = k), with Beta(a, b) for an unrecorded coverage:
+    evidence log P(counts of group g | C = k), with Beta(a, b) for an unrecorded coverage
+    and a recorded one's relative error `coverage_sd`:
     as logs for numpy, and for the model as `load_weight` (the evidence over its largest
     value below the group's capacity, times k^0, k^1, k^2, stacked) with that value's log."""
     caps = np.unique(np.concatenate([route.group_cap, route.vessel_cap]))
     evidence = loads.count_evidence(route.grid, route.visible, route.coverage,
-                                    route.coverage_known, route.count_group, route.n_groups, a, b)
+                                    route.coverage_known, route.count_group, route.n_groups, a, b,
+                                    float(coverage_sd))
     weight, scale = loads.evidence_weights(evidence, route.grid, route.group_cap)
     weight = np.concatenate([weight, weight * route.grid, weight * route.grid**2])
     return {"load_caps": caps,
@@ -366,7 +370,8 @@ def _loads_chunk(route: RouteData, values, mu, alpha, a, b, unseen, share, rng, 
     if route.n_groups:
         fresh = grid[loads.GridSampler(prior_probs[:, values["group_cap_row"]])
                      .draw_each(rng).reshape(n, n_groups)]
-        cov = np.where(route.coverage_known[None], route.coverage[None],
+        error = np.exp(float(values["coverage_error__log_sd"]) * rng.normal(size=(n, len(route.visible))))
+        cov = np.where(route.coverage_known[None], loads.clip_coverage(route.coverage[None] * error),
                        rng.beta(a, b, (n, len(route.visible))))
         pred = rng.binomial(fresh[:, route.count_group].astype(int), cov)
     load_m = None
@@ -449,8 +454,9 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
     a voyage seen at the origin is then seen at the destination with its odds of detection
     multiplied by `follow_up`, as when analysts look for a ship they saw leave. A seen end is
     counted with probability `count_share`; a count's coverage is recorded with probability
-    `known_coverage_share` (uniform on 0.3-1), else it is drawn from `unknown_coverage`, and
-    the count is Binomial(load, coverage). The counts of one voyage share its load.
+    `known_coverage_share` (uniform on 0.3-1; the true share is that times the log-normal
+    `coverage_error`, below 1), else it is drawn from `unknown_coverage`, and the count is
+    Binomial(load, true share). The counts of one voyage share its load.
 
     Returns (RouteData, truth); truth holds the realised `total_containers`, `voyages`,
     `voyages_seen`, `containers_per_voyage`, the per-period `series` and a `voyage_log`
@@ -521,11 +527,15 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
                 if group < 0:
                     group = len(group_cap)
                     group_cap.append(template.vessel_cap[vessel])
-                c = rng.uniform(0.3, 1.0)
+                c = rng.uniform(0.3, 1.0)  # as recorded; the true share is off by its error
                 is_known = rng.random() < known_coverage_share
-                if not is_known:
-                    c = rng.beta(values["unknown_coverage__alpha"], values["unknown_coverage__beta"])
-                visible.append(rng.binomial(int(load), c))
+                if is_known:
+                    true = float(loads.clip_coverage(
+                        c * np.exp(float(values["coverage_error__log_sd"]) * rng.normal())))
+                else:
+                    true = c = rng.beta(values["unknown_coverage__alpha"],
+                                        values["unknown_coverage__beta"])
+                visible.append(rng.binomial(int(load), true))
                 coverage.append(c if is_known else 0.5)
                 known.append(is_known)
                 count_group.append(group)
