@@ -35,8 +35,8 @@ import numpy as np
 
 FLOOR = 1e-12  # 1 - a is kept above this in the log
 CALL_SPREAD = 0.5  # log-sd of one voyage's call length around the median (loading 1-4 days)
-# one voyage's call length: 3-point Gauss-Hermite nodes of that log-normal, and weights
-NODES, NODE_WEIGHTS = np.polynomial.hermite_e.hermegauss(3)
+# one voyage's call length: 2-point Gauss-Hermite nodes of that log-normal, and weights
+NODES, NODE_WEIGHTS = np.polynomial.hermite_e.hermegauss(2)
 NODE_WEIGHTS = NODE_WEIGHTS / NODE_WEIGHTS.sum()
 LATE_MAX = 1  # an unloading may start up to this many days late (`arrival_weights`)
 ENDS = ("origin", "destination")
