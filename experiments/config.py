@@ -81,6 +81,9 @@ def check(cfg: DictConfig) -> None:
             problems.append(f"inference.{key}: {inf[key]} must be >= 0 (0: none)")
     if inf.conflict_chains < 1:
         problems.append(f"inference.conflict_chains: {inf.conflict_chains} must be >= 1")
+    if not 0 < inf.borderline_target_accept < 1:
+        problems.append(f"inference.borderline_target_accept: {inf.borderline_target_accept} "
+                        "must be in (0, 1)")
     if not 0 < inf.conflict_p < 1:
         problems.append(f"inference.conflict_p: {inf.conflict_p} must be in (0, 1)")
     if not inf.upper_over_median_max > 1:

@@ -43,6 +43,7 @@ class InferenceConfig:
     ebfmi_min: float = 0.3
     upper_over_median_max: float = 3.0  # the headline's 90% upper end / its median
     borderline_draws: int = 3000  # draws per chain of the second round (0: none)
+    borderline_target_accept: float = 0.99  # the second round's
     conflict_p: float = 0.01  # a stream conflicts with the voyage data below this p-value
     conflict_draws: int = 1000  # draws per chain of the conflict check's fit (0: no check)
     conflict_chains: int = 2

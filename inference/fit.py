@@ -50,9 +50,10 @@ def _round_seed(seed: int, k: int) -> int:
 def fit(family: ModuleType, route, values: dict, seed: int, inference, progress: bool = False,
         headline: str = "total_containers") -> Fit:
     """Sample, add the estimands, run the checks and apply the status rule; `progress`:
-    nutpie's progress bar. A figure within its Monte Carlo error of a limit is drawn again
-    with `inference.borderline_draws` draws per chain (a second round, replacing the
-    first; 0: never), then left as a note if still undecided."""
+    nutpie's progress bar. A figure within its Monte Carlo error of a limit, or a sampling
+    figure that fails, is drawn again with `inference.borderline_draws` draws per chain at
+    `inference.borderline_target_accept` (a second round, replacing the first; 0: never);
+    a figure still undecided is then a note."""
     if not hasattr(family, "build"):
         return reference_fit(family, route, values, seed, inference)
     import nutpie
@@ -72,10 +73,11 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
     rounds = []
     for k, draws in enumerate(budget):
         t1 = time.perf_counter()
+        accept = inference.target_accept if k == 0 else max(
+            inference.target_accept, getattr(inference, "borderline_target_accept", 0.99))
         tree = nutpie.sample(model, draws=draws, tune=inference.tune, chains=inference.chains,
                              cores=inference.cores, seed=_round_seed(seed, k),
-                             progress_bar=progress, save_warmup=False,
-                             target_accept=inference.target_accept,
+                             progress_bar=progress, save_warmup=False, target_accept=accept,
                              adaptation=getattr(inference, "adaptation", "diag"))
         t2 = time.perf_counter()
         diag, figures = sampling(tree, list(family.PARAMS), inference)
@@ -95,7 +97,7 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
         timings["checks_s"] += time.perf_counter() - t3
         undecided = borderline(figures, found)
         rounds.append({"draws": draws, "chains": int(inference.chains),
-                       "seed": _round_seed(seed, k), "thinned_by": step,
+                       "seed": _round_seed(seed, k), "target_accept": accept, "thinned_by": step,
                        "borderline": [f.name for f in undecided]})
         if not undecided:
             break

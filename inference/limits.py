@@ -16,7 +16,8 @@ The Monte Carlo errors (numpy only):
 - ESS: an integrated autocorrelation time estimated over a window W has relative sd
   sqrt(2 (2W + 1) / draws) (Sokal 1997); W = 2 tau matches the spread of arviz's ESS on
   autoregressive chains with tau from 1 to 19 (tests/test_limits.py).
-- divergent transitions: a Poisson count, sd sqrt(count); none at all passes.
+- divergent transitions: a count of events, each one a fact, not an estimate: beyond the
+  limit fails (`inference.fit` first samples again with a higher target_accept).
 - E-BFMI: batch means over ten batches of each chain.
 - Pareto k: the generalised Pareto shape fitted to the M largest of S importance ratios,
   M = min(S / 5, 3 sqrt(S)) (PSIS), has sd (1 + k) / sqrt(M): about 0.1 at 4000 draws, and
@@ -46,7 +47,7 @@ class Figure:
     limit: float
     bad: str  # "above" or "below"
     text: str = ""  # the check it belongs to
-    count: bool = False  # a count of events: at or below its limit it passes, whatever its error
+    count: bool = False  # a count of events (divergences): beyond its limit it fails
     redraw: bool = True  # drawing more narrows its error enough to decide (not so Pareto k)
 
     @property
@@ -58,7 +59,11 @@ class Figure:
             return FAIL
         if excess > band:
             return FAIL
-        if excess < -band or (self.count and excess <= 0):
+        if excess <= 0 and self.count:
+            return PASS
+        if self.count:  # an event seen is no chance of the draws: it happened
+            return FAIL
+        if excess < -band:
             return PASS
         return BORDERLINE
 

@@ -92,9 +92,11 @@ def assess(figures: list[Figure], checks: dict, draws: int,
 
 def borderline(figures: list[Figure], checks: dict) -> list[Figure]:
     """The figures that demote if failing, are within their error of the limit and would
-    be decided by drawing more."""
+    be decided by drawing more; and the sampling figures that fail (longer chains at a
+    higher target_accept may pass them)."""
     rows = [(f, True) for f in figures] + [(f, d) for f, d, _ in check_figures(checks)]
-    return [f for f, demotes in rows if demotes and f.redraw and f.verdict == BORDERLINE]
+    return [f for f, demotes in rows if demotes and f.redraw and (
+        f.verdict == BORDERLINE or (f.verdict == FAIL and f.text == "sampling"))]
 
 
 def status(reasons: list[str]) -> str:

@@ -1,10 +1,11 @@
 """joint@5: the voyages model plus the depot's fill and third-party claims.
 
 The story continues from voyages@2 (steps 1-4):
-5. The containers shipped in a period (the loads of its voyages, seen or not) leave
-   evenly over its days. At the destination they go on by rail; a share `depot_share`
-   of them reaches this depot after a log-normal delay (median `rail_delay_days`,
-   log-sd `rail_delay_spread`). The depot starts the window empty.
+5. The containers shipped in a period (the loads of its seen voyages, and its share of the
+   window's unseen voyages' loads) leave evenly over its days. At the destination they
+   go on by rail; a share `depot_share` of them reaches this depot after a log-normal
+   delay (median `rail_delay_days`, log-sd `rail_delay_spread`). The depot starts the
+   window empty.
 6. Each depot row measures the depot's stock through its own conversion
    (`m2_per_container` for filled_area_m2, `containers_per_railcar` for railcars,
    1 for containers), with the row's sd or a relative error `depot_noise_cv`.
@@ -32,7 +33,12 @@ far more tightly than any measurement of pits or railcars on imagery supports, a
 such fits made calibration's tail of slow simulations (README, Calibration).
 
 Version 5 (against 4): steps 1-4 are voyages@2's (detection from the imagery record's
-days). And the depot's share has a `SharePrior`, log-uniform from 0.01 to 1
+days). The containers shipped are the seen voyages' loads per period plus the window's
+unseen voyages' loads as one total, shared among the periods as their unseen voyages are
+expected (`streams.shipped`), both non-centred: a period's own unseen total, with often no
+unseen voyage at all, has a log-normal stand-in that spans orders of magnitude, and on
+event-level worlds its wall gave tens of divergences (46, 16 and 11 on three of them,
+against 1, 0 and 0 pooled). And the depot's share has a `SharePrior`, log-uniform from 0.01 to 1
 by default, instead of Beta(2, 2). A depot row measures share x conversion x containers
 shipped, and the share is rarely known: Beta(2, 2) said "about half", which set the level
 of the total from the depot on an assumption nobody made (on worlds whose share was
@@ -74,7 +80,8 @@ LOGLIK_DIMS = {**voyages.LOGLIK_DIMS, "depot": ("depot_row",), "claims": ("claim
 PRED_DIMS = {**voyages.PRED_DIMS, "depot": ("depot_row",)}
 SCALARS = (*voyages.SCALARS, "depot_stock")
 PARAMS = (*voyages.PARAMS, "depot_share", "rail_delay_days", "rail_delay_spread",
-          "m2_per_container", "containers_per_railcar", "depot_noise_cv", "shipped_z")
+          "m2_per_container", "containers_per_railcar", "depot_noise_cv", "shipped_z",
+          "unseen_z")
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
@@ -194,16 +201,14 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
     m1, m2, n_groups = parts["load_m1"], parts["load_m2"], parts["n_groups"]
     mean_load = (d["vessel_share"] * m1[n_groups:][d["vessel_cap_row"]]).sum()
 
-    # 5. the containers shipped per period, spread over its days
-    # (centred: sampled on the log scale, where the depot rows can pin it; shipped_z
-    # places it in its log-normal and is what the estimands read)
-    loc, scale = streams.shipped_lognormal(streams.TENSOR, m1, m2, n_groups, d["moment_row"],
-                                           d["voyage_in_period"], d["vessel_cap_row"],
-                                           rate_by_vessel * unseen_prob[:, None])
-    scale = pt.maximum(scale, 1e-6)
-    log_shipped = pm.Normal("shipped_log", loc, scale, shape=n_periods)
-    pm.Deterministic("shipped_z", (log_shipped - loc) / scale)
-    shipped = pt.exp(log_shipped)
+    # 5. the containers shipped per period: the seen voyages' loads per period and the
+    # window's unseen voyages' loads, shared among the periods as expected; each a
+    # log-normal stand-in for its sum (non-centred: the depot rarely pins them)
+    z = pm.Normal("shipped_z", 0.0, 1.0, shape=n_periods)
+    z_unseen = pm.Normal("unseen_z", 0.0, 1.0)
+    shipped = streams.shipped(streams.TENSOR, m1, m2, n_groups, d["moment_row"],
+                              d["voyage_in_period"], d["vessel_cap_row"],
+                              rate_by_vessel * unseen_prob[:, None], z, z_unseen)
     daily_containers = pt.switch(in_window, (shipped / d["period_days"])[d["day_period"]],
                                  mean_rate * mean_load)
 
@@ -239,6 +244,7 @@ def prior_draws(values, n, rng):
     out["depot_share"] = share_draws(rng, v["depot_share__alpha"], v["depot_share__beta"],
                                      v["depot_share__floor"], n)
     out["shipped_z"] = rng.normal(size=(n, *structure(values)))
+    out["unseen_z"] = rng.normal(size=n)
     return out
 
 
@@ -265,7 +271,8 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None
     with np.errstate(invalid="ignore"):
         containers = streams.shipped(  # (S, P)
             ops, m1, m2, route.n_groups, values["moment_row"], values["voyage_in_period"],
-            values["vessel_cap_row"], unseen, np.asarray(p["shipped_z"]))
+            values["vessel_cap_row"], unseen, np.asarray(p["shipped_z"]),
+            np.asarray(p["unseen_z"]))
     daily_containers = _flow(route, containers, weekly * mean_load, horizon)
 
     # the estimands follow the shipped totals; voyages after the window ride along
@@ -324,8 +331,8 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
 def model_totals(p: dict, route: RouteData, truth: dict, values: dict, rate_by_vessel) -> dict:
     """truth with the containers shipped per period replaced by the model's: log-normal
     with the moments of the seen voyages' loads (given their counts, at the true
-    parameters) plus the unseen voyages' (`streams.shipped_lognormal`), at the draw's
-    own `shipped_z`. The voyage counts stay as simulated: the model draws them
+    parameters) plus the window's unseen voyages' (`streams.shipped`), at the draw's own
+    `shipped_z` and `unseen_z`. The voyage counts stay as simulated: the model draws them
     independently of the totals given the parameters, and so does this."""
     lv = voyages.load_values(route, float(values["unknown_coverage__alpha"]),
                              float(values["unknown_coverage__beta"]),
@@ -341,7 +348,8 @@ def model_totals(p: dict, route: RouteData, truth: dict, values: dict, rate_by_v
     containers = streams.shipped(streams.NUMPY, m1, m2, route.n_groups, sv["moment_row"],
                                  sv["voyage_in_period"], lv["vessel_cap_row"],
                                  rate_by_vessel * (1 - seen.sum(axis=(0, 2)))[:, None],
-                                 np.asarray(p["shipped_z"], float))
+                                 np.asarray(p["shipped_z"], float),
+                                 np.asarray(p["unseen_z"], float))
     n = np.array([row["voyages"] for row in truth["series"]])
     total, n_total = float(containers.sum()), int(n.sum())
     series = [{**row, "containers": float(c), "containers_cumulative": float(cc)}

@@ -87,34 +87,51 @@ def load_moments(ops, load_probs, group_post, grid):
     return m1, m2
 
 
-def shipped(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row, unseen_rate, z):
-    """Containers shipped in each period, (..., P), at standard normal `z` (..., P):
-    exp(location + scale x z) of `shipped_lognormal`."""
-    loc, scale = shipped_lognormal(ops, m1, m2, n_groups, moment_row, in_period,
-                                   vessel_cap_row, unseen_rate)
-    return ops.exp(loc + scale * z)
+def shipped(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row, unseen_rate, z, z_unseen):
+    """Containers shipped in each period, (..., P): the seen voyages' loads,
+    exp(location + scale x z) of `seen_lognormal` at standard normal z (..., P), plus the
+    window's unseen total exp(location + scale x z_unseen) of `unseen_lognormal` (...),
+    shared among the periods as their unseen voyages are expected."""
+    loc, scale = seen_lognormal(ops, m1, m2, moment_row, in_period)
+    u_loc, u_scale, share = unseen_lognormal(ops, m1, m2, n_groups, vessel_cap_row, unseen_rate)
+    return (ops.exp(loc + scale * z)
+            + ops.exp(u_loc + u_scale * z_unseen)[..., None] * share)
 
 
-def shipped_lognormal(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row,
-                      unseen_rate):
-    """Containers shipped in each period, (..., P): the realised total, not its mean, as
-    a log-normal's location and scale (of its log).
+def _lognormal(ops, mean, var):
+    """Location and scale (of the log) of the log-normal with this mean and variance."""
+    mean = ops.maximum(mean, 1e-6)
+    s2 = ops.maximum(ops.log1p(ops.maximum(var, 0.0) / (mean * mean)), 1e-12)  # sqrt's slope
+    return ops.log(mean) - 0.5 * s2, ops.sqrt(s2)
 
-    A period's containers are the loads of the voyages seen in it (each known through
-    its counts, or from its vessel's load prior when uncounted) plus those of the
-    voyages nobody saw (compound Poisson, `unseen_rate` (..., P, V) per vessel). Their
-    sum is log-normal with its exact mean and variance given the parameters: the depot
-    and the claims read this total, so what they say about the unseen voyages reaches
-    the estimate.
+
+def seen_lognormal(ops, m1, m2, moment_row, in_period):
+    """The seen voyages' containers in each period, (..., P), as a log-normal's location
+    and scale: their exact mean and variance given the parameters (each voyage's load
+    known through its counts, or from its vessel's load prior when uncounted). A period
+    with no voyage seen has a total of about 1e-6.
 
     m1, m2 are the loads' moments (`load_moments`); moment_row (Vobs,) picks a seen
     voyage's row in them; in_period (P, Vobs) places the seen voyages."""
     v1, v2 = ops.take(m1, moment_row, -1), ops.take(m2, moment_row, -1)  # (..., Vobs)
-    seen_mean = ops.sum(v1[..., None, :] * in_period, axis=-1)
-    seen_var = ops.sum((v2 - v1 * v1)[..., None, :] * in_period, axis=-1)
+    mean = ops.sum(v1[..., None, :] * in_period, axis=-1)
+    var = ops.sum((v2 - v1 * v1)[..., None, :] * in_period, axis=-1)
+    return _lognormal(ops, mean, var)
+
+
+def unseen_lognormal(ops, m1, m2, n_groups, vessel_cap_row, unseen_rate):
+    """The containers of the voyages nobody saw in the window, (...), as a log-normal's
+    location and scale, and each period's expected share of them (..., P).
+
+    Their total is compound Poisson: `unseen_rate` (..., P, V) voyages per period and
+    vessel, each loaded from its vessel's prior. Pooled over the window its log-normal
+    stand-in is close (a period's own, with often no unseen voyage at all, spans orders
+    of magnitude and gave the sampler a wall to run into); the depot and the claims then
+    read the total's level through the pooled draw and its timing through the shares."""
     u1 = ops.take(m1[..., n_groups:], vessel_cap_row, -1)[..., None, :]  # (..., 1, V)
     u2 = ops.take(m2[..., n_groups:], vessel_cap_row, -1)[..., None, :]
-    mean = ops.maximum(seen_mean + ops.sum(unseen_rate * u1, axis=-1), 1e-6)
-    var = ops.maximum(seen_var + ops.sum(unseen_rate * u2, axis=-1), 0.0)
-    s2 = ops.log1p(var / (mean * mean))
-    return ops.log(mean) - 0.5 * s2, ops.sqrt(s2)
+    per_period = ops.sum(unseen_rate * u1, axis=-1)  # (..., P) expected containers
+    total = ops.sum(per_period, axis=-1)
+    var = ops.sum(ops.sum(unseen_rate * u2, axis=-1), axis=-1)
+    loc, scale = _lognormal(ops, total, var)
+    return loc, scale, per_period / ops.maximum(total, 1e-6)[..., None]

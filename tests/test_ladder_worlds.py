@@ -1,10 +1,12 @@
-"""A small, seeded version of bench/ladder.py: the families against event-level worlds.
+"""A small, seeded version of bench/ladder.py: voyages and joint against event-level worlds
+whose unknowns (depot share, pit area per container, cadences, fleet, loads, coverage
+errors) are drawn from wide ranges, not from the models' priors.
 
-Eight worlds (two per scenario, seeds fixed), 2 chains x 400 draws. Everything is
-seeded, so the outcome is fixed for a given code and platform. The bound is that of a
-calibrated model: if each 90% interval covered independently with probability 0.9,
-at most 4 of 8 would happen with probability 0.5%. The worlds are not drawn from any
-model, so this checks robustness to misspecification, not exact calibration."""
+Eight worlds (two per scenario, seeds fixed), 2 chains x 500 draws. Everything is seeded,
+so the outcome is fixed for a given code and platform. The coverage bound is that of a
+calibrated model: if each 90% interval covered independently with probability 0.9, at
+most 4 of 8 would happen with probability 0.5%. The worlds are not drawn from any model,
+so this checks robustness to misspecification, not exact calibration."""
 
 import json
 from types import SimpleNamespace
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 from cargoinfer.experiments.config import compose
 from cargoinfer.inference.fit import fit
-from cargoinfer.models import baseline, joint, voyages
+from cargoinfer.models import joint, voyages
 from cargoinfer.observations.aggregate import route_data
 from cargoinfer.observations.case import load_case
 from cargoinfer.observations.world import SCENARIOS, simulate_world, write_case
@@ -22,20 +24,29 @@ SEEDS = (100, 101)
 
 
 @pytest.mark.slow
-def test_models_cover_worlds_the_hand_method_misses(tmp_path):
+def test_joint_is_not_pulled_off_by_a_depot_it_cannot_scale(tmp_path):
+    """Both families cover at least 5 of 8 worlds; and joint, reading depots whose share
+    (0.1-1) and area per container (20-45 m2) nobody knows, is not further from the truth
+    than voyages: its error relative to the truth exceeds voyages' by at most 0.05 in the
+    median over the worlds (joint@4, with a depot share of "about half", was 0.10 worse
+    on such worlds, docs/validation.md)."""
     cfg = compose([])
-    inference = SimpleNamespace(**{**dict(cfg.inference), "draws": 400, "tune": 400, "chains": 2})
-    covered = {f.NAME: 0 for f in (baseline, voyages, joint)}
+    inference = SimpleNamespace(**{**dict(cfg.inference), "draws": 500, "tune": 500, "chains": 2,
+                                   "borderline_draws": 0, "conflict_draws": 0})
+    covered = {"voyages": 0, "joint": 0}
+    errors = {"voyages": [], "joint": []}
     for scenario in SCENARIOS:
         for seed in SEEDS:
             folder = write_case(simulate_world(scenario, seed), tmp_path / f"{scenario}-{seed}")
             truth = json.loads((folder / "truth.json").read_text())["total_containers"]
             route = route_data(load_case(folder), 1, 1000)
-            for family in (baseline, voyages, joint):
+            for family in (voyages, joint):
                 result = fit(family, route, family.data_values(route, cfg.priors), seed, inference)
                 x = np.asarray(result.tree["estimands"]["total_containers"]).ravel()
-                lo, hi = np.nanquantile(x, [0.05, 0.95])
+                lo, med, hi = np.nanquantile(x, [0.05, 0.5, 0.95])
                 covered[family.NAME] += bool(lo <= truth <= hi)
-    print(covered)
+                errors[family.NAME].append(abs(med - truth) / truth)
+    print(covered, {k: np.round(v, 3).tolist() for k, v in errors.items()})
     assert covered["voyages"] >= 5 and covered["joint"] >= 5, covered
-    assert covered["joint"] >= covered["baseline"], covered
+    excess = np.median(np.array(errors["joint"]) - np.array(errors["voyages"]))
+    assert excess <= 0.05, excess
