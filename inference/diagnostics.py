@@ -31,9 +31,9 @@ def sampling_diagnostics(tree, var_names: list[str], arrays=None) -> dict:
     stats = tree["sample_stats"]
     bfmi = np.asarray(az.bfmi(tree)["energy"]).ravel()
     return {
-        "rhat_max": float(np.nanmax(rhat)),
-        "ess_bulk_min": float(np.nanmin(bulk)),
-        "ess_tail_min": float(np.nanmin(tail)),
+        "rhat_max": _extreme(np.nanmax, rhat),
+        "ess_bulk_min": _extreme(np.nanmin, bulk),
+        "ess_tail_min": _extreme(np.nanmin, tail),
         "divergences": int(np.asarray(stats["diverging"]).sum()),
         "ebfmi_min": float(np.nanmin(bfmi)),
         "chains": int(stats.sizes["chain"]),
@@ -41,11 +41,23 @@ def sampling_diagnostics(tree, var_names: list[str], arrays=None) -> dict:
     }
 
 
+def _extreme(fn, values: np.ndarray) -> float:
+    """`fn` over the finite values; NaN when there are none (R-hat of one chain)."""
+    finite = values[np.isfinite(values)]
+    return float(fn(finite)) if finite.size else float("nan")
+
+
 def _names(tree, fn, var_names) -> list[str]:
     ds = fn(tree, var_names=var_names)
     ds = ds.to_dataset() if hasattr(ds, "to_dataset") else ds
     return [f"{v}[{i}]" if ds[v].size > 1 else v
             for v in ds.data_vars for i in range(ds[v].size)]
+
+
+def _worst(scores: np.ndarray) -> int | None:
+    """Index of the largest finite score, or None when there is none."""
+    scores = np.where(np.isfinite(scores), scores, -np.inf)
+    return int(np.argmax(scores)) if scores.size and np.isfinite(scores.max()) else None
 
 
 def _bfmi(energy: np.ndarray) -> float:
@@ -69,13 +81,16 @@ def sampling_figures(tree, var_names: list[str], limits, arrays=None) -> list[Fi
     names, rhat, bulk, tail = arrays or _arrays(tree, var_names)
     figures = []
     r_se = rhat_se(np.minimum(bulk, tail), chains, draws)
-    i = int(np.nanargmax((rhat - limits.rhat_max) / r_se))
-    figures.append(Figure(f"R-hat of {names[i]}", float(rhat[i]), float(r_se[i]),
-                          float(limits.rhat_max), "above", "sampling"))
+    i = _worst((rhat - limits.rhat_max) / r_se)
+    if i is not None:  # one chain has no R-hat
+        figures.append(Figure(f"R-hat of {names[i]}", float(rhat[i]), float(r_se[i]),
+                              float(limits.rhat_max), "above", "sampling"))
     for label, ess, limit in (("bulk ESS", bulk, limits.ess_bulk_min),
                               ("tail ESS", tail, limits.ess_tail_min)):
         se = ess_se(ess, total)
-        i = int(np.nanargmax((limit - ess) / se))
+        i = _worst((limit - ess) / se)
+        if i is None:
+            continue
         figures.append(Figure(f"{label} of {names[i]}", float(ess[i]), float(se[i]),
                               float(limit), "below", "sampling"))
     n_div = int(np.asarray(stats["diverging"]).sum())

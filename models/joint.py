@@ -64,8 +64,10 @@ NAME = "joint"
 VERSION = 5
 ASSUMPTIONS = (
     *voyages.ASSUMPTIONS[:4],
-    "A period's containers leave evenly over its days; a share of them reaches the depot "
-    "after a log-normal rail delay; the depot is empty when the window starts.",
+    "A period's containers leave evenly over its days, the voyages nobody saw shared among "
+    "the periods as expected; a share of them reaches the depot after a log-normal rail "
+    "delay; the depot is empty when the window starts; unless stated, nothing is known of "
+    "the share but that it is at most 1 (log-uniform from 0.01).",
     "A third-party figure is a noisy statement whose width follows its stated confidence; "
     "it never overrides the data.",
     "After the window, voyages go on at the window's rate, at the mean load.",

@@ -48,10 +48,12 @@ PRIOR_NAMES = ("voyages_per_week", "containers_per_voyage", "load_cv",
 # what a reader of an estimate should know the model takes for granted (briefs list them)
 ASSUMPTIONS = (
     "Voyages leave at one constant weekly rate across the window.",
-    "The two ends of the route see a voyage independently, with the same chance for every voyage.",
-    "A voyage seen only at the destination left `model.transit_days` days before.",
+    "The imagery record is complete: a usable pass shows a ship at the berth, a day with no "
+    "row had none; given the day a voyage leaves, the two ends see it independently.",
+    "A voyage seen only at the destination left `model.transit_days` days before its "
+    "unloading began, or up to `model.transit_extra_days` more.",
     "Loads vary around one mean (negative binomial), capped by the vessel's capacity; the "
-    "counts of one voyage share its load.",
+    "counts of one voyage share its load; a recorded coverage is off by about 20%.",
     "Depot rows and third-party claims are not used.",
 )
 ENDS = ("origin", "destination")
