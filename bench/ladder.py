@@ -22,6 +22,7 @@ to voyages' on the same worlds; then per status the runs and their coverage.
 
 import argparse
 import json
+import re
 import tempfile
 import time
 from collections import defaultdict
@@ -75,18 +76,22 @@ def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int)
     return rows
 
 
+def _groups(mine: list[dict]) -> list[tuple[str, list[dict]]]:
+    """All runs, then each slice's runs (slices a file lacks are left out)."""
+    return [("all", mine)] + [
+        (f"{key}={value}", [r for r in mine if r.get(key) == value])
+        for key in SLICES if all(key in r for r in mine)
+        for value in sorted({r[key] for r in mine})]
+
+
 def report(rows: list[dict]) -> None:
     families = list(dict.fromkeys(r["family"] for r in rows))
-    voyages_width = {r["seed"]: r["width"] for r in rows if r["family"] == "voyages"}
+    voyages = {r["seed"]: r for r in rows if r["family"] == "voyages"}
     print(f"\n{'family':12} {'slice':24} {'covered':>9} {'|err|/truth':>12} {'width/truth':>12} "
           f"{'width/voyages':>14}")
     for family in families:
-        mine = [r for r in rows if r["family"] == family]
-        groups = [("all", mine)] + [
-            (f"{key}={value}", [r for r in mine if r[key] == value])
-            for key in SLICES for value in sorted({r[key] for r in mine})]
-        for label, g in groups:
-            ratio = [r["width"] / voyages_width[r["seed"]] for r in g if r["seed"] in voyages_width]
+        for label, g in _groups([r for r in rows if r["family"] == family]):
+            ratio = [r["width"] / voyages[r["seed"]]["width"] for r in g if r["seed"] in voyages]
             print(f"{family:12} {label:24} {sum(r['covered'] for r in g):>4}/{len(g):<4} "
                   f"{np.median([r['error'] for r in g]):12.2f} {np.median([r['width'] for r in g]):12.2f} "
                   f"{np.median(ratio) if ratio else float('nan'):14.2f}")
@@ -103,10 +108,36 @@ def report(rows: list[dict]) -> None:
     reasons = defaultdict(int)
     for r in rows:
         for reason in r["reasons"]:
-            reasons[r["family"], reason.split(":")[0].split(" (")[0]] += 1
+            reasons[r["family"], re.sub(r"\d[\d.,]*", "#", reason.split(":")[0].split(" (")[0])] += 1
     print("\nreasons (family, first words: runs)")
     for (family, reason), n in sorted(reasons.items()):
         print(f"  {family:12} {reason[:70]:70} {n}")
+    if "joint" in families and voyages:
+        targets([r for r in rows if r["family"] == "joint"], voyages,
+                [r for r in rows if r["family"] == KNOWN_SHARE])
+
+
+def targets(joint: list[dict], voyages: dict, share: list[dict]) -> None:
+    """Issue 19's targets for joint, each with the figure measured."""
+    print("\njoint against its targets")
+    for label, g in _groups(joint):
+        mine = [voyages[r["seed"]] for r in g if r["seed"] in voyages]
+        cov = sum(r["covered"] for r in g) / len(g)
+        err, v_err = np.median([r["error"] for r in g]), np.median([r["error"] for r in mine])
+        print(f"  {label:24} coverage {cov:4.0%} {'ok ' if cov >= 0.85 else 'MISS'}   "
+              f"error {err:.2f} vs voyages {v_err:.2f} {'ok' if err <= v_err else 'MISS'}")
+    ratio = np.median([r["width"] / voyages[r["seed"]]["width"] for r in joint if r["seed"] in voyages])
+    print(f"  median width / voyages' {ratio:.2f} (target at most 1)")
+    if share:
+        ratio = np.median([r["width"] / voyages[r["seed"]]["width"] for r in share if r["seed"] in voyages])
+        print(f"  known share, depot counted: median width / voyages' {ratio:.2f} (target at most 0.8)")
+    grade = [r for r in joint if r["status"] == "briefing-grade"]
+    if grade:
+        print(f"  briefing-grade runs covered {sum(r['covered'] for r in grade)}/{len(grade)} "
+              f"({sum(r['covered'] for r in grade) / len(grade):.0%}; target at least 88%)")
+    steady = [r for r in joint if r["scenario"] == "steady"]
+    print(f"  briefing-grade on steady worlds (constant rates, which joint assumes) "
+          f"{sum(r['status'] == 'briefing-grade' for r in steady)}/{len(steady)} (target at least 60%)")
 
 
 def main() -> None:

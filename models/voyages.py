@@ -415,16 +415,12 @@ def simulate(p: dict[str, float], template: RouteData, values: dict, rng: np.ran
 
 
 def simulated_record(p: dict, template: RouteData, rng) -> np.ndarray:
-    """The imagery record of a simulation: the template's at an end that has one, else a
-    usable pass on each day with chance `usable_image_day_<end>`."""
+    """The imagery record of a simulation: a usable pass on each day with chance
+    `usable_image_day_<end>`, as the model's imagery term has it (a template's own record
+    is not kept: its count of usable days would then not follow the drawn chance)."""
     n = record_length(int(template.period_days.sum()), template.transit_days)
-    out = np.zeros((2, n))
-    for e, end in enumerate(ENDS):
-        if template.has_record[e] > 0.5 and template.usable_on.shape[1] == n:
-            out[e] = template.usable_on[e]
-        else:
-            out[e] = rng.random(n) < float(p[f"usable_image_day_{end}"])
-    return out
+    return np.stack([rng.random(n) < float(p[f"usable_image_day_{end}"]) for end in ENDS]
+                    ).astype(float)
 
 
 def _sighting(passes_k, call_days: float, identification: float, forward: bool, late_weights,
@@ -446,11 +442,11 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
                      n_voyages: np.ndarray, next_vessel, count_share: float = 0.7,
                      known_coverage_share: float = 0.7, follow_up: float = 1.0):
     """Steps 2-4 of the story for `n_voyages` (P,) voyages leaving in each period, the vessel
-    of each given by `next_vessel(period)`; the imagery record is drawn last.
+    of each given by `next_vessel(period)`; the imagery record is drawn first
+    (`simulated_record`).
 
     A voyage leaves on a day drawn uniformly in its period and each end sees it on its first
-    image that shows and recognises it (`_sighting`, on the template's imagery record, or one
-    drawn at the rate of usable image days where the template has none), independently
+    image that shows and recognises it (`_sighting`, on that record), independently
     given the day, as the model assumes, and it is recorded in the period of its sighting;
     `follow_up` != 1 breaks that on purpose (a negative control for calibration):
     a voyage seen at the origin is then seen at the destination with its odds of detection

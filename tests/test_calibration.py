@@ -71,8 +71,8 @@ def test_bad_calibrate_config_is_refused(tmp_path, capsys, override, fragment):
     assert not (tmp_path / "store").exists()
 
 
-def _calibrate(capsys, store, *args):
-    code = main(["calibrate", "model=voyages", "n_sims=40", "workers=2", f"store={store}", *args])
+def _calibrate(capsys, store, *args, n_sims=40):
+    code = main(["calibrate", "model=voyages", f"n_sims={n_sims}", "workers=2", f"store={store}", *args])
     out, _ = capsys.readouterr()
     assert code == 0
     run_dir = Path(out.strip().splitlines()[-1].removeprefix("run: "))
@@ -106,7 +106,7 @@ def test_calibrate_passes_voyages_and_fails_a_negative_control(tmp_path, capsys)
 
 @pytest.mark.slow
 def test_calibrate_passes_joint_on_its_own_simulations(tmp_path, capsys):
-    """joint@4 refitted to 30 simulations of its own generative process (the shipped
+    """joint@5 refitted to 30 simulations of its own generative process (the shipped
     totals drawn as the model states them, calibration.totals=model) passes; a calibrated
     model fails with probability at most alpha = 0.01. The 200-simulation runs quoted in
     the README are the real check; this one keeps the default path working."""

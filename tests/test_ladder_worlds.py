@@ -28,8 +28,9 @@ def test_joint_is_not_pulled_off_by_a_depot_it_cannot_scale(tmp_path):
     """Both families cover at least 5 of 8 worlds; and joint, reading depots whose share
     (0.1-1) and area per container (20-45 m2) nobody knows, is not further from the truth
     than voyages: its error relative to the truth exceeds voyages' by at most 0.05 in the
-    median over the worlds (joint@4, with a depot share of "about half", was 0.10 worse
-    on such worlds, docs/validation.md)."""
+    median over the worlds (issue 19 measured joint@4, whose depot share was "about half",
+    at a median error of 0.21 against voyages@1's 0.11 on 24 such worlds;
+    docs/validation.md)."""
     cfg = compose([])
     inference = SimpleNamespace(**{**dict(cfg.inference), "draws": 500, "tune": 500, "chains": 2,
                                    "borderline_draws": 0, "conflict_draws": 0})
