@@ -84,9 +84,10 @@ def test_calibrate_passes_voyages_and_fails_a_negative_control(tmp_path, capsys)
     """voyages@2 against its own simulations passes (a calibrated model fails with
     probability at most alpha = 0.01). The negative control simulates data whose two
     ends do not see a voyage independently (a voyage seen leaving is followed up at the
-    destination, odds x 20), which the model assumes away: it must fail. With 30
-    simulations its destination-detection ranks gave p = 4e-5 against a threshold of
-    3e-4, so 40 leave a margin."""
+    destination, odds x 20), which the model assumes away: it must fail. With 40
+    simulations its destination-detection ranks gave p = 0.0027 against a threshold of
+    3.3e-4 (15 quantities); with 100, p = 2e-5 and three of its four intervals outside
+    their accepted counts (commit f60868c), so the control runs 100."""
     run_dir, record = _calibrate(capsys, tmp_path / "store")
     assert record["verdict"] == "pass", record["reasons"]
     table = pl.read_csv(run_dir / "calibration.csv")
@@ -99,7 +100,8 @@ def test_calibrate_passes_voyages_and_fails_a_negative_control(tmp_path, capsys)
     assert ranks["sim"].n_unique() == 40 and (ranks["rank"] <= ranks["n_draws"]).all()
     assert (run_dir / "figures" / "rank_ecdf.png").stat().st_size > 10_000
 
-    _, control = _calibrate(capsys, tmp_path / "store", "calibration.control=dependent_detection")
+    _, control = _calibrate(capsys, tmp_path / "store", "calibration.control=dependent_detection",
+                            n_sims=100)
     assert control["verdict"] == "fail"
     assert any(r.startswith("detection_destination") for r in control["reasons"]), control["reasons"]
 
