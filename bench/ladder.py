@@ -100,7 +100,8 @@ def report(rows: list[dict]) -> None:
     for family in families:
         mine = [r for r in rows if r["family"] == family]
         steady = [r for r in mine if r["scenario"] == "steady"]
-        for status in ("briefing-grade", "review"):
+        others = sorted({r["status"] for r in mine} - {"briefing-grade", "review"})
+        for status in ("briefing-grade", "review", *others):
             g = [r for r in mine if r["status"] == status]
             extra = (f"   {sum(r['status'] == 'briefing-grade' for r in steady)}/{len(steady)}"
                      if status == "briefing-grade" else "")
