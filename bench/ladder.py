@@ -84,6 +84,11 @@ def _groups(mine: list[dict]) -> list[tuple[str, list[dict]]]:
         for value in sorted({r[key] for r in mine})]
 
 
+def _width_ratios(g: list[dict], voyages: dict) -> list[float]:
+    """Each run's interval width over voyages' on the same world."""
+    return [r["width"] / voyages[r["seed"]]["width"] for r in g if r["seed"] in voyages]
+
+
 def report(rows: list[dict]) -> None:
     families = list(dict.fromkeys(r["family"] for r in rows))
     voyages = {r["seed"]: r for r in rows if r["family"] == "voyages"}
@@ -91,7 +96,7 @@ def report(rows: list[dict]) -> None:
           f"{'width/voyages':>14}")
     for family in families:
         for label, g in _groups([r for r in rows if r["family"] == family]):
-            ratio = [r["width"] / voyages[r["seed"]]["width"] for r in g if r["seed"] in voyages]
+            ratio = _width_ratios(g, voyages)
             print(f"{family:12} {label:24} {sum(r['covered'] for r in g):>4}/{len(g):<4} "
                   f"{np.median([r['error'] for r in g]):12.2f} {np.median([r['width'] for r in g]):12.2f} "
                   f"{np.median(ratio) if ratio else float('nan'):14.2f}")
@@ -127,10 +132,10 @@ def targets(joint: list[dict], voyages: dict, share: list[dict]) -> None:
         err, v_err = np.median([r["error"] for r in g]), np.median([r["error"] for r in mine])
         print(f"  {label:24} coverage {cov:4.0%} {'ok ' if cov >= 0.85 else 'MISS'}   "
               f"error {err:.2f} vs voyages {v_err:.2f} {'ok' if err <= v_err else 'MISS'}")
-    ratio = np.median([r["width"] / voyages[r["seed"]]["width"] for r in joint if r["seed"] in voyages])
+    ratio = np.median(_width_ratios(joint, voyages))
     print(f"  median width / voyages' {ratio:.2f} (target at most 1)")
     if share:
-        ratio = np.median([r["width"] / voyages[r["seed"]]["width"] for r in share if r["seed"] in voyages])
+        ratio = np.median(_width_ratios(share, voyages))
         print(f"  known share, depot counted: median width / voyages' {ratio:.2f} (target at most 0.8)")
     grade = [r for r in joint if r["status"] == "briefing-grade"]
     if grade:

@@ -345,8 +345,7 @@ def model_totals(p: dict, route: RouteData, truth: dict, values: dict, rate_by_v
     post, _ = loads.normalised(prior[lv["group_cap_row"]] + lv["load_evidence"])
     m1, m2 = streams.load_moments(streams.NUMPY, np.exp(prior), post, route.grid)
     one = {k: np.asarray(v, float)[None] for k, v in p.items() if np.ndim(v) == 0}
-    record = {k: v for k, v in voyages.record_values(route).items() if k != "arrival_weights"}
-    seen = voyages.seen_probs(one, {**values, **record})[0]  # (3, P, P), on the drawn record
+    seen = voyages.seen_probs(one, {**values, **voyages.record_values(route)})[0]  # (3, P, P)
     sv = seen_voyages(route, lv["vessel_cap_row"])
     containers = streams.shipped(streams.NUMPY, m1, m2, route.n_groups, sv["moment_row"],
                                  sv["voyage_in_period"], lv["vessel_cap_row"],

@@ -553,7 +553,8 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
         group_cap=np.array(group_cap, float), grid=grid, usable_days=usable.astype(float),
         imaged_days=np.full(2, float(days)),
         vessel_share=(1 + seen_per_vessel) / (1 + seen_per_vessel).sum(),
-        transit_days=template.transit_days, usable_on=usable_on, has_record=np.ones(2))
+        transit_days=template.transit_days, usable_on=usable_on, has_record=np.ones(2),
+        transit_extra_days=template.transit_extra_days)
     voyages_period = np.asarray(n_voyages, int)
     total, n_total = float(containers_period.sum()), int(voyages_period.sum())
     truth = {
