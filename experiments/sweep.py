@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..inference.logs import quiet
+from . import store
 
 # what `hydra.launcher` / `hydra.sweeper` may name: Hydra's own and the launcher plugins
 LAUNCHERS = {  # the default is joblib (configs/config.yaml)
@@ -98,7 +99,6 @@ def plan_sweep(overrides: list[str]):
 
 def sweep_command(args: list[str]) -> int:
     quiet()
-    from . import store
     from .config import ConfigError
 
     overrides = [a for a in args if a not in ("-m", "--multirun")]
@@ -107,31 +107,39 @@ def sweep_command(args: list[str]) -> int:
         print(f"cargoinfer sweep: unknown option {bad[0]} (overrides are key=value)", file=sys.stderr)
         return 2
     try:
-        cfg, planned = plan_sweep(overrides)
+        planned = run_sweep(overrides, sys.stderr.isatty(), lambda line: print(line, flush=True))
     except ConfigError as e:
         print(f"cargoinfer sweep: config refused: {e}", file=sys.stderr)
         return 2
+    states = {store.status(d) if store.is_complete(d) else "missing" for _, d in planned}
+    return 0 if states <= {"briefing-grade", "review"} else 1
+
+
+def run_sweep(overrides: list[str], progress: bool, say) -> list[tuple[list[str], Path]]:
+    """Plan every job (ConfigError before anything runs), run the sweep and return the
+    planned (job overrides, run dir); `say(line)` gets the start and end lines."""
+    cfg, planned = plan_sweep(overrides)
     folders = sorted({run_dir.parent for _, run_dir in planned})
     done = sum(store.is_complete(d) and store.status(d) != "failed" for _, d in planned)
     launcher = LAUNCHERS[cfg.hydra.launcher._target_]
-    print(f"sweep: {len(planned)} jobs ({done} already complete) with the {launcher} launcher, "
-          f"into {', '.join(map(str, folders))}", flush=True)
+    say(f"sweep: {len(planned)} jobs ({done} already complete) with the {launcher} launcher, "
+        f"into {', '.join(map(str, folders))}")
     t0 = time.perf_counter()
     for folder in folders:
         store.clean_staging(folder)
     os.environ[JOBS_ENV] = str(len(planned))
-    with _progress_bar([d for _, d in planned], sys.stderr.isatty()):
+    with _progress_bar([d for _, d in planned], progress):
         _hydra().multirun("config", job, overrides, with_log_configuration=True)
     quiet()
     counts: dict[str, int] = {}
     for _, run_dir in planned:
         state = store.status(run_dir) if store.is_complete(run_dir) else "missing"
         counts[state] = counts.get(state, 0) + 1
-    print(f"sweep: {len(planned)} jobs in {time.perf_counter() - t0:.1f} s: "
-          + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    say(f"sweep: {len(planned)} jobs in {time.perf_counter() - t0:.1f} s: "
+        + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
     for folder in folders:
-        print(f"sweep: {folder}")
-    return 0 if set(counts) <= {"briefing-grade", "review"} else 1
+        say(f"sweep: {folder}")
+    return planned
 
 
 @contextmanager
@@ -141,7 +149,6 @@ def _progress_bar(run_dirs: list[Path], show: bool, width: int = 30):
     if not show:
         yield
         return
-    from . import store
 
     stop = threading.Event()
 
