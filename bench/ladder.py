@@ -144,6 +144,20 @@ def targets(joint: list[dict], voyages: dict, share: list[dict]) -> None:
     steady = [r for r in joint if r["scenario"] == "steady"]
     print(f"  briefing-grade on steady worlds (constant rates, which joint assumes) "
           f"{sum(r['status'] == 'briefing-grade' for r in steady)}/{len(steady)} (target at least 60%)")
+    versus(joint, voyages)
+
+
+def versus(joint: list[dict], voyages: dict) -> None:
+    """How far joint's median moves from voyages' on the same world, and whether joint's
+    misses are voyages' own (voyages' median already more than 15% off the truth)."""
+    pairs = [(r, voyages[r["seed"]]) for r in joint if r["seed"] in voyages]
+    if not pairs:
+        return
+    near = sum(abs(np.log(j["median"] / v["median"])) <= 0.1 for j, v in pairs)
+    misses = [(j, v) for j, v in pairs if not j["covered"]]
+    off = sum(abs(np.log(v["median"] / v["truth"])) > np.log(1.15) for _, v in misses)
+    print(f"  joint's median within a log of 0.1 of voyages' on {near}/{len(pairs)} worlds; "
+          f"of joint's {len(misses)} misses, {off} where voyages' median is more than 15% off the truth")
 
 
 def main() -> None:
