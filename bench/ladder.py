@@ -49,6 +49,18 @@ def known_share(share: float, rng) -> list[str]:
     return [f"priors.depot_share.alpha={60 * m:.3f}", f"priors.depot_share.beta={60 * (1 - m):.3f}"]
 
 
+def fit_one(folder: Path, name: str, overrides: list[str], inference: dict, seed: int):
+    """One family fitted to a case folder with the default config plus overrides (and
+    inference settings on top), as a run would: the inference package's Fit."""
+    cfg = compose([f"model={name}", *overrides])
+    family = registry.get(name)
+    route = route_data(load_case(folder), cfg.model.transit_days,
+                       cfg.model.max_containers_per_voyage,
+                       transit_extra_days=cfg.model.transit_extra_days)
+    return fit(family, route, family.data_values(route, cfg.priors), seed,
+               SimpleNamespace(**{**dict(cfg.inference), **inference}))
+
+
 def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int) -> list[dict]:
     rows = []
     arms = [(n, []) for n in names]
@@ -56,15 +68,8 @@ def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int)
         share = truth["parameters"]["depot_share"]
         arms.append((KNOWN_SHARE, known_share(share, np.random.default_rng([seed, 7]))))
     for label, overrides in arms:
-        name = label.split("|")[0]
-        cfg = compose([f"model={name}", *overrides])
-        family = registry.get(name)
-        route = route_data(load_case(folder), cfg.model.transit_days,
-                           cfg.model.max_containers_per_voyage,
-        transit_extra_days=cfg.model.transit_extra_days)
         t0 = time.perf_counter()
-        result = fit(family, route, family.data_values(route, cfg.priors), seed,
-                     SimpleNamespace(**{**dict(cfg.inference), **inference}))
+        result = fit_one(folder, label.split("|")[0], overrides, inference, seed)
         x = np.asarray(result.tree["estimands"]["total_containers"]).ravel()
         lo, med, hi = np.nanquantile(x, [0.05, 0.5, 0.95])
         total = truth["total_containers"]

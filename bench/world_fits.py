@@ -15,33 +15,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
 
 def fit_worlds(family_name: str, seeds: range, out: Path, overrides: list[str]) -> None:
-    from cargoinfer.experiments.config import compose
-    from cargoinfer.inference.fit import fit
     from cargoinfer.inference.logs import quiet
-    from cargoinfer.models import registry
-    from cargoinfer.observations.aggregate import route_data
-    from cargoinfer.observations.case import load_case
     from cargoinfer.observations.world import SCENARIOS, simulate_world, write_case
+    from ladder import fit_one  # bench/ladder.py, beside this script
 
     quiet()
     tmp = Path(tempfile.mkdtemp())
     for seed in seeds:
         world = simulate_world(SCENARIOS[seed % len(SCENARIOS)], seed)
         folder = write_case(world, tmp / f"world-{seed}")
-        cfg = compose([f"model={family_name}", *overrides])
-        family = registry.get(family_name)
-        route = route_data(load_case(folder), cfg.model.transit_days,
-                           cfg.model.max_containers_per_voyage,
-                           transit_extra_days=cfg.model.transit_extra_days)
         t0 = time.perf_counter()
-        r = fit(family, route, family.data_values(route, cfg.priors), seed,
-                SimpleNamespace(**dict(cfg.inference)))
+        r = fit_one(folder, family_name, overrides, {}, seed)
 
         def q(name):
             for group in ("estimands", "posterior"):

@@ -151,7 +151,7 @@ def sweep(*args: str, **options) -> list["Run"]:
 
     ov = overrides(args, options, sweep=True)
     try:
-        planned = run_sweep(ov, progress=False, say=lambda line: None)
+        planned, _ = run_sweep(ov, progress=False, say=lambda line: None)
     except (ConfigError, CaseInvalid) as e:
         raise _refused(e) from None
     return [load(d) for _, d in planned if (d / "run.json").is_file()]

@@ -107,17 +107,17 @@ def sweep_command(args: list[str]) -> int:
         print(f"cargoinfer sweep: unknown option {bad[0]} (overrides are key=value)", file=sys.stderr)
         return 2
     try:
-        planned = run_sweep(overrides, sys.stderr.isatty(), lambda line: print(line, flush=True))
+        _, counts = run_sweep(overrides, sys.stderr.isatty(), lambda line: print(line, flush=True))
     except ConfigError as e:
         print(f"cargoinfer sweep: config refused: {e}", file=sys.stderr)
         return 2
-    states = {store.status(d) if store.is_complete(d) else "missing" for _, d in planned}
-    return 0 if states <= {"briefing-grade", "review"} else 1
+    return 0 if set(counts) <= {"briefing-grade", "review"} else 1
 
 
-def run_sweep(overrides: list[str], progress: bool, say) -> list[tuple[list[str], Path]]:
+def run_sweep(overrides: list[str], progress: bool, say):
     """Plan every job (ConfigError before anything runs), run the sweep and return the
-    planned (job overrides, run dir); `say(line)` gets the start and end lines."""
+    planned (job overrides, run dir) and the runs per final state; `say(line)` gets the
+    start and end lines."""
     cfg, planned = plan_sweep(overrides)
     folders = sorted({run_dir.parent for _, run_dir in planned})
     done = sum(store.is_complete(d) and store.status(d) != "failed" for _, d in planned)
@@ -139,7 +139,7 @@ def run_sweep(overrides: list[str], progress: bool, say) -> list[tuple[list[str]
         + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
     for folder in folders:
         say(f"sweep: {folder}")
-    return planned
+    return planned, counts
 
 
 @contextmanager
