@@ -35,15 +35,16 @@ ASSUMPTIONS = (
     *joint.ASSUMPTIONS[4:6],
 )
 DYNAMIC_PRIORS = ("rate_walk_sd", "vessel_rate_sd")
-PRIOR_NAMES = (*joint.PRIOR_NAMES, *DYNAMIC_PRIORS)
-PARAMS = (*joint.PARAMS, *DYNAMIC_PRIORS, "rate_walk_z", "vessel_rate_z")
-LOGLIK_DIMS = {**joint.LOGLIK_DIMS, "captures": ("period", "vessel", "history")}
+PRIOR_NAMES = (*voyages.PRIOR_NAMES, *joint.STREAM_PRIORS, *DYNAMIC_PRIORS)
+PARAMS = (*voyages.PARAMS, *joint.STREAM_PARAMS, *DYNAMIC_PRIORS, "rate_walk_z", "vessel_rate_z")
+LOGLIK_DIMS = {**voyages.LOGLIK_DIMS, "captures": ("period", "vessel", "history"),
+               "depot": ("depot_row",), "claims": ("claim",)}
 PRED_DIMS = {**joint.PRED_DIMS, "captures": ("period", "vessel", "history")}
 SCALARS = joint.SCALARS
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
-    values = joint.data_values(route, priors)
+    values = joint.stream_values(route, priors, voyages.data_values(route, priors))
     values.update({k.replace(".", "__"): np.asarray(v, float)
                    for k, v in flat(priors, DYNAMIC_PRIORS).items()})
     values["captures"] = route.captures_vessel.astype(float)  # (P, V, 3)
@@ -81,7 +82,7 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
         # 4-7. loads, depot and claims as in joint@5; after the window, the last period's rate
         parts = voyages.loads_story(d)
         joint.depot_and_claims_story(d, parts, rate, weekly[-1].sum(),
-                                     1 - seen.sum(axis=(0, 2)), n_periods)
+                                     rate * (1 - seen.sum(axis=(0, 2)))[:, None], n_periods)
     return model
 
 
@@ -103,7 +104,7 @@ def weekly_rates(level, step, spread, z, u, xp):
 
 
 def prior_draws(values, n, rng):
-    out = joint.prior_draws(values, n, rng)
+    out = joint.stream_prior_draws(values, n, rng, voyages.prior_draws(values, n, rng))
     n_periods, n_vessels = structure(values)
     out["rate_walk_sd"] = np.abs(rng.normal(0, float(values["rate_walk_sd__scale"]), n))
     out["vessel_rate_sd"] = np.abs(rng.normal(0, float(values["vessel_rate_sd__scale"]), n))
@@ -117,10 +118,15 @@ def generate(p, route: RouteData, values: dict, rng):
                           p["rate_walk_z"], p["vessel_rate_z"], np)  # (S, P, V)
     rate_pv = weekly * route.period_days[None, :, None] / 7.0
     by_vessel = rate_pv.sum(axis=1)
-    out = joint.generate(p, route, values, rng, rate=rate_pv.sum(axis=2),
-                         share=by_vessel / by_vessel.sum(axis=1, keepdims=True),
-                         future_weekly=weekly[:, -1].sum(axis=1), rate_by_vessel=rate_pv)
+    out = voyages.generate(p, route, values, rng, rate=rate_pv.sum(axis=2),
+                           share=by_vessel / by_vessel.sum(axis=1, keepdims=True),
+                           future_weekly=weekly[:, -1].sum(axis=1), moments=True)
     seen = voyages.seen_probs(p, values)  # (S, 3, P departed, P recorded)
+    future = (out["forecast_containers"] - out["total_containers"]
+              if "forecast_containers" in out else None)
+    unseen = rate_pv * (1 - seen.sum(axis=(1, 3)))[:, :, None]
+    out = joint.streams_generate(out, p, route, values, rng, rate_pv, unseen,
+                                 weekly[:, -1].sum(axis=1), future)
     mu = np.einsum("spv,shpq->sqvh", rate_pv, seen)
     out["loglik_captures"] = poisson.logpmf(route.captures_vessel[None], mu)
     out["pred_captures"] = rng.poisson(mu)
@@ -146,7 +152,8 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
     route, truth = voyages.simulate_voyages(p, template, values, rng, n_pv.sum(axis=1),
                                             lambda period: queue[period].pop(), **kw)
     if totals == "model":
-        truth = joint.model_totals(p, route, truth, values, rate_pv)
+        truth = joint.model_totals(p, route, truth, values,
+                                   joint.rate_unseen(p, route, values, rate_pv))
     route, truth = joint.simulate_depot_and_claims(p, route, truth, template, values, rng,
                                                    rate_pv.sum(axis=1), float(weekly[-1].sum()))
     truth["weekly_rates"] = weekly.tolist()  # (P, V): voyages per week by period and vessel

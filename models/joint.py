@@ -1,6 +1,15 @@
-"""joint@5: the voyages model plus the depot's fill and third-party claims.
+"""joint@6: the fleet's schedule, voyages@2's detection and loads, the depot's fill and
+third-party claims.
 
-The story continues from voyages@2 (steps 1-4):
+The story:
+1. Each vessel sails the route in cycles (`fleet`): it leaves the origin every
+   `vessel_cycle` days on average, the vessels' cycles spread around the fleet's
+   `cycle_days`, one cycle's length varying by `cycle_cv`, now and then broken by a pause
+   (`break_prob`).
+2-4. Each voyage is seen at each end as voyages@2 says for its day (the imagery record,
+   call lengths, identification), and carries a load as there. Which ends saw a recorded
+   voyage informs detection; the gaps between one vessel's sightings say how many of its
+   voyages nobody saw.
 5. The containers shipped in a period (the loads of its seen voyages, and its share of the
    window's unseen voyages' loads) leave evenly over its days. At the destination they
    go on by rail; a share `depot_share` of them reaches this depot after a log-normal
@@ -46,6 +55,16 @@ of the total from the depot on an assumption nobody made (on worlds whose share 
 on the share's log, the depot's rows move the total only where they need more
 containers than the voyages carry (share at most 1) and through their timing; a share
 the analyst states (priors.depot_share.alpha/beta, floor 0) narrows it.
+
+Version 6 (against 5): step 1 is the fleet's schedule (`fleet`) instead of one constant
+rate of departures (voyages@2's step 1). With a rate, the voyages nobody saw are read from
+the overlap of the two ends' sightings alone; where that overlap is small by chance
+(11 voyages all seen, only 1 of them at both ends) capture-recapture reads 17. On 64
+event-level worlds joint@5 missed the total 14 times, 13 of them above the truth
+(docs/validation.md), and every one of those misses was voyages@2's as well. A ship
+cannot sail two voyages at once: a vessel seen leaving every 11 days for two months left
+no voyage unseen in between, whatever the overlap. The shipped totals' unseen part is
+the schedule's: its mean and variance per vessel come from the segments' unseen voyages.
 """
 
 from __future__ import annotations
@@ -56,14 +75,17 @@ import pytensor.tensor as pt
 
 from ..observations.aggregate import (CLAIM_CONFIDENCE, CLAIM_QUANTITIES, CLAIM_RELATIONS,
                                       DEPOT_METRICS, RouteData)
-from . import data, loads, streams, voyages
+from . import data, detection, fleet, loads, streams, voyages
 from .priors import flat, share_draws
 from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream)
 
 NAME = "joint"
-VERSION = 5
+VERSION = 6
 ASSUMPTIONS = (
-    *voyages.ASSUMPTIONS[:4],
+    "Every vessel that sails the route is listed; each sails it in cycles of similar length "
+    "(its own mean, spread by `cycle_cv`), now and then broken by a pause; a departure day "
+    "read off a sighting is off by about `departure_error` days.",
+    *voyages.ASSUMPTIONS[1:4],
     "A period's containers leave evenly over its days, the voyages nobody saw shared among "
     "the periods as expected; a share of them reaches the depot after a log-normal rail "
     "delay; the depot is empty when the window starts; unless stated, nothing is known of "
@@ -72,24 +94,40 @@ ASSUMPTIONS = (
     "it never overrides the data.",
     "After the window, voyages go on at the window's rate, at the mean load.",
 )
-PRIOR_NAMES = (*voyages.PRIOR_NAMES, "depot_share", "rail_delay_days", "rail_delay_spread",
-               "m2_per_container", "containers_per_railcar", "depot_noise_cv", "claim_width")
-JOINT_PRIORS = PRIOR_NAMES[len(voyages.PRIOR_NAMES):]
+# the depot's and the claims' priors (dynamic reads them too), and the schedule's
+STREAM_PRIORS = ("depot_share", "rail_delay_days", "rail_delay_spread", "m2_per_container",
+                 "containers_per_railcar", "depot_noise_cv", "claim_width")
+FLEET_PRIORS = ("cycle_days", "vessel_cycle_spread", "cycle_cv", "break_prob", "departure_error")
+RATE = "voyages_per_week"  # voyages@2's step 1, which the schedule replaces
+PRIOR_NAMES = (*(n for n in voyages.PRIOR_NAMES if n != RATE), *FLEET_PRIORS, *STREAM_PRIORS)
+JOINT_PRIORS = (*FLEET_PRIORS, *STREAM_PRIORS)
 # reach the model through derived data (load_evidence, claim_width), not as pm.Data
 NOT_IN_GRAPH = (*voyages.NOT_IN_GRAPH, "claim_width__low", "claim_width__medium",
-                "claim_width__high")
-LOGLIK_DIMS = {**voyages.LOGLIK_DIMS, "depot": ("depot_row",), "claims": ("claim",)}
+                "claim_width__high", "fleet_lo")
+LOGLIK_DIMS = {"captures": ("period",), "loads": voyages.LOGLIK_DIMS["loads"],
+               "schedule": ("segment",), "depot": ("depot_row",), "claims": ("claim",)}
 PRED_DIMS = {**voyages.PRED_DIMS, "depot": ("depot_row",)}
 SCALARS = (*voyages.SCALARS, "depot_stock")
-PARAMS = (*voyages.PARAMS, "depot_share", "rail_delay_days", "rail_delay_spread",
-          "m2_per_container", "containers_per_railcar", "depot_noise_cv", "shipped_z",
-          "unseen_z")
+STREAM_PARAMS = ("depot_share", "rail_delay_days", "rail_delay_spread", "m2_per_container",
+                 "containers_per_railcar", "depot_noise_cv", "shipped_z", "unseen_z")
+FLEET_PARAMS = ("cycle_days", "vessel_cycle", "cycle_cv", "break_prob")
+PARAMS = (*(n for n in voyages.PARAMS if n != RATE), *FLEET_PARAMS, *STREAM_PARAMS)
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     values = voyages.data_values(route, priors)
+    for key in (f"{RATE}__median", f"{RATE}__log_sd"):
+        values.pop(key)
     values.update({k.replace(".", "__"): np.asarray(v, float)
-                   for k, v in flat(priors, JOINT_PRIORS).items()})
+                   for k, v in flat(priors, FLEET_PRIORS).items()})
+    values.update(fleet.layout(route))
+    return stream_values(route, priors, values)
+
+
+def stream_values(route: RouteData, priors, values: dict) -> dict[str, np.ndarray]:
+    """`values` with the depot's and the claims' arrays and priors added."""
+    values.update({k.replace(".", "__"): np.asarray(v, float)
+                   for k, v in flat(priors, STREAM_PRIORS).items()})
     window = int(route.period_days.sum())
     horizon = int(max([window, *(route.depot_day + 1), *(route.claim_last + 1)]))
     day = np.arange(horizon)
@@ -126,9 +164,9 @@ def seen_voyages(route: RouteData, vessel_cap_row) -> dict[str, np.ndarray]:
                                    route.n_groups + vessel_cap_row[route.voyage_vessel])}
 
 
-def structure(values) -> tuple[int]:
-    """Latent shapes: one shipped total per period."""
-    return (len(values["period_days"]),)
+def structure(values) -> tuple[int, int]:
+    """Latent shapes: one shipped total per period, one cycle per vessel."""
+    return len(values["period_days"]), len(values["vessel_cap"])
 
 
 def in_graph(values: dict) -> dict:
@@ -184,18 +222,52 @@ def depot_share(d):
 
 
 def build(values: dict[str, np.ndarray]) -> pm.Model:
+    n_periods, n_vessels = structure(values)
     with pm.Model() as model:
         d = data.declare(in_graph(values))
-        parts = voyages.route_story(d)
-        rate_by_vessel = parts["rate"][:, None] * d["vessel_share"][None, :]
-        depot_and_claims_story(d, parts, rate_by_vessel, parts["voyages_per_week"],
-                               parts["unseen_prob"], *structure(values))
+        sailed = schedule_story(d, n_vessels)
+        parts = voyages.loads_story(d)
+        depot_and_claims_story(d, parts, sailed["flow"], sailed["weekly"], sailed["unseen"],
+                               n_periods, sailed["unseen_var"])
     return model
 
 
-def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob, n_periods):
-    """Steps 5-7, given voyages per period and vessel `rate_by_vessel` (P, V), the weekly
-    rate outside the window and the chance (P,) that a voyage is not seen at all."""
+def schedule_story(d, n_vessels: int) -> dict:
+    """Steps 1-3: detection as voyages@2 has it, which ends saw each recorded voyage, and
+    the fleet's schedule read off the gaps between each vessel's sightings (`fleet`).
+    Returns the voyages expected per period and vessel (`flow`: seen plus unseen), the
+    unseen ones' mean (P, V) and their count's variance per vessel (V,), and the fleet's
+    weekly rate over many cycles."""
+    ops = streams.TENSOR
+    found = voyages.detection_story(d)
+    seen = detection.histories(ops, found["origin"], found["destination"],
+                               voyages.record_layout(d, "origin"),
+                               voyages.record_layout(d, "destination"))
+    pm.Potential("captures_loglik", fleet.histories_loglik(
+        ops, seen, d["period_days"], d["captures"]).sum())
+
+    cycle_days = _lognormal("cycle_days", d)
+    cycle = pm.LogNormal("vessel_cycle", mu=pt.log(cycle_days),
+                         sigma=d["vessel_cycle_spread__log_sd"], shape=n_vessels)
+    cycle_cv = _lognormal("cycle_cv", d)
+    brk = pm.Beta("break_prob", alpha=d["break_prob__alpha"], beta=d["break_prob__beta"])
+    window = d["period_days"].sum()
+    missed = fleet.missed(ops, d, found["origin"][0], found["destination"][0])
+    weights = fleet.segment_weights(ops, d, cycle, cycle_cv, brk, d["departure_error__sd_days"],
+                                    missed, window)
+    pm.Potential("schedule_loglik", fleet.logsumexp(ops, weights).sum())
+    mean, var = fleet.unseen_moments(ops, weights, d["fleet_m"])
+    unseen = fleet.by_period(ops, d, mean)
+    return {"flow": d["seen_by_vessel"] + unseen, "unseen": unseen,
+            "unseen_var": pt.dot(var, d["fleet_onehot"]),
+            "weekly": (7.0 / (cycle + brk * window / 2.0)).sum()}
+
+
+def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_by_vessel, n_periods,
+                           unseen_var=None):
+    """Steps 5-7, given the voyages expected per period and vessel `rate_by_vessel` (P, V),
+    the weekly rate outside the window and the voyages nobody saw (P, V) expected per period
+    and vessel (their count's variance per vessel `unseen_var` (V,), else Poisson)."""
     rate = rate_by_vessel.sum(axis=1)
     mean_rate = weekly_outside / 7.0
     in_window = d["day_in_window"] > 0.5
@@ -209,8 +281,8 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
     z = pm.Normal("shipped_z", 0.0, 1.0, shape=n_periods)
     z_unseen = pm.Normal("unseen_z", 0.0, 1.0)
     shipped = streams.shipped(streams.TENSOR, m1, m2, n_groups, d["moment_row"],
-                              d["voyage_in_period"], d["vessel_cap_row"],
-                              rate_by_vessel * unseen_prob[:, None], z, z_unseen)
+                              d["voyage_in_period"], d["vessel_cap_row"], unseen_by_vessel,
+                              z, z_unseen, unseen_var)
     daily_containers = pt.switch(in_window, (shipped / d["period_days"])[d["day_period"]],
                                  mean_rate * mean_load)
 
@@ -238,48 +310,115 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_prob
 
 
 def prior_draws(values, n, rng):
-    out = voyages.prior_draws(values, n, rng)
-    v = {k: float(np.asarray(x)) for k, x in values.items() if np.ndim(x) == 0}
+    out = voyages.prior_draws(values, n, rng, [k for k in voyages.PARAMS if k != RATE])
+    v = _scalars(values)
+    out["cycle_days"] = rng.lognormal(np.log(v["cycle_days__median"]), v["cycle_days__log_sd"], n)
+    out["vessel_cycle"] = rng.lognormal(np.log(out["cycle_days"])[:, None],
+                                        v["vessel_cycle_spread__log_sd"],
+                                        (n, structure(values)[1]))
+    out["cycle_cv"] = rng.lognormal(np.log(v["cycle_cv__median"]), v["cycle_cv__log_sd"], n)
+    out["break_prob"] = rng.beta(v["break_prob__alpha"], v["break_prob__beta"], n)
+    return stream_prior_draws(values, n, rng, out)
+
+
+def _scalars(values) -> dict[str, float]:
+    return {k: float(np.asarray(x)) for k, x in values.items() if np.ndim(x) == 0}
+
+
+def stream_prior_draws(values, n, rng, out: dict) -> dict:
+    """`out` with draws of the depot's priors and the shipped totals' latent normals."""
+    v = _scalars(values)
     for name in ("rail_delay_days", "rail_delay_spread", "m2_per_container", "containers_per_railcar",
                  "depot_noise_cv"):
         out[name] = rng.lognormal(np.log(v[f"{name}__median"]), v[f"{name}__log_sd"], n)
     out["depot_share"] = share_draws(rng, v["depot_share__alpha"], v["depot_share__beta"],
                                      v["depot_share__floor"], n)
-    out["shipped_z"] = rng.normal(size=(n, *structure(values)))
+    out["shipped_z"] = rng.normal(size=(n, len(values["period_days"])))
     out["unseen_z"] = rng.normal(size=n)
     return out
 
 
-def generate(p, route: RouteData, values: dict, rng, chunk: int = 250, rate=None, share=None,
-             future_weekly=None, rate_by_vessel=None):
-    """As voyages.generate, with the containers per period shipped as the model has them
-    (`streams.shipped` at the sampled latent totals) and the depot and claims streams.
+def schedule_weights(p: dict, values: dict, first=None) -> np.ndarray:
+    """`fleet.segment_weights` (S, J, M+1) for draws p, with the sightings' chances
+    `first` (`voyages.first_sightings`)."""
+    first = voyages.first_sightings(p, values) if first is None else first
+    ops = streams.NUMPY
+    missed = fleet.missed(ops, values, first["origin"][0], first["destination"][0])
+    return fleet.segment_weights(ops, values, np.asarray(p["vessel_cycle"], float),
+                                 np.asarray(p["cycle_cv"], float), np.asarray(p["break_prob"], float),
+                                 float(values["departure_error__sd_days"]), missed,
+                                 float(values["period_days"].sum()))
 
-    Later families pass `rate_by_vessel` (S, P, V) with their `rate` (S, P)."""
-    out = voyages.generate(p, route, values, rng, rate=rate, share=share,
-                           future_weekly=future_weekly, chunk=chunk, moments=True)
-    S = len(p["voyages_per_week"])
+
+def expected_unseen(weights: np.ndarray, values: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The voyages nobody saw expected per period and vessel (S, P, V), and their count's
+    variance per vessel (S, V), from the segments' weights."""
+    mean, var = fleet.unseen_moments(streams.NUMPY, weights, values["fleet_m"])
+    return fleet.by_period(streams.NUMPY, values, mean), var @ values["fleet_onehot"]
+
+
+def generate(p, route: RouteData, values: dict, rng, chunk: int = 250):
+    """Estimands, pointwise log-likelihood and predictive draws for draws `p` (S,): the
+    voyages nobody saw drawn per segment of each vessel's schedule (`fleet`), each loaded
+    from its own vessel's prior; the containers per period shipped as the model has them
+    (`streams.shipped` at the sampled latent totals); the depot and claims streams."""
+    ops = streams.NUMPY
+    first = voyages.first_sightings(p, values)
+    seen = voyages.seen_probs(p, values, first)  # (S, 3, P, P)
+    captures = route.captures.astype(float)
+    out = {"loglik_captures": fleet.histories_loglik(ops, seen, route.period_days, captures),
+           "pred_captures": predicted_captures(seen, route, rng)}
+    weights = schedule_weights(p, values, first)
+    out["loglik_schedule"] = fleet.logsumexp(ops, weights)
+    n_periods = len(route.period_days)
+    unseen = fleet.place(fleet.draw_unseen(weights, rng), values, n_periods, route.period_days)
+    out["voyages_period"] = captures.sum(axis=1)[None, :] + unseen.sum(axis=2)
+    window = float(route.period_days.sum())
+    cycle = np.asarray(p["vessel_cycle"], float)
+    mean_cycle = cycle + np.asarray(p["break_prob"])[:, None] * window / 2.0
+    future = rng.poisson(route.horizon_days / mean_cycle)  # (S, V) after the window
+    explicit = voyages.voyage_loads(out, p, route, values, rng,
+                                    np.concatenate([unseen, future[:, None, :]], axis=1),
+                                    None, chunk, moments=True)
+    out.update(voyages=out["voyages_period"].sum(axis=1), unseen_voyages=unseen.sum(axis=(1, 2)))
+    out.update(voyages.detections(p, values, first))
+    mean, var = expected_unseen(weights, values)
+    return streams_generate(out, p, route, values, rng, values["seen_by_vessel"][None] + mean,
+                            mean, fleet.weekly_rate(cycle, p["break_prob"], window),
+                            explicit[:, -1] if route.horizon_days > 0 else None, var)
+
+
+def predicted_captures(seen: np.ndarray, route: RouteData, rng) -> np.ndarray:
+    """(S, P, 3): replicated capture histories of each period's recorded voyages, given
+    how many were recorded (what `fleet.histories_loglik` is the density of)."""
+    pi = np.einsum("p,shpq->sqh", route.period_days, seen)
+    total = pi.sum(axis=-1, keepdims=True)
+    pi = np.where(total > 0, pi / np.where(total > 0, total, 1.0), 1.0 / 3.0)
+    return rng.multinomial(route.captures.sum(axis=1), pi / pi.sum(axis=-1, keepdims=True))
+
+
+def streams_generate(out: dict, p, route: RouteData, values: dict, rng, rate_by_vessel,
+                     unseen, weekly, future=None, unseen_var=None) -> dict:
+    """Steps 5-7 after sampling, on `out` (holding the loads' moments load_m1, load_m2): the
+    containers shipped per period (the estimands follow them), the depot's and the claims'
+    log-likelihood and predictive. rate_by_vessel, unseen (S, P, V): the voyages expected
+    per period and vessel, all and unseen; weekly (S,) the rate after the window; future
+    (S,) the containers after it (None: no horizon); unseen_var (S, V) as the model's."""
+    S = len(weekly)
     m1, m2 = out.pop("load_m1"), out.pop("load_m2")
     mean_load = m1[:, route.n_groups:][:, values["vessel_cap_row"]] @ values["vessel_share"]
-    if rate is None:
-        rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0
-    if rate_by_vessel is None:
-        rate_by_vessel = rate[:, :, None] * values["vessel_share"][None, None, :]
-    weekly = p["voyages_per_week"] if future_weekly is None else future_weekly
+    rate = rate_by_vessel.sum(axis=2)
     horizon = len(values["day_period"])
     ops = streams.NUMPY
     daily = _flow(route, rate, weekly, horizon)  # voyages leaving per day (S, D)
-    unseen = rate_by_vessel * (1 - voyages.seen_probs(p, values).sum(axis=(1, 3)))[:, :, None]
     with np.errstate(invalid="ignore"):
         containers = streams.shipped(  # (S, P)
             ops, m1, m2, route.n_groups, values["moment_row"], values["voyage_in_period"],
             values["vessel_cap_row"], unseen, np.asarray(p["shipped_z"]),
-            np.asarray(p["unseen_z"]))
+            np.asarray(p["unseen_z"]), unseen_var)
     daily_containers = _flow(route, containers, weekly * mean_load, horizon)
 
     # the estimands follow the shipped totals; voyages after the window ride along
-    future = (out["forecast_containers"] - out["total_containers"]
-              if "forecast_containers" in out else None)
     voyages.set_containers(out, containers, future)
 
     col = lambda name: p[name][:, None]  # noqa: E731
@@ -315,27 +454,50 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
              totals: str = "exact", **kw):
     """Data from this model's own generative process, on the shape of `template`.
 
-    Steps 1-4 are voyages@2's (`voyages.simulate`); steps 5-7 add depot rows and claims
-    on the template's schedule (`simulate_depot_and_claims`). The containers shipped per
+    Step 1 sails each vessel on its schedule (`fleet.simulate_schedule`); steps 2-4 are
+    voyages@2's for those departures (`voyages.simulate_voyages`); steps 5-7 add depot rows
+    and claims on the template's schedule (`simulate_depot_and_claims`), with the voyages
+    the model expects per period given the simulated sightings. The containers shipped per
     period are the sum of the simulated voyages' loads (totals="exact"), or the model's
     log-normal stand-in for that sum (totals="model", `model_totals`): the model's own
     prior predictive, which simulation-based calibration needs. Returns (RouteData, truth)."""
     if totals not in ("exact", "model"):
         raise ValueError(f"totals: {totals!r} is not 'exact' or 'model'")
-    route, truth = voyages.simulate(p, template, values, rng, **kw)
-    rate = p["voyages_per_week"] * route.period_days / 7.0
+    days = int(template.period_days.sum())
+    sailed = fleet.simulate_schedule(p["vessel_cycle"], float(p["cycle_cv"]),
+                                     float(p["break_prob"]), days, template.period_days, rng)
+    route, truth = voyages.simulate_voyages(p, template, values, rng, None, None,
+                                            departures=sailed, **kw)
+    n_vessels = len(template.vessel_cap)
+    truth["voyages_by_vessel"] = np.bincount([v for row in sailed for _, v in row],
+                                             minlength=n_vessels).tolist()
+    one = {k: np.asarray(v, float)[None] for k, v in p.items()}
+    sim_values = {**values, **voyages.record_values(route), **fleet.layout(route)}
+    unseen, var = expected_unseen(schedule_weights(one, sim_values), sim_values)
+    flow = sim_values["seen_by_vessel"] + unseen[0]  # (P, V)
     if totals == "model":
-        truth = model_totals(p, route, truth, values, rate[:, None] * route.vessel_share[None, :])
-    return simulate_depot_and_claims(p, route, truth, template, values, rng, rate,
-                                     float(p["voyages_per_week"]))
+        truth = model_totals(p, route, truth, values, unseen[0], var[0])
+    weekly = float(fleet.weekly_rate(one["vessel_cycle"], one["break_prob"], days)[0])
+    return simulate_depot_and_claims(p, route, truth, template, values, rng, flow.sum(axis=1),
+                                     weekly)
 
 
-def model_totals(p: dict, route: RouteData, truth: dict, values: dict, rate_by_vessel) -> dict:
+def rate_unseen(p: dict, route: RouteData, values: dict, rate_by_vessel) -> np.ndarray:
+    """The voyages nobody saw expected per period and vessel (P, V) when voyages leave at
+    `rate_by_vessel` (P, V): the rate times the chance to be seen at neither end (dynamic)."""
+    one = {k: np.asarray(v, float)[None] for k, v in p.items() if np.ndim(v) == 0}
+    seen = voyages.seen_probs(one, {**values, **voyages.record_values(route)})[0]  # (3, P, P)
+    return rate_by_vessel * (1 - seen.sum(axis=(0, 2)))[:, None]
+
+
+def model_totals(p: dict, route: RouteData, truth: dict, values: dict, unseen_by_vessel,
+                 unseen_var=None) -> dict:
     """truth with the containers shipped per period replaced by the model's: log-normal
     with the moments of the seen voyages' loads (given their counts, at the true
-    parameters) plus the window's unseen voyages' (`streams.shipped`), at the draw's own
-    `shipped_z` and `unseen_z`. The voyage counts stay as simulated: the model draws them
-    independently of the totals given the parameters, and so does this."""
+    parameters) plus the window's unseen voyages' (`streams.shipped`: `unseen_by_vessel`
+    (P, V) expected, their count's variance per vessel `unseen_var`, else Poisson), at the
+    draw's own `shipped_z` and `unseen_z`. The voyage counts stay as simulated: the model
+    draws them independently of the totals given the parameters, and so does this."""
     lv = voyages.load_values(route, float(values["unknown_coverage__alpha"]),
                              float(values["unknown_coverage__beta"]),
                              float(values["coverage_error__log_sd"]))
@@ -344,14 +506,11 @@ def model_totals(p: dict, route: RouteData, truth: dict, values: dict, rate_by_v
                                   alpha)
     post, _ = loads.normalised(prior[lv["group_cap_row"]] + lv["load_evidence"])
     m1, m2 = streams.load_moments(streams.NUMPY, np.exp(prior), post, route.grid)
-    one = {k: np.asarray(v, float)[None] for k, v in p.items() if np.ndim(v) == 0}
-    seen = voyages.seen_probs(one, {**values, **voyages.record_values(route)})[0]  # (3, P, P)
     sv = seen_voyages(route, lv["vessel_cap_row"])
     containers = streams.shipped(streams.NUMPY, m1, m2, route.n_groups, sv["moment_row"],
-                                 sv["voyage_in_period"], lv["vessel_cap_row"],
-                                 rate_by_vessel * (1 - seen.sum(axis=(0, 2)))[:, None],
+                                 sv["voyage_in_period"], lv["vessel_cap_row"], unseen_by_vessel,
                                  np.asarray(p["shipped_z"], float),
-                                 np.asarray(p["unseen_z"], float))
+                                 np.asarray(p["unseen_z"], float), unseen_var)
     n = np.array([row["voyages"] for row in truth["series"]])
     total, n_total = float(containers.sum()), int(n.sum())
     series = [{**row, "containers": float(c), "containers_cumulative": float(cc)}
@@ -468,11 +627,10 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
     # 7. claims
     first, last, quantity = sched["claim_first"], sched["claim_last"], sched["claim_quantity"]
     expected = expected_claims(daily, daily_containers, weekly_outside, load, first, last, quantity)
-    ref = {k: float(v[0]) for k, v in voyages.prior_draws(values, 1, rng).items()}
-    ref_daily = _flow(route, ref["voyages_per_week"] * route.period_days / 7.0,
-                      ref["voyages_per_week"], horizon)
+    ref, ref_weekly = _reference(values, window, rng)
+    ref_daily = _flow(route, ref_weekly * route.period_days / 7.0, ref_weekly, horizon)
     ref_load = float(average_load(ref, route.grid, route.vessel_cap, route.vessel_share)[0])
-    ref_expected = expected_claims(ref_daily, ref_daily * ref_load, ref["voyages_per_week"],
+    ref_expected = expected_claims(ref_daily, ref_daily * ref_load, ref_weekly,
                                    ref_load, first, last, quantity)
     claim_value = np.array([_round_figure(x) for x in ref_expected])
     widths = np.array([float(values[f"claim_width__{c}"]) for c in CLAIM_CONFIDENCE])
@@ -503,6 +661,18 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
                         for f, la, q, r, v, e in zip(first, last, quantity, relation,
                                                      claim_value, expected)]}
     return route, truth
+
+
+def _reference(values: dict, window: int, rng) -> tuple[dict, float]:
+    """An independent draw from the prior, and its weekly rate of voyages: the reference a
+    simulated claim's figure is drawn from (voyages@2's rate where the family has it, else
+    the fleet's schedule)."""
+    if f"{RATE}__median" in values:
+        ref = {k: float(v[0]) for k, v in voyages.prior_draws(values, 1, rng).items()}
+        return ref, ref[RATE]
+    draws = prior_draws(values, 1, rng)
+    weekly = float(fleet.weekly_rate(draws["vessel_cycle"], draws["break_prob"], window)[0])
+    return {k: float(v[0]) for k, v in draws.items() if np.ndim(v) == 1}, weekly
 
 
 def _round_figure(x: float) -> float:

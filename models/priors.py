@@ -53,6 +53,13 @@ class RelativeError:
 
 
 @dataclass
+class DayError:
+    """A fixed error, in days, of a date read off the data (not sampled)."""
+
+    sd_days: float = MISSING
+
+
+@dataclass
 class ClaimWidths:
     """Relative sd of a third-party figure, by its stated confidence."""
 
@@ -85,6 +92,12 @@ class Priors:
     # dynamic: rates that change between periods and vessels
     rate_walk_sd: HalfNormalPrior = MISSING
     vessel_rate_sd: HalfNormalPrior = MISSING
+    # joint: the fleet's schedule
+    cycle_days: LogNormalPrior = MISSING  # days between one vessel's departures, fleet median
+    vessel_cycle_spread: RelativeError = MISSING  # vessels' own cycles around it (fixed)
+    cycle_cv: LogNormalPrior = MISSING  # variation of one cycle's length
+    break_prob: BetaPrior = MISSING  # a cycle broken by a pause
+    departure_error: DayError = MISSING  # a departure day read off a sighting
 
 
 # What each prior is about, in words (briefs state the priors with these).
@@ -111,6 +124,12 @@ MEANING = {
     "claim_width": "relative sd of a third-party figure, by its stated confidence",
     "rate_walk_sd": "week-to-week step of a vessel's log rate",
     "vessel_rate_sd": "spread of the vessels' shares of the route",
+    "cycle_days": "days between one vessel's departures (the fleet's median)",
+    "vessel_cycle_spread": "spread (log-sd) of the vessels' own cycles around the fleet's",
+    "cycle_cv": "variation of one cycle's length (coefficient of variation)",
+    "break_prob": "chance that a cycle is broken by a pause (a lay-up, a halt, a vessel "
+                  "joining or leaving)",
+    "departure_error": "error, in days, of a departure day read off a sighting",
 }
 
 

@@ -16,12 +16,16 @@ NUMPY = SimpleNamespace(log=np.log, exp=np.exp, erfc=special.erfc, where=np.wher
                         sqrt=np.sqrt, log_sigmoid=special.log_expit, gammaln=special.gammaln,
                         sum=np.sum, maximum=np.maximum, eq=np.equal, take=np.take,
                         log1p=np.log1p, concat=np.concatenate, clip=np.clip,
-                        matmul=np.matmul, stack=np.stack, cumsum=np.cumsum, einsum=np.einsum)
+                        matmul=np.matmul, stack=np.stack, cumsum=np.cumsum, einsum=np.einsum,
+                        max=np.max, expm1=np.expm1, logaddexp=np.logaddexp, swapaxes=np.swapaxes,
+                        cast_int=lambda x: np.asarray(x).astype(int))
 TENSOR = SimpleNamespace(log=pt.log, exp=pt.exp, erfc=pt.erfc, where=pt.switch, sqrt=pt.sqrt,
                          log_sigmoid=lambda x: -pt.softplus(-x), gammaln=pt.gammaln,
                          sum=pt.sum, maximum=pt.maximum, eq=pt.eq, take=pt.take,
                          log1p=pt.log1p, concat=pt.concatenate, clip=pt.clip,
-                         matmul=pt.matmul, stack=pt.stack, cumsum=pt.cumsum, einsum=pt.einsum)
+                         matmul=pt.matmul, stack=pt.stack, cumsum=pt.cumsum, einsum=pt.einsum,
+                         max=pt.max, expm1=pt.expm1, logaddexp=pt.logaddexp, swapaxes=pt.swapaxes,
+                         cast_int=lambda x: pt.cast(x, "int64"))
 LOGISTIC_SCALE = 1.702  # logistic scale matched to a normal sd of the claim's width
 
 
@@ -87,13 +91,15 @@ def load_moments(ops, load_probs, group_post, grid):
     return m1, m2
 
 
-def shipped(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row, unseen_rate, z, z_unseen):
+def shipped(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row, unseen_rate, z, z_unseen,
+            count_var=None):
     """Containers shipped in each period, (..., P): the seen voyages' loads,
     exp(location + scale x z) of `seen_lognormal` at standard normal z (..., P), plus the
     window's unseen total exp(location + scale x z_unseen) of `unseen_lognormal` (...),
     shared among the periods as their unseen voyages are expected."""
     loc, scale = seen_lognormal(ops, m1, m2, moment_row, in_period)
-    u_loc, u_scale, share = unseen_lognormal(ops, m1, m2, n_groups, vessel_cap_row, unseen_rate)
+    u_loc, u_scale, share = unseen_lognormal(ops, m1, m2, n_groups, vessel_cap_row, unseen_rate,
+                                             count_var)
     return (ops.exp(loc + scale * z)
             + ops.exp(u_loc + u_scale * z_unseen)[..., None] * share)
 
@@ -119,12 +125,13 @@ def seen_lognormal(ops, m1, m2, moment_row, in_period):
     return _lognormal(ops, mean, var)
 
 
-def unseen_lognormal(ops, m1, m2, n_groups, vessel_cap_row, unseen_rate):
+def unseen_lognormal(ops, m1, m2, n_groups, vessel_cap_row, unseen_rate, count_var=None):
     """The containers of the voyages nobody saw in the window, (...), as a log-normal's
     location and scale, and each period's expected share of them (..., P).
 
-    Their total is compound Poisson: `unseen_rate` (..., P, V) voyages per period and
-    vessel, each loaded from its vessel's prior. Pooled over the window its log-normal
+    `unseen_rate` (..., P, V) voyages per period and vessel are expected, each loaded from
+    its vessel's prior; their count is Poisson (a compound Poisson total), or has variance
+    `count_var` (..., V) per vessel. Pooled over the window its log-normal
     stand-in is close (a period's own, with often no unseen voyage at all, spans orders
     of magnitude and gave the sampler a wall to run into); the depot and the claims then
     read the total's level through the pooled draw and its timing through the shares."""
@@ -132,6 +139,10 @@ def unseen_lognormal(ops, m1, m2, n_groups, vessel_cap_row, unseen_rate):
     u2 = ops.take(m2[..., n_groups:], vessel_cap_row, -1)[..., None, :]
     per_period = ops.sum(unseen_rate * u1, axis=-1)  # (..., P) expected containers
     total = ops.sum(per_period, axis=-1)
-    var = ops.sum(ops.sum(unseen_rate * u2, axis=-1), axis=-1)
+    if count_var is None:
+        var = ops.sum(ops.sum(unseen_rate * u2, axis=-1), axis=-1)
+    else:  # E[N] Var(C) + Var(N) E[C]^2, per vessel
+        var = (ops.sum(ops.sum(unseen_rate * (u2 - u1 * u1), axis=-1), axis=-1)
+               + ops.sum(count_var * u1[..., 0, :] ** 2, axis=-1))
     loc, scale = _lognormal(ops, total, var)
     return loc, scale, per_period / ops.maximum(total, 1e-6)[..., None]

@@ -166,6 +166,14 @@ def seen_story(d):
     recognised (`detection`; without a record, a usable pass each day with chance
     `usable_image_day_<end>`). Returns the expected capture histories (3, P, P) per voyage
     of the period of departure, by the period they are recorded in."""
+    found = detection_story(d)
+    return detection.histories(streams.TENSOR, found["origin"], found["destination"],
+                               record_layout(d, "origin"), record_layout(d, "destination"))
+
+
+def detection_story(d) -> dict:
+    """Step 2's priors and imagery terms; per end, `detection.chances` (seen per departure
+    day, recorded per reachable pair)."""
     found = {}
     for i, end in enumerate(ENDS):
         usable = _beta(f"usable_image_day_{end}", d)
@@ -175,8 +183,7 @@ def seen_story(d):
             pm.Binomial.dist(n=d["imaged_days"][i], p=usable), d["usable_days"][i]))
         found[end] = sightings(streams.TENSOR, d, i, call_days, usable, recognised)
         pm.Deterministic(f"detection_{end}", found[end][0].mean())
-    return detection.histories(streams.TENSOR, found["origin"], found["destination"],
-                               record_layout(d, "origin"), record_layout(d, "destination"))
+    return found
 
 
 def sightings(ops, d, i: int, call_days, usable, recognised):
@@ -225,11 +232,12 @@ PARAMS = ("voyages_per_week", "containers_per_voyage", "load_cv",
           *(f"{p}_{e}" for e in ENDS for p in ("usable_image_day", "port_call_days", "identification")))
 
 
-def prior_draws(values: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Draws of every parameter from its prior, as `build` states them."""
+def prior_draws(values: dict[str, np.ndarray], n: int, rng: np.random.Generator,
+                names=PARAMS) -> dict[str, np.ndarray]:
+    """Draws of every parameter (of `names`) from its prior, as `build` states them."""
     v = {k: float(np.asarray(x)) for k, x in values.items() if np.ndim(x) == 0}
     out = {}
-    for name in PARAMS:
+    for name in names:
         if f"{name}__median" in v:
             out[name] = rng.lognormal(np.log(v[f"{name}__median"]), v[f"{name}__log_sd"], n)
         elif f"{name}__alpha" in v:
@@ -286,8 +294,6 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
     observed = route.captures.sum(axis=1)[None, :]  # (1, P)
     out["voyages_period"] = observed + unseen
 
-    alpha = 1.0 / np.maximum(p["load_cv"], 1e-3) ** 2
-    a, b = float(values["unknown_coverage__alpha"]), float(values["unknown_coverage__beta"])
     if share is None:
         seen_per_vessel = np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap))
         share = rng.dirichlet(1 + seen_per_vessel, S)
@@ -295,6 +301,22 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
     weekly = p["voyages_per_week"] if future_weekly is None else future_weekly
     future = rng.poisson(weekly * route.horizon_days / 7.0)
     unseen_and_future = np.concatenate([unseen, future[:, None]], axis=1)
+    containers = voyage_loads(out, p, route, values, rng, unseen_and_future, share, chunk, moments)
+    out.update(voyages=out["voyages_period"].sum(axis=1), unseen_voyages=unseen.sum(axis=1))
+    set_containers(out, containers[:, :-1],
+                   containers[:, -1] if route.horizon_days > 0 else None)
+    out.update(detections(p, values, first))
+    return out
+
+
+def voyage_loads(out: dict, p: dict, route: RouteData, values: dict, rng, unseen, share,
+                 chunk: int = 250, moments: bool = False) -> np.ndarray:
+    """Containers per period (S, P + 1) of the seen and the `unseen` voyages (S, P + 1), or
+    (S, P + 1, V) per vessel, the last column after the window; adds the loads'
+    log-likelihood and replicated counts (and with `moments` their moments) to `out`."""
+    S = len(p["containers_per_voyage"])
+    alpha = 1.0 / np.maximum(p["load_cv"], 1e-3) ** 2
+    a, b = float(values["unknown_coverage__alpha"]), float(values["unknown_coverage__beta"])
     containers = np.zeros((S, len(route.period_days) + 1))
     loglik_loads = np.zeros((S, route.n_groups))
     pred_visible = np.zeros((S, len(route.visible)))
@@ -304,17 +326,13 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
         s = slice(lo, min(S, lo + chunk))
         containers[s], loglik_loads[s], pred_visible[s], load_m = _loads_chunk(
             route, values, p["containers_per_voyage"][s], alpha[s], a, b,
-            unseen_and_future[s], share[s], rng, moments)
+            unseen[s], None if share is None else share[s], rng, moments)
         if moments:
             m1[s], m2[s] = load_m
     if moments:
         out.update(load_m1=m1, load_m2=m2)
-    out.update(loglik_loads=loglik_loads, pred_visible=pred_visible,
-               voyages=out["voyages_period"].sum(axis=1), unseen_voyages=unseen.sum(axis=1))
-    set_containers(out, containers[:, :-1],
-                   containers[:, -1] if route.horizon_days > 0 else None)
-    out.update(detections(p, values, first))
-    return out
+    out.update(loglik_loads=loglik_loads, pred_visible=pred_visible)
+    return containers
 
 
 def set_containers(out: dict, containers, future=None) -> None:
@@ -331,6 +349,9 @@ def set_containers(out: dict, containers, future=None) -> None:
 
 
 def _loads_chunk(route: RouteData, values, mu, alpha, a, b, unseen, share, rng, moments=False):
+    """Containers per period (n, P) of the seen voyages (their counts' loads, else their
+    vessel's prior) and of the `unseen` ones, the loads' log-likelihood and replicated
+    counts, and with `moments` the loads' moments."""
     grid, n = route.grid, len(mu)
     # each distinct capacity's load prior, and a counted group's load given its counts
     prior = loads.load_prior_logp(grid, values["load_caps"], mu, alpha)  # (n, caps, K)
@@ -353,15 +374,22 @@ def _loads_chunk(route: RouteData, values, mu, alpha, a, b, unseen, share, rng, 
             v_load = np.where(counted[None], group_load[:, np.maximum(route.voyage_group, 0)], free)
         np.add.at(containers.T, route.voyage_period, v_load.T)
 
-    # loads of the voyages nobody saw, each on a vessel drawn by the route's shares
-    u_max = int(unseen.sum(axis=1).max()) if unseen.size else 0
+    # loads of the voyages nobody saw, each on a vessel drawn by the route's shares, or
+    # on their own vessel when `unseen` counts them per period and vessel (n, P, V)
+    per_vessel = unseen.ndim == 3
+    counts = unseen.reshape(n, -1) if per_vessel else unseen
+    u_max = int(counts.sum(axis=1).max()) if counts.size else 0
     if u_max:
         slot = np.arange(u_max)
-        bounds = np.cumsum(unseen, axis=1)  # (n, P)
+        bounds = np.cumsum(counts, axis=1)  # (n, P) or (n, P x V)
         slot_period = (slot[None, :, None] >= bounds[:, None, :]).sum(axis=2)  # (n, U)
         live = slot[None, :] < bounds[:, -1:]
-        vessel = (rng.random((n, u_max, 1)) > np.cumsum(share, axis=1)[:, None, :]).sum(axis=2)
-        vessel = np.minimum(vessel, n_vessels - 1)
+        if per_vessel:
+            slot_period, vessel = np.divmod(np.minimum(slot_period, counts.shape[1] - 1),
+                                            n_vessels)
+        else:
+            vessel = (rng.random((n, u_max, 1)) > np.cumsum(share, axis=1)[:, None, :]).sum(axis=2)
+            vessel = np.minimum(vessel, n_vessels - 1)
         u_load = np.where(live, grid[by_vessel.draw(draw_row + vessel, rng)], 0.0)
         rows = np.repeat(np.arange(n), u_max)
         np.add.at(containers, (rows, np.minimum(slot_period, containers.shape[1] - 1).ravel()),
@@ -440,10 +468,12 @@ def _sighting(passes_k, call_days: float, identification: float, forward: bool, 
 
 def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.Generator,
                      n_voyages: np.ndarray, next_vessel, count_share: float = 0.7,
-                     known_coverage_share: float = 0.7, follow_up: float = 1.0):
+                     known_coverage_share: float = 0.7, follow_up: float = 1.0,
+                     departures=None):
     """Steps 2-4 of the story for `n_voyages` (P,) voyages leaving in each period, the vessel
     of each given by `next_vessel(period)`; the imagery record is drawn first
-    (`simulated_record`).
+    (`simulated_record`). With `departures`, a list per period of (day, vessel) pairs
+    (a schedule, `fleet.simulate_schedule`), those voyages instead.
 
     A voyage leaves on a day drawn uniformly in its period and each end sees it on its first
     image that shows and recognises it (`_sighting`, on that record), independently
@@ -483,12 +513,17 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
     load_logp = loads.load_prior_logp(grid, template.vessel_cap, p["containers_per_voyage"], alpha)
     containers_period = np.zeros(P)
     log = []
+    if departures is not None:
+        n_voyages = [len(d) for d in departures]
+    v_seen = []
     for period, n in enumerate(n_voyages):
-        for _ in range(n):
-            vessel = int(next_vessel(period))
+        for i in range(n):
+            vessel = (int(departures[period][i][1]) if departures is not None
+                      else int(next_vessel(period)))
             load = grid[loads.sample_grid(load_logp[vessel], rng)]
             containers_period[period] += load
-            day = first_day[period] + int(rng.integers(int(template.period_days[period])))
+            day = (int(departures[period][i][0]) if departures is not None
+                   else first_day[period] + int(rng.integers(int(template.period_days[period]))))
             k_seen = [_sighting(passes[e, day], float(p[f"port_call_days_{end}"]),
                                 float(p[f"identification_{end}"]), e == 1,
                                 late if e == 1 else None, rng) for e, end in enumerate(ENDS)]
@@ -518,6 +553,7 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
             captures_vessel[rec_period, vessel, history] += 1
             v_period.append(rec_period)
             v_vessel.append(vessel)
+            v_seen.append([np.nan if x is None else float(x) for x in sighted])
             group = -1
             for end in (i for i, s in enumerate(seen) if s):
                 if rng.random() >= count_share:
@@ -554,7 +590,9 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
         imaged_days=np.full(2, float(days)),
         vessel_share=(1 + seen_per_vessel) / (1 + seen_per_vessel).sum(),
         transit_days=template.transit_days, usable_on=usable_on, has_record=np.ones(2),
-        transit_extra_days=template.transit_extra_days)
+        transit_extra_days=template.transit_extra_days,
+        voyage_origin_day=np.array([o for o, _ in v_seen], float),
+        voyage_destination_day=np.array([d for _, d in v_seen], float))
     voyages_period = np.asarray(n_voyages, int)
     total, n_total = float(containers_period.sum()), int(voyages_period.sum())
     truth = {

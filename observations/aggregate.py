@@ -65,6 +65,10 @@ class RouteData:
     # pass (or a sighting) on day i + RECORD_FROM of the window (`passes` lays it out by call)
     usable_on: np.ndarray = field(default_factory=lambda: np.zeros((2, 0)))
     has_record: np.ndarray = field(default_factory=lambda: np.zeros(2))  # (2,) 1: usable_on holds
+    # (V,) the day (since the window's start) each observed voyage was first seen at the
+    # origin and at the destination; nan where that end did not see it
+    voyage_origin_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    voyage_destination_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def passes(self) -> np.ndarray:
@@ -104,7 +108,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
 
     captures = np.zeros((len(periods), 3), int)
     captures_vessel = np.zeros((len(periods), len(spec.vessels), 3), int)
-    v_period, v_vessel, v_id = [], [], []
+    v_period, v_vessel, v_id, v_seen = [], [], [], []
     outside = 0
     for row in case.voyages.iter_rows(named=True):
         dep = departure(row, transit_days)
@@ -117,6 +121,8 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         v_period.append(p)
         v_vessel.append(vessel_index[row["vessel"]])
         v_id.append(row["voyage_id"])
+        v_seen.append([np.nan if row[c] is None else float((row[c] - spec.start).days)
+                       for c in ("origin_seen", "destination_seen")])
 
     all_voyage_vessel = {r["voyage_id"]: r["vessel"] for r in case.voyages.iter_rows(named=True)
                          if r["voyage_id"] is not None}
@@ -190,6 +196,8 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         transit_days=float(transit_days), transit_extra_days=int(transit_extra_days),
         horizon_days=max((horizon - spec.end).days, 0) if horizon else 0, notes=notes,
         usable_on=usable_on, has_record=has_record,
+        voyage_origin_day=np.array([o for o, _ in v_seen], float),
+        voyage_destination_day=np.array([d for _, d in v_seen], float),
     )
 
 

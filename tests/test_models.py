@@ -91,7 +91,8 @@ def test_model_logp_equals_numpy_loglik(default_case_dir, family, counts):
         point[value_var.name] = transform.forward(x, *rv.owner.inputs).eval() if transform else x
     streams = list(family.LOGLIK_DIMS)
     terms = model.logp(vars=[model[f"{s}_loglik"] for s in streams], sum=False)
-    potentials = model.compile_fn(terms, on_unused_input="ignore")(point)
+    potentials = model.compile_fn(terms, inputs=model.value_vars,
+                                  on_unused_input="ignore")(point)
     for stream, value in zip(streams, potentials):
         np.testing.assert_allclose(value, gen[f"loglik_{stream}"].sum(), rtol=1e-8, err_msg=stream)
 
