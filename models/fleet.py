@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import detection
+
 LEAD, GAP, TRAIL, NONE = range(4)  # segment kinds: before the first, between, after, all
 ORIGIN_LAG = 0.5  # days from a first image at the origin to the departure, on average
 DESTINATION_LAG = 0.5  # days from the arrival to a first image at the destination
@@ -56,6 +58,61 @@ def departure_days(route) -> np.ndarray:
     both = np.stack([o, d])
     with np.errstate(invalid="ignore"):
         return np.where(np.isnan(o), d, np.where(np.isnan(d), o, both.mean(axis=0)))
+
+
+def _first_image_day(call_days: float, daily: float, forward: bool) -> np.ndarray:
+    """The chance that a voyage's first image at an end falls on its call's day 0, 1, ...
+    (counted back from the departure at the origin, on from the arrival at the
+    destination), given it is seen: a call's length log-normal around `call_days`
+    (detection's nodes), the ship there for a share of each day
+    (`detection.call_weights`), and an image that shows and recognises it on a day it is
+    there with chance `daily`, the first in time order counting."""
+    lengths = call_days * np.exp(detection.CALL_SPREAD * detection.NODES)
+    k = np.arange(int(np.ceil(lengths.max())) + 1)
+    out = np.zeros(len(k))
+    for length, weight in zip(lengths, detection.NODE_WEIGHTS):
+        a = daily * np.clip(length - k, 0.0, 1.0)
+        miss = np.cumprod(1.0 - a)  # missed on days 0..k
+        earlier = np.concatenate([[1.0], miss[:-1]]) if forward else (
+            np.concatenate([np.cumprod((1.0 - a)[::-1])[::-1][1:], [1.0]]))
+        first = a * earlier
+        out += weight * first / first.sum()
+    return out
+
+
+def inside_window(route, call_days_origin: float, call_days_destination: float,
+                  identification: tuple[float, float] = (0.8, 0.8)) -> np.ndarray:
+    """(V,) the chance that each observed voyage left the origin inside the window. Its
+    first image at the origin is on one of the call's days up to the departure, and at the
+    destination on one of the days from the arrival (transit, then 0 to
+    `transit_extra_days` late): near the window's edges a voyage whose sighting falls
+    inside may have left outside it. The image's day within the call is as likely as
+    `_first_image_day` says, at the calls' median lengths `call_days_<end>`, each end's
+    share of days with a usable pass (a half without a record) and `identification`."""
+    days = float(np.sum(route.period_days))
+    extra = int(getattr(route, "transit_extra_days", 0))
+    o, d = (np.asarray(x, float) for x in (route.voyage_origin_day, route.voyage_destination_day))
+    imaged = np.asarray(route.imaged_days, float)
+    usable = np.where(imaged > 0, np.asarray(route.usable_days, float) / np.maximum(imaged, 1), 0.5)
+    w_o = _first_image_day(call_days_origin, min(usable[0], 1.0) * identification[0], False)
+    w_d = _first_image_day(call_days_destination, min(usable[1], 1.0) * identification[1], True)
+    late = np.arange(extra + 1)
+    # days from the first image at the origin to the departure; from the departure to the
+    # first image at the destination
+    after_o = np.arange(len(w_o))
+    ahead_d = (float(route.transit_days) + late[:, None] + np.arange(len(w_d))[None, :]).ravel()
+    p_d = (np.full(extra + 1, 1.0 / (extra + 1))[:, None] * w_d[None, :]).ravel()
+
+    def inside(dep, w):
+        return ((dep >= 0) & (dep <= days - 1)) @ w
+
+    out = np.ones(len(o))
+    for i in range(len(o)):
+        if not np.isnan(o[i]):
+            out[i] = inside(o[i] + after_o, w_o)
+        elif not np.isnan(d[i]):
+            out[i] = inside(d[i] - ahead_d, p_d)
+    return out
 
 
 def layout(route) -> dict[str, np.ndarray]:

@@ -103,7 +103,7 @@ PRIOR_NAMES = (*(n for n in voyages.PRIOR_NAMES if n != RATE), *FLEET_PRIORS, *S
 JOINT_PRIORS = (*FLEET_PRIORS, *STREAM_PRIORS)
 # reach the model through derived data (load_evidence, claim_width), not as pm.Data
 NOT_IN_GRAPH = (*voyages.NOT_IN_GRAPH, "claim_width__low", "claim_width__medium",
-                "claim_width__high", "fleet_lo")
+                "claim_width__high", "fleet_lo", "voyage_inside")
 LOGLIK_DIMS = {"captures": ("period",), "loads": voyages.LOGLIK_DIMS["loads"],
                "schedule": ("segment",), "depot": ("depot_row",), "claims": ("claim",)}
 PRED_DIMS = {**voyages.PRED_DIMS, "depot": ("depot_row",)}
@@ -121,7 +121,12 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     values.update({k.replace(".", "__"): np.asarray(v, float)
                    for k, v in flat(priors, FLEET_PRIORS).items()})
     values.update(fleet.layout(route))
-    return stream_values(route, priors, values)
+    values = stream_values(route, priors, values)
+    values["voyage_inside"] = inside = fleet.inside_window(
+        route, float(priors.port_call_days_origin.median),
+        float(priors.port_call_days_destination.median))
+    values["voyage_in_period"] = values["voyage_in_period"] * inside[None, :]
+    return values
 
 
 def stream_values(route: RouteData, priors, values: dict) -> dict[str, np.ndarray]:
@@ -372,7 +377,10 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250):
     out["loglik_schedule"] = fleet.logsumexp(ops, weights)
     n_periods = len(route.period_days)
     unseen = fleet.place(fleet.draw_unseen(weights, rng), values, n_periods, route.period_days)
-    out["voyages_period"] = captures.sum(axis=1)[None, :] + unseen.sum(axis=2)
+    # a seen voyage counts where it left inside the window (near its edges, by chance)
+    inside = rng.random((len(weights), len(route.voyage_period))) < values["voyage_inside"]
+    seen_period = inside.astype(float) @ (route.voyage_period[:, None] == np.arange(n_periods))
+    out["voyages_period"] = seen_period + unseen.sum(axis=2)
     window = float(route.period_days.sum())
     cycle = np.asarray(p["vessel_cycle"], float)
     mean_cycle = cycle + np.asarray(p["break_prob"])[:, None] * window / 2.0
@@ -476,7 +484,9 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
     unseen, var = expected_unseen(schedule_weights(one, sim_values), sim_values)
     flow = sim_values["seen_by_vessel"] + unseen[0]  # (P, V)
     if totals == "model":
-        truth = model_totals(p, route, truth, values, unseen[0], var[0])
+        inside = fleet.inside_window(route, float(values["port_call_days_origin__median"]),
+                                     float(values["port_call_days_destination__median"]))
+        truth = model_totals(p, route, truth, values, unseen[0], var[0], inside)
     weekly = float(fleet.weekly_rate(one["vessel_cycle"], one["break_prob"], days)[0])
     return simulate_depot_and_claims(p, route, truth, template, values, rng, flow.sum(axis=1),
                                      weekly)
@@ -491,12 +501,13 @@ def rate_unseen(p: dict, route: RouteData, values: dict, rate_by_vessel) -> np.n
 
 
 def model_totals(p: dict, route: RouteData, truth: dict, values: dict, unseen_by_vessel,
-                 unseen_var=None) -> dict:
+                 unseen_var=None, inside=None) -> dict:
     """truth with the containers shipped per period replaced by the model's: log-normal
     with the moments of the seen voyages' loads (given their counts, at the true
     parameters) plus the window's unseen voyages' (`streams.shipped`: `unseen_by_vessel`
     (P, V) expected, their count's variance per vessel `unseen_var`, else Poisson), at the
-    draw's own `shipped_z` and `unseen_z`. The voyage counts stay as simulated: the model
+    draw's own `shipped_z` and `unseen_z`; `inside` (V,) each seen voyage's chance to have
+    left inside the window (default 1). The voyage counts stay as simulated: the model
     draws them independently of the totals given the parameters, and so does this."""
     lv = voyages.load_values(route, float(values["unknown_coverage__alpha"]),
                              float(values["unknown_coverage__beta"]),
@@ -507,8 +518,9 @@ def model_totals(p: dict, route: RouteData, truth: dict, values: dict, unseen_by
     post, _ = loads.normalised(prior[lv["group_cap_row"]] + lv["load_evidence"])
     m1, m2 = streams.load_moments(streams.NUMPY, np.exp(prior), post, route.grid)
     sv = seen_voyages(route, lv["vessel_cap_row"])
+    in_period = sv["voyage_in_period"] * (1.0 if inside is None else inside[None, :])
     containers = streams.shipped(streams.NUMPY, m1, m2, route.n_groups, sv["moment_row"],
-                                 sv["voyage_in_period"], lv["vessel_cap_row"], unseen_by_vessel,
+                                 in_period, lv["vessel_cap_row"], unseen_by_vessel,
                                  np.asarray(p["shipped_z"], float),
                                  np.asarray(p["unseen_z"], float), unseen_var)
     n = np.array([row["voyages"] for row in truth["series"]])

@@ -118,10 +118,11 @@ def seen_lognormal(ops, m1, m2, moment_row, in_period):
     with no voyage seen has a total of about 1e-6.
 
     m1, m2 are the loads' moments (`load_moments`); moment_row (Vobs,) picks a seen
-    voyage's row in them; in_period (P, Vobs) places the seen voyages."""
+    voyage's row in them; in_period (P, Vobs) places the seen voyages, each with the chance
+    that it counts (1, or less for one that may have left outside the window)."""
     v1, v2 = ops.take(m1, moment_row, -1), ops.take(m2, moment_row, -1)  # (..., Vobs)
     mean = ops.sum(v1[..., None, :] * in_period, axis=-1)
-    var = ops.sum((v2 - v1 * v1)[..., None, :] * in_period, axis=-1)
+    var = ops.sum(v2[..., None, :] * in_period - (v1 * v1)[..., None, :] * in_period ** 2, axis=-1)
     return _lognormal(ops, mean, var)
 
 

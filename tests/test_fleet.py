@@ -1,0 +1,153 @@
+"""The fleet's schedule (models/fleet.py): segments, their density, the unseen voyages."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from cargoinfer.models import fleet, streams
+from scipy import stats
+
+OPS = streams.NUMPY
+
+
+def route(days: int = 28, sightings=(), vessels: int = 2, period_days: int = 7):
+    """A RouteData-like record: `sightings` as (vessel, origin day, destination day)."""
+    rows = list(sightings)
+    periods = np.full(days // period_days, float(period_days))
+    starts = np.cumsum(periods) - periods
+    dep = [o if o is not None else d - 1 for _, o, d in rows]
+    return SimpleNamespace(
+        period_days=periods, vessel_cap=np.full(vessels, 300.0), transit_days=1.0,
+        transit_extra_days=1, imaged_days=np.full(2, float(days)),
+        usable_days=np.full(2, days / 2.0),
+        voyage_vessel=np.array([v for v, _, _ in rows], int),
+        voyage_period=np.array([int(np.searchsorted(starts, t, side="right") - 1) for t in dep], int),
+        voyage_origin_day=np.array([np.nan if o is None else o for _, o, _ in rows], float),
+        voyage_destination_day=np.array([np.nan if d is None else d for _, _, d in rows], float))
+
+
+def weights(lay, cycle, cv=0.15, brk=0.02, tau=1.0, q=0.5, window=None):
+    window = float(lay["fleet_days"].shape[1]) if window is None else window
+    J = len(lay["fleet_kind"])
+    return fleet.segment_weights(OPS, lay, np.atleast_2d(np.asarray(cycle, float)),
+                                 np.array([cv]), np.array([brk]), tau,
+                                 np.full((1, J), q), window)[0]
+
+
+def test_segments_of_each_vessel():
+    lay = fleet.layout(route(sightings=[(0, 3, 5), (0, 13, None), (0, None, 24)]))
+    kinds = lay["fleet_kind"].astype(int).tolist()
+    assert kinds == [fleet.LEAD, fleet.GAP, fleet.GAP, fleet.TRAIL, fleet.NONE]
+    assert lay["fleet_vessel"].tolist() == [0, 0, 0, 0, 1]
+    # departures: 3.5 (both ends: 3.5 and 5 - 1 - 0.5 - 0.5 = 3, their mean 3.25), 13.5, 22
+    np.testing.assert_allclose(lay["fleet_length"], [3.25, 10.25, 8.5, 6.0, 28.0])
+    np.testing.assert_allclose(lay["fleet_days"].sum(axis=1), 1.0)
+    np.testing.assert_allclose(lay["fleet_periods"].sum(axis=1), 1.0)
+    # the gap 3.25-13.5 holds the days whose middle is inside it: 3..12
+    np.testing.assert_allclose(lay["fleet_days"][1], np.where((np.arange(28) >= 3) & (np.arange(28) <= 12), 0.1, 0.0))
+    np.testing.assert_array_equal(lay["seen_by_vessel"][:, 0], [1, 1, 0, 1])
+
+
+@pytest.mark.parametrize("q", [0.2, 0.6])
+@pytest.mark.parametrize("brk", [0.0, 0.1])
+def test_a_gap_is_a_density_over_its_length(q, brk):
+    """Summed over m, a gap's weights integrate over its length to 1, less the mass the
+    normal sums put below 0 and the pauses put beyond the grid (checked to 2e-3)."""
+    lengths = np.linspace(0.01, 400.0, 40000)
+    lay = {"fleet_m": np.arange(41.0), "fleet_kind": np.full(len(lengths), float(fleet.GAP)),
+           "fleet_vessel": np.zeros(len(lengths)), "fleet_length": lengths}
+    w = fleet.segment_weights(OPS, lay, np.array([[12.0]]), np.array([0.2]), np.array([brk]),
+                              1.0, np.full((1, len(lengths)), q), 60.0)[0]
+    density = np.exp(fleet.logsumexp(OPS, w))
+    assert np.trapezoid(density, lengths) == pytest.approx(1.0, abs=2e-3)
+
+
+@pytest.mark.parametrize("kind", [fleet.TRAIL, fleet.NONE])
+def test_edge_weights_are_a_distribution_of_m(kind):
+    """At an edge with nothing missed (q near 0 makes m > 0 weightless, so q^0 terms
+    remain), P(exactly m departures within h) sums to 1 over m (to 1e-6)."""
+    for h in (0.5, 9.0, 40.0):
+        lay = {"fleet_m": np.arange(60.0), "fleet_kind": np.array([float(kind)]),
+               "fleet_vessel": np.zeros(1), "fleet_length": np.array([h])}
+        m = lay["fleet_m"]
+        w = fleet.segment_weights(OPS, lay, np.array([[10.0]]), np.array([0.2]),
+                                  np.array([0.05]), 1.0, np.array([[0.5]]), 60.0)[0, 0]
+        # remove q^m (q = 0.5) to recover P_m(h)
+        p = np.exp(w - m * np.log(0.5))
+        assert p.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_longer_gaps_hold_more_unseen_voyages():
+    """Monotonicity: E[m] grows with the gap's length; a gap of one cycle holds about
+    none, one of two cycles about one (q = 0.5, cycles of 10 +- 1.5 days)."""
+    lengths = np.array([10.0, 15.0, 20.0, 30.0, 40.0])
+    lay = {"fleet_m": np.arange(21.0), "fleet_kind": np.full(5, float(fleet.GAP)),
+           "fleet_vessel": np.zeros(5), "fleet_length": lengths}
+    w = weights(lay, [10.0], q=0.5, window=60.0)
+    mean, _ = fleet.unseen_moments(OPS, w, lay["fleet_m"])
+    assert np.all(np.diff(mean) > 0)
+    assert mean[0] < 0.05 and abs(mean[2] - 1.0) < 0.05 and abs(mean[4] - 3.0) < 0.2  # a pause may stand in for one
+
+
+def test_more_detection_leaves_fewer_unseen():
+    lay = {"fleet_m": np.arange(21.0), "fleet_kind": np.array([float(fleet.GAP)] * 3),
+           "fleet_vessel": np.zeros(3), "fleet_length": np.full(3, 25.0)}
+    J = 3
+    w = fleet.segment_weights(OPS, lay, np.array([[10.0]]), np.array([0.3]), np.array([0.05]),
+                              1.0, np.array([[0.8, 0.5, 0.2]]), 60.0)[0]
+    mean, _ = fleet.unseen_moments(OPS, w, lay["fleet_m"])
+    assert len(mean) == J and np.all(np.diff(mean) < 0)
+
+
+def test_histories_are_multinomial():
+    rng = np.random.default_rng(1)
+    seen = rng.random((3, 4, 4)) * 0.3
+    captures = np.array([[2.0, 1.0, 3.0], [0.0, 0.0, 0.0], [1.0, 4.0, 0.0], [0.0, 2.0, 1.0]])
+    days = np.array([7.0, 7.0, 7.0, 5.0])
+    got = fleet.histories_loglik(OPS, seen, days, captures)
+    pi = np.einsum("p,hpq->qh", days, seen)
+    want = [stats.multinomial.logpmf(c, c.sum(), p / p.sum()) if c.sum() else 0.0
+            for c, p in zip(captures, pi)]
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_unseen_voyages_are_placed_in_their_segment():
+    lay = fleet.layout(route(sightings=[(0, 3, None), (0, 20, None), (1, 10, None)]))
+    unseen = np.array([[0, 1, 2, 0, 3]])  # lead, gap, trail of vessel 0; lead, trail of 1
+    out = fleet.place(unseen, lay, 4, np.full(4, 7.0))
+    np.testing.assert_array_equal(out.sum(axis=(0, 1)), [3, 3])
+    # the gap 3.5-20.5 holds one at its middle (day 12: period 1); the trail 20.5-28 two,
+    # at 23 and 25.5 (period 3); vessel 1's trail 10.5-28 three (days 14.9, 19.25, 23.6)
+    np.testing.assert_array_equal(out[0, :, 0], [0, 1, 0, 2])
+    np.testing.assert_array_equal(out[0, :, 1], [0, 0, 2, 1])
+
+
+def test_draws_follow_the_weights():
+    """Chi-square goodness of fit at the 0.1% level (seeded): fails once in 1000 seeds."""
+    p = np.array([0.5, 0.3, 0.15, 0.05])
+    w = np.log(np.broadcast_to(p, (20000, 1, 4)))
+    m = fleet.draw_unseen(w, np.random.default_rng(2))[:, 0]
+    assert stats.chisquare(np.bincount(m, minlength=4), 20000 * p).pvalue > 1e-3
+
+
+def test_schedule_sails_at_its_cycle():
+    """Without pauses a vessel's departures are Normal(c, c cv) apart, on whole days: the
+    mean gap within 3 standard errors of c (plus the days' rounding, at most 0.1 here)
+    and their sd within 10% of c cv's (rounding adds 1/12 to the variance)."""
+    rng = np.random.default_rng(4)
+    gaps = []
+    for _ in range(300):
+        rows = fleet.simulate_schedule([9.0], 0.2, 0.0, 140, np.full(20, 7.0), rng)
+        gaps += list(np.diff(sorted(d for row in rows for d, _ in row)))
+    gaps = np.array(gaps, float)
+    assert abs(gaps.mean() - 9.0) < 3 * gaps.std() / np.sqrt(len(gaps)) + 0.1
+    assert gaps.std() == pytest.approx(np.sqrt(1.8**2 + 1 / 6), rel=0.1)
+
+
+def test_a_voyage_seen_near_the_edges_may_have_left_outside():
+    r = route(sightings=[(0, 0, None), (0, 12, None), (0, 27, None), (1, None, 1),
+                         (1, None, 27)])
+    inside = fleet.inside_window(r, 2.0, 1.5)
+    np.testing.assert_allclose(inside[[0, 1, 4]], 1.0)  # far enough from the edges
+    assert 0.0 < inside[2] < 1.0  # seen loading on the last day: may leave the day after
+    assert 0.0 < inside[3] < 1.0  # seen unloading on day 1: may have left on day -1
