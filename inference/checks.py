@@ -195,8 +195,9 @@ def sensitivity(tree, log_prior: np.ndarray) -> dict:
 
 def shared_streams(trees: dict) -> list[str]:
     """Log-likelihood streams every tree has, over the same observations (same shape):
-    voyages and joint share captures and loads; dynamic counts captures per vessel, so
-    it shares loads (and depot, claims with joint) but not captures."""
+    voyages counts captures per period and history, dynamic per vessel too, and joint@6
+    reads them given how many each period recorded (one term per period), so they share
+    loads (and joint and dynamic the depot and claims) but not captures."""
     sets = []
     for tree in trees.values():
         ll = tree["log_likelihood"]

@@ -117,25 +117,27 @@ def inside_window(route, call_days_origin: float, call_days_destination: float,
 
 def layout(route) -> dict[str, np.ndarray]:
     """The segments of every vessel's seen departures, as the model reads them (numpy,
-    once per case): kind (J,), vessel (J,), length (J,), fleet_days (J, D) each segment's
+    once per case), the gaps between sightings first (`fleet_gaps` of them), then each
+    vessel's edges: kind (J,), vessel (J,), length (J,), fleet_days (J, D) each segment's
     days as weights summing to 1 (the days strictly inside it, else the day of its middle),
     fleet_periods (J, P) the share of those days in each period, fleet_onehot (J, V) its
-    vessel, fleet_m (M+1,) the unseen voyages a segment may hold, fleet_lo (J,) where it
+    vessel, fleet_m_gap and fleet_m_edge the unseen voyages a gap or an edge may hold
+    (0..M: its days / MIN_CYCLE, + 1, for the longest of each), fleet_lo (J,) where it
     starts, and seen_by_vessel (P, V) the voyages seen."""
     period_days = np.asarray(route.period_days, float)
     days = int(period_days.sum())
     n_vessels = len(route.vessel_cap)
     t = np.clip(departure_days(route), 0.0, float(days))
     vessel = np.asarray(route.voyage_vessel, int)
-    rows = []  # (kind, vessel, lo, hi)
+    gaps, edges = [], []  # (kind, vessel, lo, hi)
     for v in range(n_vessels):
         ts = np.sort(t[vessel == v])
         if not len(ts):
-            rows.append((NONE, v, 0.0, float(days)))
+            edges.append((NONE, v, 0.0, float(days)))
             continue
-        rows.append((LEAD, v, 0.0, float(ts[0])))
-        rows += [(GAP, v, float(a), float(b)) for a, b in zip(ts[:-1], ts[1:])]
-        rows.append((TRAIL, v, float(ts[-1]), float(days)))
+        edges += [(LEAD, v, 0.0, float(ts[0])), (TRAIL, v, float(ts[-1]), float(days))]
+        gaps += [(GAP, v, float(a), float(b)) for a, b in zip(ts[:-1], ts[1:])]
+    rows = gaps + edges
     centre = np.arange(days) + 0.5
     weights = np.zeros((len(rows), days))
     for j, (_, _, lo, hi) in enumerate(rows):
@@ -145,11 +147,16 @@ def layout(route) -> dict[str, np.ndarray]:
         weights[j] = inside / inside.sum()
     bounds = np.concatenate([[0], np.cumsum(period_days)]).astype(int)
     day_period = np.searchsorted(bounds, np.arange(days), side="right") - 1
-    n_max = max(4, int(np.ceil(days / MIN_CYCLE)))
+    def most(rows):  # unseen voyages a segment of these may hold: its days / MIN_CYCLE, + 1
+        longest = max((hi - lo for _, _, lo, hi in rows), default=0.0)
+        return np.arange(int(np.ceil(longest / MIN_CYCLE)) + 2, dtype=float)
+
     seen = np.zeros((len(period_days), n_vessels))
     np.add.at(seen, (np.asarray(route.voyage_period, int), vessel), 1.0)
     return {
-        "fleet_m": np.arange(n_max + 1, dtype=float),
+        "fleet_m_gap": most(gaps),
+        "fleet_m_edge": most(edges),
+        "fleet_gaps": np.asarray(float(len(gaps))),
         "fleet_kind": np.array([r[0] for r in rows], float),
         "fleet_vessel": np.array([r[1] for r in rows], float),
         "fleet_length": np.array([r[3] - r[2] for r in rows], float),
@@ -168,10 +175,11 @@ def _cdf(ops, z):
 
 
 def _cdf_between(ops, hi, lo):
-    """Phi(hi) - Phi(lo) for hi >= lo, accurate in both tails."""
-    upper = 0.5 * (ops.erfc(lo / np.sqrt(2.0)) - ops.erfc(hi / np.sqrt(2.0)))
-    lower = 0.5 * (ops.erfc(-hi / np.sqrt(2.0)) - ops.erfc(-lo / np.sqrt(2.0)))
-    return ops.where(lo > 0, upper, lower)
+    """Phi(hi) - Phi(lo) for hi >= lo, accurate in both tails: as 1 - Phi(lo) - (1 - Phi(hi))
+    where lo > 0, else as Phi(hi) - Phi(lo) (two erfc either way)."""
+    upper = lo > 0
+    a, b = ops.where(upper, lo, -hi), ops.where(upper, hi, -lo)
+    return 0.5 * (ops.erfc(a / np.sqrt(2.0)) - ops.erfc(b / np.sqrt(2.0)))
 
 
 def _partial(ops, z):
@@ -190,35 +198,42 @@ def _cycles_cdf(ops, k, h, c, s2, tau2, brk, window):
 
 
 def segment_weights(ops, lay, cycle, cv, brk, tau, q, window):
-    """log P(segment j as seen, and m unseen voyages in it), (..., J, M+1): the module's
-    formulas. cycle (..., V) each vessel's mean cycle; cv, brk (...); tau, window floats
-    or (...); q (..., J) each segment's chance that a voyage in it is missed."""
-    m = lay["fleet_m"]
-    kind = lay["fleet_kind"][:, None]
+    """log P(segment j as seen, and m unseen voyages in it): the module's formulas, for
+    the gaps (..., Jg, Mg+1) and the edges (..., Je, Me+1) (the layout puts the gaps
+    first, `fleet_gaps` of them; m runs over `fleet_m_gap`, `fleet_m_edge`).
+    cycle (..., V) each vessel's mean cycle; cv, brk (...); tau, window floats or (...);
+    q (..., J) each segment's chance that a voyage in it is missed."""
+    n_gaps = ops.cast_int(lay["fleet_gaps"])
     c = ops.take(cycle, ops.cast_int(lay["fleet_vessel"]), -1)[..., :, None]  # (..., J, 1)
     cv, brk = cv[..., None, None], brk[..., None, None]
     s2 = (cv * c) ** 2
     g = lay["fleet_length"][:, None]
     q = q[..., :, None]
-    log_q = m * ops.log(q)
-    k = m + 1.0
-    # between two sightings
-    var = k * s2 + 2.0 * tau * tau
-    sd = ops.sqrt(var)
-    whole = k * ops.log1p(-brk)
-    normal = -0.5 * (g - k * c) ** 2 / var - 0.5 * ops.log(var) - 0.5 * LOG_2PI
-    paused = ops.log(ops.maximum(_cdf_between(ops, (g - k * c) / sd, (g - window - k * c) / sd),
-                                 FLOOR)) - ops.log(window)
-    broken = ops.log(ops.maximum(-ops.expm1(whole), FLOOR))
-    gap = log_q + ops.log1p(-q) + ops.logaddexp(whole + normal, broken + paused)
-    # at the window's edges: exactly m departures within g days of a seen one
     tau2 = tau * tau
-    below = ops.where(m > 0, _cycles_cdf(ops, ops.maximum(m, 1.0), g, c, s2, tau2, brk, window), 1.0)
-    exactly = ops.log(ops.maximum(below - _cycles_cdf(ops, k, g, c, s2, tau2, brk, window), FLOOR))
-    mean_cycle = c + brk * window / 2.0
-    lead = log_q + ops.log1p(-q) + exactly - ops.log(mean_cycle)
-    trail = log_q + exactly
-    return ops.where(ops.eq(kind, GAP), gap, ops.where(ops.eq(kind, LEAD), lead, trail))
+
+    # between two sightings: m + 1 cycles, unbroken or with pauses
+    m = lay["fleet_m_gap"]
+    cg, s2g, gg, qg = c[..., :n_gaps, :], s2[..., :n_gaps, :], g[:n_gaps], q[..., :n_gaps, :]
+    k = m + 1.0
+    var = k * s2g + 2.0 * tau2
+    whole = k * ops.log1p(-brk)
+    normal = -0.5 * (gg - k * cg) ** 2 / var - 0.5 * ops.log(var) - 0.5 * LOG_2PI
+    z = (gg - k * cg) / ops.sqrt(var)
+    paused = (ops.log(ops.maximum(_cdf_between(ops, z, z - window / ops.sqrt(var)), FLOOR))
+              - ops.log(window))
+    broken = ops.log(ops.maximum(-ops.expm1(whole), FLOOR))
+    gap = m * ops.log(qg) + ops.log1p(-qg) + ops.logaddexp(whole + normal, broken + paused)
+
+    # at the window's edges: exactly m departures within g days of a seen one
+    m = lay["fleet_m_edge"]
+    ce, s2e, ge, qe = c[..., n_gaps:, :], s2[..., n_gaps:, :], g[n_gaps:], q[..., n_gaps:, :]
+    ks = ops.concat([m, m[-1:] + 1.0])  # 0..M+1
+    below = ops.where(ks > 0, _cycles_cdf(ops, ops.maximum(ks, 1.0), ge, ce, s2e, tau2, brk,
+                                          window), 1.0)
+    exactly = ops.log(ops.maximum(below[..., :-1] - below[..., 1:], FLOOR))
+    lead = ops.eq(lay["fleet_kind"][n_gaps:, None], LEAD)
+    first = ops.where(lead, ops.log1p(-qe) - ops.log(ce + brk * window / 2.0), 0.0)
+    return gap, m * ops.log(qe) + exactly + first
 
 
 def logsumexp(ops, x):
@@ -226,12 +241,20 @@ def logsumexp(ops, x):
     return ops.log(ops.sum(ops.exp(x - top), axis=-1)) + top[..., 0]
 
 
-def unseen_moments(ops, weights, m):
-    """Mean and variance (..., J) of the unseen voyages in each segment, from its weights."""
+def _moments(ops, weights, m):
     w = ops.exp(weights - ops.max(weights, axis=-1, keepdims=True))
     w = w / ops.sum(w, axis=-1, keepdims=True)
     mean = ops.sum(w * m, axis=-1)
     return mean, ops.maximum(ops.sum(w * m * m, axis=-1) - mean * mean, 0.0)
+
+
+def segments(ops, lay, weights) -> tuple:
+    """Per segment (..., J), from `segment_weights`: the log-likelihood (m summed out), and
+    the mean and variance of the unseen voyages in it."""
+    gap, edge = weights
+    (g1, g2), (e1, e2) = _moments(ops, gap, lay["fleet_m_gap"]), _moments(ops, edge, lay["fleet_m_edge"])
+    join = lambda a, b: ops.concat([a, b], axis=-1)  # noqa: E731
+    return (join(logsumexp(ops, gap), logsumexp(ops, edge)), join(g1, e1), join(g2, e2))
 
 
 def missed(ops, lay, seen_origin, seen_destination):
@@ -264,12 +287,15 @@ def histories_loglik(ops, seen, period_days, captures):
 
 # ---------------------------------------------------------------- after sampling (numpy)
 
-def draw_unseen(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(S, J) unseen voyages per segment, drawn from its weights (S, J, M+1)."""
-    w = np.exp(weights - weights.max(axis=-1, keepdims=True))
-    cum = np.cumsum(w, axis=-1)
-    u = rng.random(w.shape[:-1])[..., None] * cum[..., -1:]
-    return (cum < u).sum(axis=-1)
+def draw_unseen(weights, rng: np.random.Generator) -> np.ndarray:
+    """(S, J) unseen voyages per segment, drawn from `segment_weights` (gaps, edges)."""
+    out = []
+    for w in weights:
+        w = np.exp(w - w.max(axis=-1, keepdims=True))
+        cum = np.cumsum(w, axis=-1)
+        u = rng.random(w.shape[:-1])[..., None] * cum[..., -1:]
+        out.append((cum < u).sum(axis=-1))
+    return np.concatenate(out, axis=-1)
 
 
 def place(unseen: np.ndarray, lay: dict, n_periods: int, period_days) -> np.ndarray:

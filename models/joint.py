@@ -260,8 +260,8 @@ def schedule_story(d, n_vessels: int) -> dict:
     missed = fleet.missed(ops, d, found["origin"][0], found["destination"][0])
     weights = fleet.segment_weights(ops, d, cycle, cycle_cv, brk, d["departure_error__sd_days"],
                                     missed, window)
-    pm.Potential("schedule_loglik", fleet.logsumexp(ops, weights).sum())
-    mean, var = fleet.unseen_moments(ops, weights, d["fleet_m"])
+    loglik, mean, var = fleet.segments(ops, d, weights)
+    pm.Potential("schedule_loglik", loglik.sum())
     unseen = fleet.by_period(ops, d, mean)
     return {"flow": d["seen_by_vessel"] + unseen, "unseen": unseen,
             "unseen_var": pt.dot(var, d["fleet_onehot"]),
@@ -343,8 +343,8 @@ def stream_prior_draws(values, n, rng, out: dict) -> dict:
     return out
 
 
-def schedule_weights(p: dict, values: dict, first=None) -> np.ndarray:
-    """`fleet.segment_weights` (S, J, M+1) for draws p, with the sightings' chances
+def schedule_weights(p: dict, values: dict, first=None) -> tuple:
+    """`fleet.segment_weights` (gaps, edges) for draws p, with the sightings' chances
     `first` (`voyages.first_sightings`)."""
     first = voyages.first_sightings(p, values) if first is None else first
     ops = streams.NUMPY
@@ -355,10 +355,10 @@ def schedule_weights(p: dict, values: dict, first=None) -> np.ndarray:
                                  float(values["period_days"].sum()))
 
 
-def expected_unseen(weights: np.ndarray, values: dict) -> tuple[np.ndarray, np.ndarray]:
+def expected_unseen(weights, values: dict) -> tuple[np.ndarray, np.ndarray]:
     """The voyages nobody saw expected per period and vessel (S, P, V), and their count's
-    variance per vessel (S, V), from the segments' weights."""
-    mean, var = fleet.unseen_moments(streams.NUMPY, weights, values["fleet_m"])
+    variance per vessel (S, V), from the segments' weights (`schedule_weights`)."""
+    _, mean, var = fleet.segments(streams.NUMPY, values, weights)
     return fleet.by_period(streams.NUMPY, values, mean), var @ values["fleet_onehot"]
 
 
@@ -374,11 +374,11 @@ def generate(p, route: RouteData, values: dict, rng, chunk: int = 250):
     out = {"loglik_captures": fleet.histories_loglik(ops, seen, route.period_days, captures),
            "pred_captures": predicted_captures(seen, route, rng)}
     weights = schedule_weights(p, values, first)
-    out["loglik_schedule"] = fleet.logsumexp(ops, weights)
+    out["loglik_schedule"] = fleet.segments(ops, values, weights)[0]
     n_periods = len(route.period_days)
     unseen = fleet.place(fleet.draw_unseen(weights, rng), values, n_periods, route.period_days)
     # a seen voyage counts where it left inside the window (near its edges, by chance)
-    inside = rng.random((len(weights), len(route.voyage_period))) < values["voyage_inside"]
+    inside = rng.random((len(p["cycle_days"]), len(route.voyage_period))) < values["voyage_inside"]
     seen_period = inside.astype(float) @ (route.voyage_period[:, None] == np.arange(n_periods))
     out["voyages_period"] = seen_period + unseen.sum(axis=2)
     window = float(route.period_days.sum())

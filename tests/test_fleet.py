@@ -26,25 +26,33 @@ def route(days: int = 28, sightings=(), vessels: int = 2, period_days: int = 7):
         voyage_destination_day=np.array([np.nan if d is None else d for _, _, d in rows], float))
 
 
-def weights(lay, cycle, cv=0.15, brk=0.02, tau=1.0, q=0.5, window=None):
-    window = float(lay["fleet_days"].shape[1]) if window is None else window
-    J = len(lay["fleet_kind"])
-    return fleet.segment_weights(OPS, lay, np.atleast_2d(np.asarray(cycle, float)),
-                                 np.array([cv]), np.array([brk]), tau,
-                                 np.full((1, J), q), window)[0]
+def gaps(lengths, m: int):
+    """A layout of gaps only, of these lengths, holding up to m unseen voyages."""
+    n = len(lengths)
+    return {"fleet_m_gap": np.arange(m + 1.0), "fleet_m_edge": np.arange(1.0),
+            "fleet_kind": np.full(n, float(fleet.GAP)), "fleet_vessel": np.zeros(n),
+            "fleet_length": np.asarray(lengths, float), "fleet_gaps": np.asarray(float(n))}
+
+
+def one_draw(lay, cycle, cv, brk, q, window):
+    """`fleet.segments` (log-likelihood, mean, variance per segment) for one draw."""
+    q = np.broadcast_to(np.asarray(q, float), (1, len(lay["fleet_kind"])))
+    w = fleet.segment_weights(OPS, lay, np.array([[cycle]]), np.array([cv]), np.array([brk]),
+                              1.0, q, window)
+    return [x[0] for x in fleet.segments(OPS, lay, w)], w
 
 
 def test_segments_of_each_vessel():
     lay = fleet.layout(route(sightings=[(0, 3, 5), (0, 13, None), (0, None, 24)]))
     kinds = lay["fleet_kind"].astype(int).tolist()
-    assert kinds == [fleet.LEAD, fleet.GAP, fleet.GAP, fleet.TRAIL, fleet.NONE]
-    assert lay["fleet_vessel"].tolist() == [0, 0, 0, 0, 1]
-    # departures: 3.5 (both ends: 3.5 and 5 - 1 - 0.5 - 0.5 = 3, their mean 3.25), 13.5, 22
-    np.testing.assert_allclose(lay["fleet_length"], [3.25, 10.25, 8.5, 6.0, 28.0])
+    assert kinds == [fleet.GAP, fleet.GAP, fleet.LEAD, fleet.TRAIL, fleet.NONE]  # gaps first
+    assert lay["fleet_gaps"] == 2 and lay["fleet_vessel"].tolist() == [0, 0, 0, 0, 1]
+    # departures: 3.25 (both ends: 3.5, and 5 - 1 - 0.5 - 0.5 = 3; their mean), 13.5, 22
+    np.testing.assert_allclose(lay["fleet_length"], [10.25, 8.5, 3.25, 6.0, 28.0])
     np.testing.assert_allclose(lay["fleet_days"].sum(axis=1), 1.0)
     np.testing.assert_allclose(lay["fleet_periods"].sum(axis=1), 1.0)
     # the gap 3.25-13.5 holds the days whose middle is inside it: 3..12
-    np.testing.assert_allclose(lay["fleet_days"][1], np.where((np.arange(28) >= 3) & (np.arange(28) <= 12), 0.1, 0.0))
+    np.testing.assert_allclose(lay["fleet_days"][0], np.where((np.arange(28) >= 3) & (np.arange(28) <= 12), 0.1, 0.0))
     np.testing.assert_array_equal(lay["seen_by_vessel"][:, 0], [1, 1, 0, 1])
 
 
@@ -54,49 +62,36 @@ def test_a_gap_is_a_density_over_its_length(q, brk):
     """Summed over m, a gap's weights integrate over its length to 1, less the mass the
     normal sums put below 0 and the pauses put beyond the grid (checked to 2e-3)."""
     lengths = np.linspace(0.01, 400.0, 40000)
-    lay = {"fleet_m": np.arange(41.0), "fleet_kind": np.full(len(lengths), float(fleet.GAP)),
-           "fleet_vessel": np.zeros(len(lengths)), "fleet_length": lengths}
-    w = fleet.segment_weights(OPS, lay, np.array([[12.0]]), np.array([0.2]), np.array([brk]),
-                              1.0, np.full((1, len(lengths)), q), 60.0)[0]
-    density = np.exp(fleet.logsumexp(OPS, w))
-    assert np.trapezoid(density, lengths) == pytest.approx(1.0, abs=2e-3)
+    (loglik, _, _), _ = one_draw(gaps(lengths, 40), 12.0, 0.2, brk, q, 60.0)
+    assert np.trapezoid(np.exp(loglik), lengths) == pytest.approx(1.0, abs=2e-3)
 
 
 @pytest.mark.parametrize("kind", [fleet.TRAIL, fleet.NONE])
 def test_edge_weights_are_a_distribution_of_m(kind):
-    """At an edge with nothing missed (q near 0 makes m > 0 weightless, so q^0 terms
-    remain), P(exactly m departures within h) sums to 1 over m (to 1e-6)."""
+    """At an edge, P(exactly m departures within h days) sums to 1 over m (to 1e-6): the
+    weights less m log q."""
     for h in (0.5, 9.0, 40.0):
-        lay = {"fleet_m": np.arange(60.0), "fleet_kind": np.array([float(kind)]),
-               "fleet_vessel": np.zeros(1), "fleet_length": np.array([h])}
-        m = lay["fleet_m"]
-        w = fleet.segment_weights(OPS, lay, np.array([[10.0]]), np.array([0.2]),
-                                  np.array([0.05]), 1.0, np.array([[0.5]]), 60.0)[0, 0]
-        # remove q^m (q = 0.5) to recover P_m(h)
-        p = np.exp(w - m * np.log(0.5))
+        lay = {"fleet_m_gap": np.arange(1.0), "fleet_m_edge": np.arange(60.0),
+               "fleet_kind": np.array([float(kind)]), "fleet_vessel": np.zeros(1),
+               "fleet_length": np.array([h]), "fleet_gaps": np.asarray(0.0)}
+        _, (_, edge) = one_draw(lay, 10.0, 0.2, 0.05, 0.5, 60.0)
+        p = np.exp(edge[0, 0] - lay["fleet_m_edge"] * np.log(0.5))
         assert p.sum() == pytest.approx(1.0, abs=1e-6)
 
 
 def test_longer_gaps_hold_more_unseen_voyages():
     """Monotonicity: E[m] grows with the gap's length; a gap of one cycle holds about
     none, one of two cycles about one (q = 0.5, cycles of 10 +- 1.5 days)."""
-    lengths = np.array([10.0, 15.0, 20.0, 30.0, 40.0])
-    lay = {"fleet_m": np.arange(21.0), "fleet_kind": np.full(5, float(fleet.GAP)),
-           "fleet_vessel": np.zeros(5), "fleet_length": lengths}
-    w = weights(lay, [10.0], q=0.5, window=60.0)
-    mean, _ = fleet.unseen_moments(OPS, w, lay["fleet_m"])
+    (_, mean, _), _ = one_draw(gaps([10.0, 15.0, 20.0, 30.0, 40.0], 20), 10.0, 0.15, 0.02,
+                               0.5, 60.0)
     assert np.all(np.diff(mean) > 0)
-    assert mean[0] < 0.05 and abs(mean[2] - 1.0) < 0.05 and abs(mean[4] - 3.0) < 0.2  # a pause may stand in for one
+    assert mean[0] < 0.05 and abs(mean[2] - 1.0) < 0.05
+    assert abs(mean[4] - 3.0) < 0.2  # a pause may stand in for one
 
 
 def test_more_detection_leaves_fewer_unseen():
-    lay = {"fleet_m": np.arange(21.0), "fleet_kind": np.array([float(fleet.GAP)] * 3),
-           "fleet_vessel": np.zeros(3), "fleet_length": np.full(3, 25.0)}
-    J = 3
-    w = fleet.segment_weights(OPS, lay, np.array([[10.0]]), np.array([0.3]), np.array([0.05]),
-                              1.0, np.array([[0.8, 0.5, 0.2]]), 60.0)[0]
-    mean, _ = fleet.unseen_moments(OPS, w, lay["fleet_m"])
-    assert len(mean) == J and np.all(np.diff(mean) < 0)
+    (_, mean, _), _ = one_draw(gaps([25.0] * 3, 20), 10.0, 0.3, 0.05, [0.8, 0.5, 0.2], 60.0)
+    assert np.all(np.diff(mean) < 0)
 
 
 def test_histories_are_multinomial():
@@ -113,7 +108,7 @@ def test_histories_are_multinomial():
 
 def test_unseen_voyages_are_placed_in_their_segment():
     lay = fleet.layout(route(sightings=[(0, 3, None), (0, 20, None), (1, 10, None)]))
-    unseen = np.array([[0, 1, 2, 0, 3]])  # lead, gap, trail of vessel 0; lead, trail of 1
+    unseen = np.array([[1, 0, 2, 0, 3]])  # the gap; lead, trail of vessel 0; lead, trail of 1
     out = fleet.place(unseen, lay, 4, np.full(4, 7.0))
     np.testing.assert_array_equal(out.sum(axis=(0, 1)), [3, 3])
     # the gap 3.5-20.5 holds one at its middle (day 12: period 1); the trail 20.5-28 two,
@@ -126,7 +121,7 @@ def test_draws_follow_the_weights():
     """Chi-square goodness of fit at the 0.1% level (seeded): fails once in 1000 seeds."""
     p = np.array([0.5, 0.3, 0.15, 0.05])
     w = np.log(np.broadcast_to(p, (20000, 1, 4)))
-    m = fleet.draw_unseen(w, np.random.default_rng(2))[:, 0]
+    m = fleet.draw_unseen((w, w[:, :0]), np.random.default_rng(2))[:, 0]
     assert stats.chisquare(np.bincount(m, minlength=4), 20000 * p).pvalue > 1e-3
 
 
