@@ -147,7 +147,7 @@ def targets(joint: list[dict], voyages: dict, share: list[dict]) -> None:
         print(f"  briefing-grade runs covered {sum(r['covered'] for r in grade)}/{len(grade)} "
               f"({sum(r['covered'] for r in grade) / len(grade):.0%}; target at least 88%)")
     steady = [r for r in joint if r["scenario"] == "steady"]
-    print(f"  briefing-grade on steady worlds (constant rates, which joint assumes) "
+    print(f"  briefing-grade on steady worlds (regular schedules, which joint assumes) "
           f"{sum(r['status'] == 'briefing-grade' for r in steady)}/{len(steady)} (target at least 60%)")
     versus(joint, voyages)
 

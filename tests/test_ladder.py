@@ -78,7 +78,8 @@ def test_joint_families_write_every_stream(tmp_path, capsys, model):
     run, est = fit(capsys, f"model={model}", f"store={tmp_path}")
     assert "depot_stock" in est["estimand"].to_list()
     tree = xr.open_datatree(run / "posterior.nc", engine="h5netcdf")
-    assert set(tree["log_likelihood"].data_vars) == {"captures", "loads", "depot", "claims"}
+    streams = {"captures", "loads", "depot", "claims"} | ({"schedule"} if model == "joint" else set())
+    assert set(tree["log_likelihood"].data_vars) == streams
     assert tree["log_likelihood"]["depot"].sizes["depot_row"] == 8
     assert set(tree["posterior_predictive"].data_vars) == {"captures", "visible", "depot"}
     assert set(tree["prior_predictive"].data_vars) >= {"captures", "visible", "depot"}

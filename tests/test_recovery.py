@@ -88,6 +88,8 @@ def _family_checks(family):
         ("rail_delay_days", ("posterior", "rail_delay_days"), lambda p, t: p["rail_delay_days"]),
         ("depot_stock", ("estimands", "depot_stock"), lambda p, t: t["depot_stock"]),
     ]
+    if family is joint:  # joint@6 sails on schedules: its rate parameter is the cycle
+        checks[1] = ("cycle_days", ("posterior", "cycle_days"), lambda p, t: p["cycle_days"])
     if family is dynamic:
         def last_weekly(tree):
             post = tree["posterior"]
