@@ -191,10 +191,10 @@ def test_same_id_gives_identical_estimates(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").exists(), reason="needs Linux /proc")
 def test_sigkill_midway_then_rerun_completes_only_the_rest(tmp_path):
-    """12 jobs of joint with the joblib launcher, SIGKILLed (the whole process group)
+    """12 jobs of voyages with the joblib launcher, SIGKILLed (the whole process group)
     once a few runs are complete, then re-run: 12 complete runs, the ones complete before
     the kill untouched, and no half-written run directory at any point checked."""
-    args = ["sweep", f"store={tmp_path}", "model=joint", "seed=" + ",".join(map(str, range(1, 13))),
+    args = ["sweep", f"store={tmp_path}", "model=voyages", "seed=" + ",".join(map(str, range(1, 13))),
             "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *TINY]
     folder = tmp_path / "default"
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from cargoinfer.experiments.cli "
