@@ -123,6 +123,12 @@ def report(rows: list[dict]) -> None:
     print("\nreasons (family, first words: runs)")
     for (family, reason), n in sorted(reasons.items()):
         print(f"  {family:12} {reason[:70]:70} {n}")
+    print("\nmisses (family, world, slices: truth, 90% interval, status)")
+    for r in rows:
+        if not r["covered"] and r["family"] != "baseline":
+            print(f"  {r['family']:12} world {r['seed']} {r['scenario']} {r['depot_share']} "
+                  f"{r['depot_metrics']} {r['cadence']}: truth {r['truth']:,}, "
+                  f"{r['lower']:,.0f}-{r['upper']:,.0f} ({r['status']})")
     if "joint" in families and voyages:
         targets([r for r in rows if r["family"] == "joint"], voyages,
                 [r for r in rows if r["family"] == KNOWN_SHARE])
