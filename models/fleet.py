@@ -76,9 +76,10 @@ def _first_image_day(call_days: float, daily: float, forward: bool) -> np.ndarra
         earlier = np.concatenate([[1.0], miss[:-1]]) if forward else (
             np.concatenate([np.cumprod((1.0 - a)[::-1])[::-1][1:], [1.0]]))
         first = a * earlier
-        if first.sum() > 0:  # no image on any day (daily = 0): the voyage is not seen
-            out += weight * first / first.sum()
-        else:
+        seen = first.sum()
+        if seen > 0:
+            out += weight * first / seen
+        else:  # no image on any day (daily = 0): the voyage is not seen
             out[0] += weight
     return out
 

@@ -188,13 +188,16 @@ def test_same_id_gives_identical_estimates(tmp_path):
 
 # ---------------------------------------------------------------- killed and re-run
 
+N_JOBS = 8
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").exists(), reason="needs Linux /proc")
 def test_sigkill_midway_then_rerun_completes_only_the_rest(tmp_path):
-    """8 jobs of voyages with the joblib launcher, SIGKILLed (the whole process group)
-    once a few runs are complete, then re-run: 8 complete runs, the ones complete before
+    """N_JOBS jobs of voyages with the joblib launcher, SIGKILLed (the whole process group)
+    once a few runs are complete, then re-run: N_JOBS complete runs, the ones complete before
     the kill untouched, and no half-written run directory at any point checked."""
-    args = ["sweep", f"store={tmp_path}", "model=voyages", "seed=" + ",".join(map(str, range(1, 9))),
+    args = ["sweep", f"store={tmp_path}", "model=voyages", "seed=" + ",".join(map(str, range(1, N_JOBS + 1))),
             "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *TINY]
     folder = tmp_path / "default"
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from cargoinfer.experiments.cli "
@@ -207,14 +210,14 @@ def test_sigkill_midway_then_rerun_completes_only_the_rest(tmp_path):
     proc.wait(timeout=30)
     before = {rid: (r, (folder / rid / "run.json").stat().st_mtime_ns)
               for rid, r in records(folder).items()}
-    assert 3 <= len(before) < 8, f"{len(before)} complete when killed"
+    assert 3 <= len(before) < N_JOBS, f"{len(before)} complete when killed"
     assert_whole(folder)
 
     code, out, err = cli(*args)
     assert code == 0, err
-    assert f"8 jobs ({len(before)} already complete)" in out, out
+    assert f"{N_JOBS} jobs ({len(before)} already complete)" in out, out
     after = records(folder)
-    assert len(after) == 8 and all(r["status"] != "failed" for r in after.values())
+    assert len(after) == N_JOBS and all(r["status"] != "failed" for r in after.values())
     for rid, (r, mtime) in before.items():
         assert after[rid] == r and (folder / rid / "run.json").stat().st_mtime_ns == mtime
     assert_whole(folder)
