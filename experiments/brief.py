@@ -155,6 +155,10 @@ def diagnostics(record: dict, limits: dict | None) -> list[str]:
         out.append("Predictive checks, observations inside their 90% predictive interval: "
                    + ", ".join(f"{k} {c['n'] - c['outside_90']} of {c['n']}"
                                for k, c in pred.items()) + ".")
+    for c in checks.get("trend", {}).values():
+        out.append(f"Loads over the window: the counts' rank correlation with their day is "
+                   f"{c['statistic']:+.2f} (the model's replicates: {c['replicated_median']:+.2f}; "
+                   f"p = {c['p']:.2g}, below {c['figure']['limit']:g} the loads changed).")
     loo = checks.get("loo", {})
     if loo:
         out.append("LOO per stream, largest Pareto k (reliable below 0.7): " + ", ".join(

@@ -84,8 +84,9 @@ def check(cfg: DictConfig) -> None:
     if not 0 < inf.borderline_target_accept < 1:
         problems.append(f"inference.borderline_target_accept: {inf.borderline_target_accept} "
                         "must be in (0, 1)")
-    if not 0 < inf.conflict_p < 1:
-        problems.append(f"inference.conflict_p: {inf.conflict_p} must be in (0, 1)")
+    for key in ("conflict_p", "trend_p"):
+        if not 0 < inf[key] < 1:
+            problems.append(f"inference.{key}: {inf[key]} must be in (0, 1)")
     if not inf.upper_over_median_max > 1:
         problems.append(f"inference.upper_over_median_max: {inf.upper_over_median_max} must be > 1")
     if cfg.model.transit_days < 0:

@@ -8,6 +8,11 @@ Each returns plain numbers for run.json; `inference.status` turns them into the 
   90% predictive intervals, and fewer when the observations were fitted (posterior
   predictive checks are conservative). The stream *fails* when more fall outside than
   the 99th percentile of Binomial(n, 0.1).
+- Trend: the loads' one assumption a per-observation check cannot see, that they vary
+  around one mean all window long. The statistic is the rank correlation of each count
+  (over its recorded coverage) with its day, within the counts of one capacity, averaged
+  by their number; its posterior predictive p-value (two-sided) is about uniform when
+  the loads do not change, since no parameter of the model moves it.
 - LOO: PSIS-LOO of each log-likelihood stream (arviz_stats.loo), with its Pareto k.
 - Sensitivity: power-scaling of the configured priors and of the whole likelihood
   (arviz_stats.psense, Kallioinen et al. 2023) for each scalar estimand. Both above 0.05:
@@ -22,11 +27,13 @@ from types import SimpleNamespace
 import numpy as np
 import xarray as xr
 from scipy import stats
+from scipy.stats import rankdata
 
 OUTSIDE_PROB = 0.9  # the predictive interval of the check
 FAIL_QUANTILE = 0.99  # a stream fails beyond this quantile of Binomial(n, 1 - OUTSIDE_PROB)
 PARETO_K_MAX = 0.7
 SENSITIVITY_THRESHOLD = 0.05
+TREND_MIN_COUNTS = 4  # fewer counts (in strata of at least 3) leave the trend unchecked
 PREDICTIVE_STREAM = {"visible": "loads"}  # predictive name -> its log-likelihood stream
 
 
@@ -86,6 +93,60 @@ def predictive(tree, seed: int) -> dict:
                      "pit_uniformity_p": uniformity(u) if len(obs) > 1 else None,
                      "figure": figure.record(), "fails": figure.verdict == FAIL}
     return out
+
+
+def rank_trend(x: np.ndarray, day: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """Spearman correlation of x (..., n) with `day` (n,) within each stratum of at least
+    3 rows, averaged weighted by their rows; 0 where x or the days do not vary."""
+    total, rows = np.zeros(x.shape[:-1]), 0
+    for s in np.unique(strata):
+        m = strata == s
+        if m.sum() < 3:
+            continue
+        rx = rankdata(x[..., m], axis=-1)
+        rt = rankdata(day[m])
+        rx, rt = rx - rx.mean(axis=-1, keepdims=True), rt - rt.mean()
+        den = np.sqrt((rx * rx).sum(axis=-1) * (rt * rt).sum())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = total + m.sum() * np.where(den > 0, (rx * rt).sum(axis=-1) / den, 0.0)
+        rows += int(m.sum())
+    return total / max(rows, 1)
+
+
+def trend(tree, limit: float = 0.01) -> dict:
+    """The loads' trend over the window (module docstring): per counted stream, the
+    statistic, its two-sided predictive p-value (mid-p for ties) with its Monte Carlo error
+    (binomial over the draws: replicated counts are drawn afresh at each draw) and the
+    figure the status rule compares with `limit`; {} when there are too few counts."""
+    from .limits import FAIL, Figure
+
+    if "posterior_predictive" not in tree.children:
+        return {}
+    pred_ds, obs_ds = tree["posterior_predictive"], tree["observed_data"]
+    if "visible" not in pred_ds.data_vars or "count_day" not in obs_ds.coords:
+        return {}
+    day = np.asarray(obs_ds["count_day"], float)
+    strata = np.asarray(obs_ds["count_capacity"], float)
+    cover = np.asarray(obs_ds["count_coverage"], float)
+    used = sum(int(m.sum()) for m in (strata == s for s in np.unique(strata)) if m.sum() >= 3)
+    if used < TREND_MIN_COUNTS:
+        return {}
+    t_obs = float(rank_trend(np.asarray(obs_ds["visible"], float) / cover, day, strata))
+    t_rep = rank_trend(_draws(pred_ds, "visible") / cover, day, strata)
+    above = (t_rep > t_obs).mean() + 0.5 * (t_rep == t_obs).mean()
+    tail = min(above, 1.0 - above)
+    p = float(min(1.0, 2.0 * tail))
+    se = float(2.0 * np.sqrt(max(tail, 1.0 / t_rep.size) * (1.0 - tail) / t_rep.size))
+    figure = Figure("predictive p-value of the loads' trend over the window", p, se, limit,
+                    "below", "trend", redraw=False)
+    way = "rise" if t_obs > np.median(t_rep) else "fall"
+    words = (f"loads: the container counts {way} over the window (rank correlation with the "
+             f"day {t_obs:+.2f} within a capacity, over {used} counts) where the model has one "
+             f"mean load all window long; a trend like it has p = {p:.2g}")
+    return {"visible": {"stream": PREDICTIVE_STREAM["visible"], "n": used, "statistic": t_obs,
+                        "replicated_median": float(np.median(t_rep)), "p": p, "mcse": se,
+                        "words": words, "figure": figure.record(),
+                        "fails": figure.verdict == FAIL}}
 
 
 def loo(tree) -> dict:

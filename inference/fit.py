@@ -87,7 +87,8 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
         tree = add_generated(tree, family, route, values, seed)
         t3 = time.perf_counter()
         found = run_checks(tree, family, values, seed, headline,
-                           getattr(inference, "upper_over_median_max", 3.0))
+                           getattr(inference, "upper_over_median_max", 3.0),
+                           getattr(inference, "trend_p", 0.01))
         if conflict.get("error"):
             found.setdefault("errors", []).append(conflict["error"])
         elif conflict:
@@ -132,7 +133,8 @@ def run_conflict(family, route, values: dict, seed: int, inference) -> dict:
 
 
 def run_checks(tree: xr.DataTree, family: ModuleType, values: dict, seed: int,
-               headline: str = "total_containers", spread_max: float = 3.0) -> dict:
+               headline: str = "total_containers", spread_max: float = 3.0,
+               trend_p: float = 0.01) -> dict:
     """Posterior predictive checks, LOO per stream, the headline's spread and prior
     sensitivity of one fit."""
     from ..models.priors import log_prior
@@ -141,6 +143,7 @@ def run_checks(tree: xr.DataTree, family: ModuleType, values: dict, seed: int,
     draws = {v: np.asarray(post[v]) for v in post.data_vars}
     steps = {"predictive": lambda: model_checks.predictive(tree, seed),
              "loo": lambda: model_checks.loo(tree),
+             "trend": lambda: model_checks.trend(tree, trend_p),
              "spread": lambda: model_checks.spread(tree, headline, spread_max),
              "sensitivity": lambda: model_checks.sensitivity(
                  tree, log_prior(draws, values, family.PARAMS))}
@@ -202,6 +205,10 @@ def generated_groups(gen, prior, family, route, values, chains: int, draws: int)
                 out = out.assign_coords({dim: coords[dim]})
         if "period" in out.dims:
             out = out.assign_coords(period_start=("period", starts), period_end=("period", ends))
+        if "count" in out.dims and len(route.count_day) == out.sizes["count"]:
+            out = out.assign_coords(count_day=("count", route.count_day),
+                                    count_capacity=("count", route.group_cap[route.count_group]),
+                                    count_coverage=("count", route.coverage))
         return out
 
     observed = family.observed(route)

@@ -4,7 +4,9 @@ A run is briefing-grade only when
 1. sampling passes: R-hat, bulk and tail ESS, divergences and E-BFMI within the
    inference config's limits;
 2. no headline stream (the voyage and container data: `captures`, `loads`) fails its
-   posterior predictive check;
+   posterior predictive check,
+   nor shows a trend over the window that the model holds constant (the counts'
+   loads against their days, `checks.trend`, p below `inference.trend_p`);
 3. LOO is reliable on the headline streams: no observation with Pareto k > 0.7;
 4. no other stream (depot, claims) conflicts with the headline streams
    (`inference.conflict`: a predictive p-value of the stream given only the voyage and
@@ -51,6 +53,8 @@ def check_figures(checks: dict) -> list[tuple[Figure, bool, str]]:
         words = (f"{name}: {c['n_pareto_k_above']} of {c['n']} observations with Pareto "
                  f"k > 0.7 (max {c['pareto_k_max']:.2f}): LOO unreliable on this stream")
         out.append((f, name in HEADLINE_STREAMS, words))
+    for c in checks.get("trend", {}).values():
+        out.append((figure_of(c["figure"]), c["stream"] in HEADLINE_STREAMS, c["words"]))
     for name, c in checks.get("conflict", {}).get("streams", {}).items():
         out.append((figure_of(c["figure"]), True, c["words"]))
     spread = checks.get("spread")

@@ -509,7 +509,7 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
     captures = np.zeros((P, 3), int)
     captures_vessel = np.zeros((P, n_vessels, 3), int)
     v_period, v_vessel, v_group = [], [], []
-    visible, coverage, known, count_group, group_cap = [], [], [], [], []
+    visible, coverage, known, count_group, group_cap, count_day = [], [], [], [], [], []
     load_logp = loads.load_prior_logp(grid, template.vessel_cap, p["containers_per_voyage"], alpha)
     containers_period = np.zeros(P)
     log = []
@@ -573,6 +573,7 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
                 coverage.append(c if is_known else 0.5)
                 known.append(is_known)
                 count_group.append(group)
+                count_day.append(float(sighted[end]))
                 entry["counts"].append({"end": end, "visible": int(visible[-1]),
                                         "coverage": float(c) if is_known else None})
             v_group.append(group)
@@ -592,7 +593,8 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
         transit_days=template.transit_days, usable_on=usable_on, has_record=np.ones(2),
         transit_extra_days=template.transit_extra_days,
         voyage_origin_day=np.array([o for o, _ in v_seen], float),
-        voyage_destination_day=np.array([d for _, d in v_seen], float))
+        voyage_destination_day=np.array([d for _, d in v_seen], float),
+        count_day=np.array(count_day, float))
     voyages_period = np.asarray(n_voyages, int)
     total, n_total = float(containers_period.sum()), int(voyages_period.sum())
     truth = {

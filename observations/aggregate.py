@@ -69,6 +69,7 @@ class RouteData:
     # origin and at the destination; nan where that end did not see it
     voyage_origin_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
     voyage_destination_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    count_day: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,) each count's day
 
     @property
     def passes(self) -> np.ndarray:
@@ -128,7 +129,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
                          if r["voyage_id"] is not None}
     group_of: dict[str, int] = {}
     group_cap: list[int] = []
-    visible, coverage, known, count_group = [], [], [], []
+    visible, coverage, known, count_group, count_day = [], [], [], [], []
     stacked = 0
     for row in case.containers.iter_rows(named=True):
         if row["stage"] == "stacked":
@@ -149,6 +150,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         coverage.append(row["coverage"] if row["coverage"] is not None else 0.5)
         known.append(row["coverage"] is not None)
         count_group.append(g)
+        count_day.append(float((row["date"] - spec.start).days))
 
     usable, imaged = np.zeros(2), np.zeros(2)
     for end, sites in enumerate((spec.origin, spec.destination)):
@@ -198,6 +200,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         usable_on=usable_on, has_record=has_record,
         voyage_origin_day=np.array([o for o, _ in v_seen], float),
         voyage_destination_day=np.array([d for _, d in v_seen], float),
+        count_day=np.array(count_day, float),
     )
 
 

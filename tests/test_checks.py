@@ -42,6 +42,66 @@ def test_predictive_check_fails_a_stream_the_model_misses(obs_mean, fails):
     assert (got["outside_90"] > got["outside_limit"]) is fails
 
 
+def _count_tree(obs, rep, day, cap, coverage=None):
+    coverage = np.full(len(obs), 0.6) if coverage is None else coverage
+    coords = {"count_day": ("count", day), "count_capacity": ("count", cap),
+              "count_coverage": ("count", coverage)}
+    return xr.DataTree.from_dict({
+        "posterior_predictive": xr.Dataset({"visible": (("chain", "draw", "count"), rep)},
+                                           coords=coords),
+        "observed_data": xr.Dataset({"visible": ("count", obs)}, coords=coords)})
+
+
+def test_rank_trend_reads_each_capacity_on_its_own():
+    day = np.arange(8.0)
+    cap = np.repeat([200.0, 400.0], 4)
+    assert checks.rank_trend(day * 10, day, cap) == pytest.approx(1.0)
+    # a big vessel joining late raises the counts, but within each capacity nothing moves
+    flat = np.where(cap > 300, 300.0, 100.0) + np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    assert abs(checks.rank_trend(flat, day, cap)) < 0.5
+    assert checks.rank_trend(np.full(8, 5.0), day, cap) == 0.0  # no variation: no trend
+
+
+@pytest.mark.parametrize("shift, fails", [(1.0, False), (1.6, True)])
+def test_trend_check_fails_loads_that_change_mid_window(shift, fails):
+    """20 counts over 70 days on two capacities against replicated counts with one mean
+    load: counts drawn the same way pass (p below 0.01 by chance 1% of the time; seeded),
+    counts whose loads rise by 60% half-way fail."""
+    rng = np.random.default_rng(11)
+    day = np.sort(rng.uniform(0, 70, 20))
+    cap = np.tile([200.0, 400.0], 10)
+    mean = 0.6 * 150 * np.where(day > 35, shift, 1.0)
+    obs = rng.poisson(mean).astype(float)
+    rep = rng.poisson(0.6 * 150 * (1 + shift) / 2, (CHAINS, DRAWS, 20)).astype(float)
+    got = checks.trend(_count_tree(obs, rep, day, cap), limit=0.01)["visible"]
+    assert got["fails"] is fails and got["stream"] == "loads" and got["n"] == 20
+    assert (got["p"] < 0.01) is fails
+
+
+def test_trend_p_values_are_about_uniform_when_loads_do_not_change():
+    """200 worlds of 12 counts whose loads never change, each against 1000 replicates:
+    the share of p-values below 0.1 is within Binomial(200, 0.1)'s 99.9% range
+    (seeded; fails by chance at most 0.1% of the time for a uniform p)."""
+    rng = np.random.default_rng(12)
+    small = 0
+    for _ in range(200):
+        day = rng.uniform(0, 60, 12)
+        cov = rng.uniform(0.3, 1.0, 12)
+        obs = rng.binomial(rng.poisson(150, 12), cov).astype(float)
+        rep = rng.binomial(rng.poisson(150, (1, 1000, 12)), cov).astype(float)
+        got = checks.trend(_count_tree(obs, rep, day, np.full(12, 300.0), cov), 0.1)["visible"]
+        small += got["p"] < 0.1
+    lo, hi = stats.binom.ppf([0.0005, 0.9995], 200, 0.1)
+    assert lo <= small <= hi, small
+
+
+def test_trend_check_needs_enough_counts():
+    rng = np.random.default_rng(13)
+    tree = _count_tree(np.array([5.0, 9.0, 12.0]), rng.poisson(8, (1, 100, 3)).astype(float),
+                       np.array([1.0, 20.0, 40.0]), np.full(3, 300.0))
+    assert checks.trend(tree) == {}
+
+
 def _normal_tree(prior_sd, data_mean, n_obs, seed=7):
     """Exact posterior draws of a normal mean (known sd 1) under a N(0, prior_sd) prior."""
     rng = np.random.default_rng(seed)
@@ -135,6 +195,11 @@ def _conflict(p):
             "figure": _fig(p, 0.01, "below", mcse=0.001)}
 
 
+def _trend(p, mcse=0.0005):
+    return {"stream": "loads", "words": "loads: the container counts rise over the window",
+            "figure": Figure("trend p", p, mcse, 0.01, "below", "trend", redraw=False).record()}
+
+
 GOOD = [Figure("R-hat of a", 1.001, 0.001, 1.01, "above", "sampling"),
         Figure("bulk ESS of a", 2000, 100, 400, "below", "sampling"),
         Figure("divergent transitions", 0, 1, 0, "above", "sampling", count=True)]
@@ -156,6 +221,9 @@ GOOD = [Figure("R-hat of a", 1.001, 0.001, 1.01, "above", "sampling"),
     (_checks(conflict={"depot": _conflict(0.4)}), BRIEFING, 0, 0),
     (_checks(spread={"estimand": "total_containers", "figure": _fig(18.5, 3.0, mcse=1.0)}),
      REVIEW, 1, 0),
+    ({**_checks(), "trend": {"visible": _trend(0.002)}}, REVIEW, 1, 0),
+    ({**_checks(), "trend": {"visible": _trend(0.3)}}, BRIEFING, 0, 0),
+    ({**_checks(), "trend": {"visible": _trend(0.008, mcse=0.002)}}, BRIEFING, 0, 1),  # undecided
 ])
 def test_status_rule(found, status, n_reasons, n_notes):
     got, reasons, notes = assess(GOOD, found, 4000)
