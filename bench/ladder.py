@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ladder.py [--worlds 64] [--families baseline,voyages,joint]
                                      [--draws 1000] [--chains 4] [--out results.jsonl]
+                                     [--first 0] [--seeds 0,10] [--screen]
                                      [--report results.jsonl]
 
 Each world (`observations/world.py`, seeds 0..N-1, the scenarios in turn) draws what an
@@ -18,7 +19,10 @@ Printed per family and slice (scenario; depot share low < 0.4 <= middle < 0.7 <=
 area only or with counts; claims): coverage of the 90% interval of total containers,
 median |median - truth| / truth, median interval width / truth, and the width relative
 to voyages' on the same worlds; then per status the runs and their coverage.
-`--out` keeps one JSON line per fit; `--report FILE` prints the tables of such a file."""
+`--out` keeps one JSON line per fit; `--report FILE` prints the tables of such a file
+(where a world was fitted again, its last fit counts). `--screen` prints each world's
+counted loads' trend (the status rule's trend check, `inference/checks.py`) against a
+permutation of the counts, without fitting."""
 
 import argparse
 import json
@@ -77,6 +81,7 @@ def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int)
                      "lower": lo, "median": med, "upper": hi, "covered": bool(lo <= total <= hi),
                      "width": (hi - lo) / total, "error": abs(med - total) / total,
                      "status": result.status, "reasons": result.reasons, "notes": result.notes,
+                     "trend_p": result.checks.get("trend", {}).get("visible", {}).get("p"),
                      "seconds": time.perf_counter() - t0})
     return rows
 
@@ -94,7 +99,39 @@ def _width_ratios(g: list[dict], voyages: dict) -> list[float]:
     return [r["width"] / voyages[r["seed"]]["width"] for r in g if r["seed"] in voyages]
 
 
+def latest(rows: list[dict]) -> list[dict]:
+    """Each (family, world)'s last row: a file of refits appended to an earlier run's
+    replaces those fits."""
+    return list({(r["family"], r["seed"]): r for r in rows}.values())
+
+
+def screen(seeds, perms: int = 2000) -> None:
+    """Per world, without fitting: the counts' trend statistic (`checks.rank_trend`) and
+    its permutation p-value within capacities (seeded): which worlds' loads the trend
+    check could find changing."""
+    from cargoinfer.inference.checks import rank_trend
+
+    rng = np.random.default_rng(0)
+    print(f"{'world':>5} {'scenario':12} {'counts':>6} {'trend':>6} {'perm. p':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            scenario = SCENARIOS[seed % len(SCENARIOS)]
+            route = route_data(load_case(write_case(simulate_world(scenario, seed),
+                                                    Path(tmp) / str(seed))))
+            x, day = route.visible / route.coverage, route.count_day
+            strata = route.group_cap[route.count_group]
+            shuffled = np.tile(x, (perms, 1))
+            for s in np.unique(strata):
+                idx = np.flatnonzero(strata == s)
+                shuffled[:, idx] = x[idx][rng.permuted(np.tile(np.arange(len(idx)), (perms, 1)),
+                                                       axis=1)]
+            t, t_null = float(rank_trend(x, day, strata)), rank_trend(shuffled, day, strata)
+            p = min(1.0, 2 * min((t_null >= t).mean(), (t_null <= t).mean()))
+            print(f"{seed:>5} {scenario:12} {len(x):>6} {t:+6.2f} {p:8.3f}")
+
+
 def report(rows: list[dict]) -> None:
+    rows = latest(rows)
     families = list(dict.fromkeys(r["family"] for r in rows))
     voyages = {r["seed"]: r for r in rows if r["family"] == "voyages"}
     print(f"\n{'family':12} {'slice':24} {'covered':>9} {'|err|/truth':>12} {'width/truth':>12} "
@@ -175,6 +212,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--worlds", type=int, default=64)
     ap.add_argument("--first", type=int, default=0, help="seed of the first world")
+    ap.add_argument("--seeds", default=None, help="these worlds (comma-separated) instead")
+    ap.add_argument("--screen", action="store_true", help="the counts' trend per world, no fits")
     ap.add_argument("--families", default="baseline,voyages,joint")
     ap.add_argument("--draws", type=int, default=None, help="default: configs/inference")
     ap.add_argument("--chains", type=int, default=None)
@@ -184,15 +223,20 @@ def main() -> None:
     if args.report:
         report([json.loads(line) for line in args.report.read_text().splitlines() if line])
         return
+    seeds = ([int(x) for x in args.seeds.split(",")] if args.seeds
+             else list(range(args.first, args.first + args.worlds)))
+    if args.screen:
+        screen(seeds)
+        return
     quiet()
     inference = {k: v for k, v in (("draws", args.draws), ("tune", args.draws),
                                    ("chains", args.chains)) if v is not None}
-    print(f"{args.worlds} worlds from seed {args.first}; families {args.families}; "
+    print(f"worlds {seeds[0]}-{seeds[-1]} ({len(seeds)}); families {args.families}; "
           f"inference overrides {inference or 'none'}")
     rows, t0 = [], time.perf_counter()
     names = args.families.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(args.first, args.first + args.worlds):
+        for seed in seeds:
             scenario = SCENARIOS[seed % len(SCENARIOS)]
             world = simulate_world(scenario, seed)
             folder = write_case(world, Path(tmp) / f"{scenario}-{seed}")
