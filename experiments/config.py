@@ -23,13 +23,37 @@ def compose(overrides: list[str], config_name: str = "config") -> DictConfig:
     from hydra.errors import HydraException
 
     register()
+    outer = _hydra_state()  # a Hydra app or a sweep in this process may have set one up
     try:
         with initialize_config_module("cargoinfer.configs", version_base="1.3"):
             cfg = hydra_compose(config_name, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as e:
         raise ConfigError(_first_line(e)) from None
+    finally:
+        _restore_hydra(outer)
     check(cfg)
     return cfg
+
+
+def _hydra_state():
+    """Hydra's global state, set aside and cleared so that `compose` can set up its own
+    (Hydra refuses to initialise twice); `_restore_hydra` puts it back."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.initialize import get_gh_backup
+
+    state = get_gh_backup()
+    GlobalHydra.instance().clear()
+    return state
+
+
+def _restore_hydra(state) -> None:
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.singleton import Singleton
+
+    if state is None:
+        Singleton._instances.pop(GlobalHydra, None)
+    else:
+        Singleton._instances[GlobalHydra] = state
 
 
 def _first_line(e: BaseException) -> str:

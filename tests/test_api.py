@@ -109,3 +109,17 @@ def test_example_notebook_runs(tmp_path):
     assert any("status" in o["data"]["text/html"] for o in shown)  # the Run's own view
     assert "config refused: inference.draws" in "".join(o.get("text", "") for o in outputs)
     assert len(list((tmp_path / "runs" / "default").iterdir())) == 2
+
+
+def test_compose_works_inside_a_hydra_app_and_leaves_it_as_it_was():
+    """A notebook that ran a Hydra app (or a sweep whose launcher left Hydra set up) can
+    still fit: `compose` sets Hydra's global state aside and puts it back."""
+    from cargoinfer.experiments.config import compose
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    with initialize_config_module("cargoinfer.configs", version_base="1.3"):
+        assert compose(["model=joint"]).model.name == "joint"
+        assert GlobalHydra.instance().is_initialized()
+    assert not GlobalHydra.instance().is_initialized()
+    assert compose([]).model.name
