@@ -95,14 +95,16 @@ def predictive(tree, seed: int) -> dict:
     return out
 
 
+def trend_strata(strata: np.ndarray) -> list[np.ndarray]:
+    """Masks of the capacities with at least 3 counts: the trend is read within each."""
+    return [m for m in (strata == s for s in np.unique(strata)) if m.sum() >= 3]
+
+
 def rank_trend(x: np.ndarray, day: np.ndarray, strata: np.ndarray) -> np.ndarray:
     """Spearman correlation of x (..., n) with `day` (n,) within each stratum of at least
     3 rows, averaged weighted by their rows; 0 where x or the days do not vary."""
     total, rows = np.zeros(x.shape[:-1]), 0
-    for s in np.unique(strata):
-        m = strata == s
-        if m.sum() < 3:
-            continue
+    for m in trend_strata(strata):
         rx = rankdata(x[..., m], axis=-1)
         rt = rankdata(day[m])
         rx, rt = rx - rx.mean(axis=-1, keepdims=True), rt - rt.mean()
@@ -128,7 +130,7 @@ def trend(tree, limit: float = 0.01) -> dict:
     day = np.asarray(obs_ds["count_day"], float)
     strata = np.asarray(obs_ds["count_capacity"], float)
     cover = np.asarray(obs_ds["count_coverage"], float)
-    used = sum(int(m.sum()) for m in (strata == s for s in np.unique(strata)) if m.sum() >= 3)
+    used = sum(int(m.sum()) for m in trend_strata(strata))
     if used < TREND_MIN_COUNTS:
         return {}
     t_obs = float(rank_trend(np.asarray(obs_ds["visible"], float) / cover, day, strata))
