@@ -18,7 +18,9 @@ as an analyst with a railway manifest would state it.
 Printed per family and slice (scenario; depot share low < 0.4 <= middle < 0.7 <= high;
 area only or with counts; claims): coverage of the 90% interval of total containers,
 median |median - truth| / truth, median interval width / truth, and the width relative
-to voyages' on the same worlds; then per status the runs and their coverage.
+to voyages' on the same worlds; then per status the runs and their coverage, and each
+family's misses by which factor of the total missed (the voyages that left in the window,
+the containers per voyage).
 `--out` keeps one JSON line per fit; `--report FILE` prints the tables of such a file
 (where a world was fitted again, its last fit counts). `--screen` prints each world's
 counted loads' trend (the status rule's trend check, `inference/checks.py`) against a
@@ -80,10 +82,50 @@ def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int)
         rows.append({"family": label, "seed": seed, **truth["slices"], "truth": total,
                      "lower": lo, "median": med, "upper": hi, "covered": bool(lo <= total <= hi),
                      "width": (hi - lo) / total, "error": abs(med - total) / total,
+                     **parts(result.tree, truth),
                      "status": result.status, "reasons": result.reasons, "notes": result.notes,
                      "trend_p": result.checks.get("trend", {}).get("visible", {}).get("p"),
                      "seconds": time.perf_counter() - t0})
     return rows
+
+
+def parts(tree, truth: dict) -> dict:
+    """The total's two factors beside their truth: the voyages that left in the window and
+    the containers per voyage (the total over them, draw by draw), each a 90% interval and
+    whether it holds the truth; {} for a family without a voyage count."""
+    est = tree["estimands"]
+    if "voyages" not in est or not truth.get("voyages"):
+        return {}
+    n = np.asarray(est["voyages"], float).ravel()
+    per = np.asarray(est["total_containers"], float).ravel() / np.maximum(n, 1.0)
+    out = {}
+    for name, x, t in (("voyages", n, truth["voyages"]),
+                       ("per_voyage", per, truth["containers_per_voyage"])):
+        lo, hi = np.nanquantile(x, [0.05, 0.95])
+        out[f"{name}_truth"], out[f"{name}_interval"] = t, [float(lo), float(hi)]
+        out[f"{name}_covered"] = bool(lo <= t <= hi)
+    return out
+
+
+def causes(rows: list[dict]) -> None:
+    """Per family, its misses by which factor missed: the voyage count, the containers per
+    voyage, both or neither (each factor's 90% interval against its truth)."""
+    print("\nmisses by factor (voyages that left / containers per voyage: 90% interval "
+          "against the truth)")
+    for family in dict.fromkeys(r["family"] for r in rows):
+        miss = [r for r in rows if r["family"] == family and not r["covered"]
+                and "voyages_covered" in r]
+        if not miss:
+            continue
+        tally = defaultdict(list)
+        for r in miss:
+            key = {(False, True): "voyages", (True, False): "per voyage",
+                   (False, False): "both"}.get((r["voyages_covered"], r["per_voyage_covered"]),
+                                               "neither")
+            side = "above" if r["median"] > r["truth"] else "below"
+            tally[key].append(f"{r['seed']}{'+' if side == 'above' else '-'}")
+        print(f"  {family:12} " + "; ".join(f"{k} {len(v)} ({' '.join(v)})"
+                                           for k, v in sorted(tally.items())))
 
 
 def _groups(mine: list[dict]) -> list[tuple[str, list[dict]]]:
@@ -166,6 +208,7 @@ def report(rows: list[dict]) -> None:
             print(f"  {r['family']:12} world {r['seed']} {r['scenario']} {r['depot_share']} "
                   f"{r['depot_metrics']} {r['cadence']}: truth {r['truth']:,}, "
                   f"{r['lower']:,.0f}-{r['upper']:,.0f} ({r['status']})")
+    causes(rows)
     if "joint" in families and voyages:
         targets([r for r in rows if r["family"] == "joint"], voyages,
                 [r for r in rows if r["family"] == KNOWN_SHARE])
