@@ -231,6 +231,10 @@ def targets(joint: list[dict], voyages: dict, share: list[dict]) -> None:
               f"error {err:.2f} vs voyages {v_err:.2f} {'ok' if err <= v_err else 'MISS'}")
     print(f"  a model covering each world with chance 0.9 has every one of these {len(groups)} "
           f"groups at 85% or more in {every_slice(joint, groups, 0.9):.0%} of such ladders")
+    p90 = [stats.binom.cdf(sum(r["covered"] for r in g), len(g), 0.9) for _, g in groups]
+    worst = int(np.argmin(p90))
+    print(f"  the group least like 90% coverage: {groups[worst][0]} (p90 {p90[worst]:.3f}; "
+          f"Holm-adjusted over the {len(groups)} groups {holm(p90)[worst]:.3f})")
     ratio = np.median(_width_ratios(joint, voyages))
     print(f"  median width / voyages' {ratio:.2f} (target at most 1)")
     if share:
@@ -244,6 +248,16 @@ def targets(joint: list[dict], voyages: dict, share: list[dict]) -> None:
     print(f"  briefing-grade on steady worlds (regular schedules, which joint assumes) "
           f"{sum(r['status'] == 'briefing-grade' for r in steady)}/{len(steady)} (target at least 60%)")
     versus(joint, voyages)
+
+
+def holm(p: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (valid however the groups overlap)."""
+    order = np.argsort(p)
+    adjusted, running = np.empty(len(p)), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p) - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted.tolist()
 
 
 def every_slice(rows: list[dict], groups, prob: float, n: int = 20000) -> float:
