@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ladder.py [--worlds 64] [--families baseline,voyages,joint]
                                      [--draws 1000] [--chains 4] [--out results.jsonl]
-                                     [--first 0] [--seeds 0,10] [--screen]
+                                     [--first 0] [--seeds 0,10] [--screen] [--no-share]
                                      [--report results.jsonl]
 
 Each world (`observations/world.py`, seeds 0..N-1, the scenarios in turn) draws what an
@@ -67,10 +67,11 @@ def fit_one(folder: Path, name: str, overrides: list[str], inference: dict, seed
                SimpleNamespace(**{**dict(cfg.inference), **inference}))
 
 
-def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int) -> list[dict]:
+def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int,
+              share: bool = True) -> list[dict]:
     rows = []
     arms = [(n, []) for n in names]
-    if "joint" in names and truth["slices"]["depot_metrics"] == "counts":
+    if share and "joint" in names and truth["slices"]["depot_metrics"] == "counts":
         share = truth["parameters"]["depot_share"]
         arms.append((KNOWN_SHARE, known_share(share, np.random.default_rng([seed, 7]))))
     for label, overrides in arms:
@@ -291,6 +292,7 @@ def main() -> None:
     ap.add_argument("--seeds", default=None, help="these worlds (comma-separated) instead")
     ap.add_argument("--screen", action="store_true", help="the counts' trend per world, no fits")
     ap.add_argument("--families", default="baseline,voyages,joint")
+    ap.add_argument("--no-share", action="store_true", help="no joint|share fits")
     ap.add_argument("--draws", type=int, default=None, help="default: configs/inference")
     ap.add_argument("--chains", type=int, default=None)
     ap.add_argument("--out", type=Path, default=None)
@@ -316,7 +318,7 @@ def main() -> None:
             scenario = SCENARIOS[seed % len(SCENARIOS)]
             world = simulate_world(scenario, seed)
             folder = write_case(world, Path(tmp) / f"{scenario}-{seed}")
-            new = fit_world(folder, world.truth, names, inference, seed)
+            new = fit_world(folder, world.truth, names, inference, seed, not args.no_share)
             rows += new
             if args.out:
                 with args.out.open("a") as f:
