@@ -127,6 +127,11 @@ def causes(rows: list[dict]) -> None:
             tally[key].append(f"{r['seed']}{'+' if side == 'above' else '-'}")
         print(f"  {family:12} " + "; ".join(f"{k} {len(v)} ({' '.join(v)})"
                                            for k, v in sorted(tally.items())))
+        for r in miss:
+            (vl, vh), (pl, ph) = r["voyages_interval"], r["per_voyage_interval"]
+            print(f"    world {r['seed']:>2} {r['scenario']:12} total {r['truth']:>5,} in "
+                  f"{r['lower']:,.0f}-{r['upper']:,.0f}; voyages {r['voyages_truth']} in "
+                  f"{vl:.0f}-{vh:.0f}; per voyage {r['per_voyage_truth']:.0f} in {pl:.0f}-{ph:.0f}")
 
 
 def _groups(mine: list[dict]) -> list[tuple[str, list[dict]]]:
