@@ -108,9 +108,17 @@ def parts(tree, truth: dict) -> dict:
     return out
 
 
+def _at(truth: float, lo: float, hi: float) -> str:
+    """Where the truth lies in an interval: 0 at its lower end, 1 at its upper."""
+    return f"{(truth - lo) / (hi - lo):.2f}" if hi > lo else "-"
+
+
 def causes(rows: list[dict]) -> None:
     """Per family, its misses by which factor missed: the voyage count, the containers per
-    voyage, both or neither (each factor's 90% interval against its truth)."""
+    voyage, both or neither (each factor's 90% interval against its truth), and where each
+    factor's truth lies in its interval (0 its lower end, 1 its upper: a factor leaning
+    the way the total missed has its truth low in an overestimate, high in an
+    underestimate)."""
     print("\nmisses by factor (voyages that left / containers per voyage: 90% interval "
           "against the truth)")
     for family in dict.fromkeys(r["family"] for r in rows):
@@ -131,7 +139,9 @@ def causes(rows: list[dict]) -> None:
             (vl, vh), (pl, ph) = r["voyages_interval"], r["per_voyage_interval"]
             print(f"    world {r['seed']:>2} {r['scenario']:12} total {r['truth']:>5,} in "
                   f"{r['lower']:,.0f}-{r['upper']:,.0f}; voyages {r['voyages_truth']} in "
-                  f"{vl:.0f}-{vh:.0f}; per voyage {r['per_voyage_truth']:.0f} in {pl:.0f}-{ph:.0f}")
+                  f"{vl:.0f}-{vh:.0f} (at {_at(r['voyages_truth'], vl, vh)}); per voyage "
+                  f"{r['per_voyage_truth']:.0f} in {pl:.0f}-{ph:.0f} "
+                  f"(at {_at(r['per_voyage_truth'], pl, ph)})")
 
 
 def _groups(mine: list[dict]) -> list[tuple[str, list[dict]]]:
