@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ladder.py [--worlds 64] [--families baseline,voyages,joint]
                                      [--draws 1000] [--chains 4] [--out results.jsonl]
-                                     [--first 0] [--seeds 0,10] [--screen] [--no-share]
+                                     [--first 0] [--seeds 0,10] [--screen] [--counts] [--no-share]
                                      [--report results.jsonl]
 
 Each world (`observations/world.py`, seeds 0..N-1, the scenarios in turn) draws what an
@@ -24,7 +24,8 @@ the containers per voyage).
 `--out` keeps one JSON line per fit; `--report FILE` prints the tables of such a file
 (where a world was fitted again, its last fit counts). `--screen` prints each world's
 counted loads' trend (the status rule's trend check, `inference/checks.py`) against a
-permutation of the counts, without fitting."""
+permutation of the counts, without fitting; `--counts` the quay counts against the true
+loads (recording error of the coverage, each vessel's mean load), without fitting."""
 
 import argparse
 import json
@@ -188,6 +189,30 @@ def screen(seeds, perms: int = 2000) -> None:
             print(f"{seed:>5} {scenario:12} {len(x):>6} {t:+6.2f} {p:8.3f}")
 
 
+def counts(seeds) -> None:
+    """Per world, without fitting: the quay counts against the true loads (the world's
+    own record, `Voyage.load` and each count's `true_coverage`): how many counts, how many
+    with a coverage recorded, the log of recorded / true coverage (mean, sd), and each
+    vessel's mean load; then the same log ratio over every world's recorded counts."""
+    pooled = []
+    print(f"{'world':>5} {'scenario':12} {'counts':>6} {'recorded':>8} {'log rec/true':>13}  "
+          f"vessels' mean loads (capacity stated: *)")
+    for seed in seeds:
+        world = simulate_world(SCENARIOS[seed % len(SCENARIOS)], seed)
+        recorded = [c for c in world.counts if c["coverage"] is not None]
+        ratio = np.log([c["coverage"] / c["true_coverage"] for c in recorded])
+        pooled += ratio.tolist()
+        par = world.truth["parameters"]
+        means = " ".join(f"{name}{'*' if stated else ''} {par['vessel_mean_load'][name]:.0f}"
+                         for (name, stated) in zip(par["vessel_mean_load"], par["capacity_stated"]))
+        spread = f"{ratio.mean():+.2f} {ratio.std():.2f}" if len(ratio) else "-"
+        print(f"{seed:>5} {world.scenario:12} {len(world.counts):>6} {len(recorded):>8} "
+              f"{spread:>13}  {means}")
+    pooled = np.array(pooled)
+    print(f"all recorded counts: {len(pooled)}, log(recorded / true coverage) mean "
+          f"{pooled.mean():+.3f}, sd {pooled.std():.3f}")
+
+
 def report(rows: list[dict]) -> None:
     rows = latest(rows)
     families = list(dict.fromkeys(r["family"] for r in rows))
@@ -306,6 +331,8 @@ def main() -> None:
     ap.add_argument("--first", type=int, default=0, help="seed of the first world")
     ap.add_argument("--seeds", default=None, help="these worlds (comma-separated) instead")
     ap.add_argument("--screen", action="store_true", help="the counts' trend per world, no fits")
+    ap.add_argument("--counts", action="store_true",
+                    help="the counts against the true loads per world, no fits")
     ap.add_argument("--families", default="baseline,voyages,joint")
     ap.add_argument("--no-share", action="store_true", help="no joint|share fits")
     ap.add_argument("--draws", type=int, default=None, help="default: configs/inference")
@@ -320,6 +347,9 @@ def main() -> None:
              else list(range(args.first, args.first + args.worlds)))
     if args.screen:
         screen(seeds)
+        return
+    if args.counts:
+        counts(seeds)
         return
     quiet()
     inference = {k: v for k, v in (("draws", args.draws), ("tune", args.draws),
