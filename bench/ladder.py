@@ -3,6 +3,7 @@
     .venv/bin/python bench/ladder.py [--worlds 64] [--families baseline,voyages,joint]
                                      [--draws 1000] [--chains 4] [--out results.jsonl]
                                      [--first 0] [--seeds 0,10] [--screen] [--counts] [--no-share]
+                                     [--set KEY=VALUE ...]
                                      [--report results.jsonl]
 
 Each world (`observations/world.py`, seeds 0..N-1, the scenarios in turn) draws what an
@@ -69,12 +70,12 @@ def fit_one(folder: Path, name: str, overrides: list[str], inference: dict, seed
 
 
 def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int,
-              share: bool = True) -> list[dict]:
+              share: bool = True, extra: tuple[str, ...] = ()) -> list[dict]:
     rows = []
-    arms = [(n, []) for n in names]
+    arms = [(n, list(extra)) for n in names]
     if share and "joint" in names and truth["slices"]["depot_metrics"] == "counts":
-        share = truth["parameters"]["depot_share"]
-        arms.append((KNOWN_SHARE, known_share(share, np.random.default_rng([seed, 7]))))
+        arms.append((KNOWN_SHARE, [*extra, *known_share(truth["parameters"]["depot_share"],
+                                                         np.random.default_rng([seed, 7]))]))
     for label, overrides in arms:
         t0 = time.perf_counter()
         result = fit_one(folder, label.split("|")[0], overrides, inference, seed)
@@ -335,6 +336,9 @@ def main() -> None:
                     help="the counts against the true loads per world, no fits")
     ap.add_argument("--families", default="baseline,voyages,joint")
     ap.add_argument("--no-share", action="store_true", help="no joint|share fits")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a config override for every fit (repeatable), e.g. "
+                         "priors.coverage_error.log_sd=0.3")
     ap.add_argument("--draws", type=int, default=None, help="default: configs/inference")
     ap.add_argument("--chains", type=int, default=None)
     ap.add_argument("--out", type=Path, default=None)
@@ -355,7 +359,7 @@ def main() -> None:
     inference = {k: v for k, v in (("draws", args.draws), ("tune", args.draws),
                                    ("chains", args.chains)) if v is not None}
     print(f"worlds {seeds[0]}-{seeds[-1]} ({len(seeds)}); families {args.families}; "
-          f"inference overrides {inference or 'none'}")
+          f"inference overrides {inference or 'none'}; config overrides {args.set or 'none'}")
     rows, t0 = [], time.perf_counter()
     names = args.families.split(",")
     with tempfile.TemporaryDirectory() as tmp:
@@ -363,7 +367,8 @@ def main() -> None:
             scenario = SCENARIOS[seed % len(SCENARIOS)]
             world = simulate_world(scenario, seed)
             folder = write_case(world, Path(tmp) / f"{scenario}-{seed}")
-            new = fit_world(folder, world.truth, names, inference, seed, not args.no_share)
+            new = fit_world(folder, world.truth, names, inference, seed, not args.no_share,
+                            tuple(args.set))
             rows += new
             if args.out:
                 with args.out.open("a") as f:
