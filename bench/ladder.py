@@ -50,6 +50,11 @@ SLICES = ("scenario", "depot_share", "depot_metrics", "claims", "cadence")
 KNOWN_SHARE = "joint|share"
 
 
+def world_of(seed: int):
+    """World `seed`: the scenarios in turn."""
+    return simulate_world(SCENARIOS[seed % len(SCENARIOS)], seed)
+
+
 def known_share(share: float, rng) -> list[str]:
     """An analyst's rough knowledge of the depot's share: Beta of concentration 60 around
     the true share plus an error of sd 0.05."""
@@ -133,8 +138,7 @@ def causes(rows: list[dict]) -> None:
             key = {(False, True): "voyages", (True, False): "per voyage",
                    (False, False): "both"}.get((r["voyages_covered"], r["per_voyage_covered"]),
                                                "neither")
-            side = "above" if r["median"] > r["truth"] else "below"
-            tally[key].append(f"{r['seed']}{'+' if side == 'above' else '-'}")
+            tally[key].append(f"{r['seed']}{'+' if r['median'] > r['truth'] else '-'}")
         print(f"  {family:12} " + "; ".join(f"{k} {len(v)} ({' '.join(v)})"
                                            for k, v in sorted(tally.items())))
         for r in miss:
@@ -175,9 +179,8 @@ def screen(seeds, perms: int = 2000) -> None:
     print(f"{'world':>5} {'scenario':12} {'counts':>6} {'trend':>6} {'perm. p':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
-            scenario = SCENARIOS[seed % len(SCENARIOS)]
-            route = route_data(load_case(write_case(simulate_world(scenario, seed),
-                                                    Path(tmp) / str(seed))))
+            world = world_of(seed)
+            route = route_data(load_case(write_case(world, Path(tmp) / str(seed))))
             x, day = route.visible / route.coverage, route.count_day
             strata = route.group_cap[route.count_group]
             shuffled = np.tile(x, (perms, 1))
@@ -187,7 +190,7 @@ def screen(seeds, perms: int = 2000) -> None:
                                                        axis=1)]
             t, t_null = float(rank_trend(x, day, strata)), rank_trend(shuffled, day, strata)
             p = min(1.0, 2 * min((t_null >= t).mean(), (t_null <= t).mean()))
-            print(f"{seed:>5} {scenario:12} {len(x):>6} {t:+6.2f} {p:8.3f}")
+            print(f"{seed:>5} {world.scenario:12} {len(x):>6} {t:+6.2f} {p:8.3f}")
 
 
 def counts(seeds) -> None:
@@ -199,7 +202,7 @@ def counts(seeds) -> None:
     print(f"{'world':>5} {'scenario':12} {'counts':>6} {'recorded':>8} {'log rec/true':>13}  "
           f"vessels' mean loads (capacity stated: *)")
     for seed in seeds:
-        world = simulate_world(SCENARIOS[seed % len(SCENARIOS)], seed)
+        world = world_of(seed)
         recorded = [c for c in world.counts if c["coverage"] is not None]
         ratio = np.log([c["coverage"] / c["true_coverage"] for c in recorded])
         pooled += ratio.tolist()
@@ -263,17 +266,16 @@ def targets(joint: list[dict], voyages: dict, share: list[dict]) -> None:
     print("\njoint against its targets (p90: the chance of covering this few or fewer if "
           "each world were covered with chance 0.9)")
     groups = _groups(joint)
-    for label, g in groups:
+    p90 = [stats.binom.cdf(sum(r["covered"] for r in g), len(g), 0.9) for _, g in groups]
+    for (label, g), p in zip(groups, p90):
         mine = [voyages[r["seed"]] for r in g if r["seed"] in voyages]
-        k = sum(r["covered"] for r in g)
-        cov = k / len(g)
+        cov = sum(r["covered"] for r in g) / len(g)
         err, v_err = np.median([r["error"] for r in g]), np.median([r["error"] for r in mine])
         print(f"  {label:24} coverage {cov:4.0%} {'ok ' if cov >= 0.85 else 'MISS'} "
-              f"p90 {stats.binom.cdf(k, len(g), 0.9):5.3f}   "
+              f"p90 {p:5.3f}   "
               f"error {err:.2f} vs voyages {v_err:.2f} {'ok' if err <= v_err else 'MISS'}")
     print(f"  a model covering each world with chance 0.9 has every one of these {len(groups)} "
           f"groups at 85% or more in {every_slice(joint, groups, 0.9):.0%} of such ladders")
-    p90 = [stats.binom.cdf(sum(r["covered"] for r in g), len(g), 0.9) for _, g in groups]
     worst = int(np.argmin(p90))
     print(f"  the group least like 90% coverage: {groups[worst][0]} (p90 {p90[worst]:.3f}; "
           f"Holm-adjusted over the {len(groups)} groups {holm(p90)[worst]:.3f})")
@@ -364,9 +366,8 @@ def main() -> None:
     names = args.families.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
-            scenario = SCENARIOS[seed % len(SCENARIOS)]
-            world = simulate_world(scenario, seed)
-            folder = write_case(world, Path(tmp) / f"{scenario}-{seed}")
+            world = world_of(seed)
+            folder = write_case(world, Path(tmp) / f"{world.scenario}-{seed}")
             new = fit_world(folder, world.truth, names, inference, seed, not args.no_share,
                             tuple(args.set))
             rows += new
@@ -375,7 +376,7 @@ def main() -> None:
                     f.writelines(json.dumps(r) + "\n" for r in new)
             line = " ".join(f"{r['family']}:{'in' if r['covered'] else 'OUT'}/{r['status'][:6]}"
                             for r in new)
-            print(f"  world {seed} {scenario} {world.truth['slices']['depot_share']} "
+            print(f"  world {seed} {world.scenario} {world.truth['slices']['depot_share']} "
                   f"{world.truth['slices']['depot_metrics']} truth {world.truth['total_containers']}: "
                   f"{line} ({time.perf_counter() - t0:.0f} s)", flush=True)
     report(rows)
