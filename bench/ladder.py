@@ -196,25 +196,34 @@ def screen(seeds, perms: int = 2000) -> None:
 def counts(seeds) -> None:
     """Per world, without fitting: the quay counts against the true loads (the world's
     own record, `Voyage.load` and each count's `true_coverage`): how many counts, how many
-    with a coverage recorded, the log of recorded / true coverage (mean, sd), and each
-    vessel's mean load; then the same log ratio over every world's recorded counts."""
-    pooled = []
-    print(f"{'world':>5} {'scenario':12} {'counts':>6} {'recorded':>8} {'log rec/true':>13}  "
-          f"vessels' mean loads (capacity stated: *)")
+    with a coverage recorded, the log of recorded / true coverage (mean, sd), the true
+    mean share in view of the counts with none recorded, and each vessel's mean load; then
+    the same log ratio over every world's recorded counts, and the unrecorded counts' mean
+    share over the worlds."""
+    pooled, levels = [], []
+    print(f"{'world':>5} {'scenario':12} {'counts':>6} {'recorded':>8} {'log rec/true':>13} "
+          f"{'unrecorded share':>16}  vessels' mean loads (capacity stated: *)")
     for seed in seeds:
         world = world_of(seed)
         recorded = [c for c in world.counts if c["coverage"] is not None]
+        hidden = [c["true_coverage"] for c in world.counts if c["coverage"] is None]
         ratio = np.log([c["coverage"] / c["true_coverage"] for c in recorded])
         pooled += ratio.tolist()
+        levels += [np.mean(hidden)] if hidden else []
         par = world.truth["parameters"]
         means = " ".join(f"{name}{'*' if stated else ''} {par['vessel_mean_load'][name]:.0f}"
                          for (name, stated) in zip(par["vessel_mean_load"], par["capacity_stated"]))
         spread = f"{ratio.mean():+.2f} {ratio.std():.2f}" if len(ratio) else "-"
+        level = f"{len(hidden)} at {np.mean(hidden):.2f}" if hidden else "-"
         print(f"{seed:>5} {world.scenario:12} {len(world.counts):>6} {len(recorded):>8} "
-              f"{spread:>13}  {means}")
+              f"{spread:>13} {level:>16}  {means}")
     pooled = np.array(pooled)
     print(f"all recorded counts: {len(pooled)}, log(recorded / true coverage) mean "
           f"{pooled.mean():+.3f}, sd {pooled.std():.3f}")
+    if levels:
+        print(f"worlds with unrecorded counts: {len(levels)}, their mean share in view: "
+              f"median {np.median(levels):.2f}, 5-95% {np.percentile(levels, 5):.2f}-"
+              f"{np.percentile(levels, 95):.2f}")
 
 
 def report(rows: list[dict]) -> None:
