@@ -10,7 +10,6 @@ between fit seeds on the same world, with one chain away from the others, is a m
 sampler finds now and then, not Monte Carlo error."""
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import arviz as az
 import numpy as np
 from cargoinfer.inference.logs import quiet
 from cargoinfer.observations.world import write_case
-from ladder import fit_one, world_of
+from ladder import fit_one, total_interval, world_of
 
 
 def main() -> None:
@@ -30,9 +29,10 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=6)
     args = ap.parse_args()
     quiet()
+    world = world_of(args.seed)
+    truth = world.truth["total_containers"]
     with tempfile.TemporaryDirectory() as tmp:
-        folder = write_case(world_of(args.seed), Path(tmp) / "case")
-        truth = json.loads((folder / "truth.json").read_text())["total_containers"]
+        folder = write_case(world, Path(tmp) / "case")
         result = fit_one(folder, args.family, args.set, {"borderline_draws": 0}, args.fit_seed)
     print(f"world {args.seed}, {args.family}, fit seed {args.fit_seed}: {result.status}")
     for reason in result.reasons:
@@ -45,8 +45,7 @@ def main() -> None:
         x = post[k].values
         means = x.reshape(x.shape[0], x.shape[1], -1)[:, :, 0].mean(axis=1)
         print(f"{k:28} {r:6.3f}  " + " ".join(f"{m:.3g}" for m in means))
-    total = np.asarray(result.tree["estimands"]["total_containers"]).ravel()
-    lo, med, hi = np.nanquantile(total, [0.05, 0.5, 0.95])
+    lo, med, hi = total_interval(result.tree)
     print(f"total: truth {truth:,.0f}, 90% interval {lo:,.0f}-{hi:,.0f}, median {med:,.0f}")
 
 

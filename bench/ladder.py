@@ -84,8 +84,7 @@ def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int,
     for label, overrides in arms:
         t0 = time.perf_counter()
         result = fit_one(folder, label.split("|")[0], overrides, inference, seed)
-        x = np.asarray(result.tree["estimands"]["total_containers"]).ravel()
-        lo, med, hi = np.nanquantile(x, [0.05, 0.5, 0.95])
+        lo, med, hi = total_interval(result.tree)
         total = truth["total_containers"]
         rows.append({"family": label, "seed": seed, **truth["slices"], "truth": total,
                      "lower": lo, "median": med, "upper": hi, "covered": bool(lo <= total <= hi),
@@ -95,6 +94,12 @@ def fit_world(folder: Path, truth: dict, names: list[str], inference, seed: int,
                      "trend_p": result.checks.get("trend", {}).get("visible", {}).get("p"),
                      "seconds": time.perf_counter() - t0})
     return rows
+
+
+def total_interval(tree) -> np.ndarray:
+    """The total's 5%, 50% and 95% quantiles in a fit's estimands."""
+    x = np.asarray(tree["estimands"]["total_containers"]).ravel()
+    return np.nanquantile(x, [0.05, 0.5, 0.95])
 
 
 def parts(tree, truth: dict) -> dict:
@@ -209,12 +214,13 @@ def counts(seeds) -> None:
         hidden = [c["true_coverage"] for c in world.counts if c["coverage"] is None]
         ratio = np.log([c["coverage"] / c["true_coverage"] for c in recorded])
         pooled += ratio.tolist()
-        levels += [np.mean(hidden)] if hidden else []
+        if hidden:
+            levels.append(np.mean(hidden))
         par = world.truth["parameters"]
         means = " ".join(f"{name}{'*' if stated else ''} {par['vessel_mean_load'][name]:.0f}"
                          for (name, stated) in zip(par["vessel_mean_load"], par["capacity_stated"]))
         spread = f"{ratio.mean():+.2f} {ratio.std():.2f}" if len(ratio) else "-"
-        level = f"{len(hidden)} at {np.mean(hidden):.2f}" if hidden else "-"
+        level = f"{len(hidden)} at {levels[-1]:.2f}" if hidden else "-"
         print(f"{seed:>5} {world.scenario:12} {len(world.counts):>6} {len(recorded):>8} "
               f"{spread:>13} {level:>16}  {means}")
     pooled = np.array(pooled)
