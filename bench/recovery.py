@@ -21,11 +21,9 @@ from types import SimpleNamespace
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_recovery import (FAMILY_INFERENCE, N_FAMILY_REPS, PRIORS, _draws,  # noqa: E402
-                           _family_checks, _pit)
+from test_recovery import FAMILY_INFERENCE, N_FAMILY_REPS, PRIORS, _recovery  # noqa: E402
 
 from cargoinfer.experiments.config import compose  # noqa: E402
-from cargoinfer.inference.fit import fit  # noqa: E402
 from cargoinfer.inference.logs import quiet  # noqa: E402
 from cargoinfer.models import registry  # noqa: E402
 from cargoinfer.observations.aggregate import route_data  # noqa: E402
@@ -45,29 +43,20 @@ def main() -> None:
     family = registry.get(args.family)
     inference = SimpleNamespace(**{**vars(FAMILY_INFERENCE), "chains": args.chains,
                                    "draws": args.draws, "tune": args.draws})
-    cfg = compose(PRIORS)
     case = resources.files("cargoinfer.cases") / "rajin_dunai_2023"
     template = route_data(load_case(Path(str(case))), 1, 1000)
-    values0 = family.data_values(template, cfg.priors)
-    checks = _family_checks(family)
-    rng = np.random.default_rng(20231014)
-    covered = {(label, prob): 0 for label, _, _ in checks for prob in (0.5, 0.9)}
-    print(f"{family.NAME}@{family.VERSION}, {args.chains} chains x {args.draws} draws, "
-          f"{args.totals} totals")
-    for rep in range(args.reps):
-        truth_p = {k: v[0] for k, v in family.prior_draws(values0, 1, rng).items()}
-        route, truth = family.simulate(truth_p, template, values0, rng, totals=args.totals)
-        r = fit(family, route, family.data_values(route, cfg.priors), seed=rep,
-                inference=inference)
-        pits = {label: _pit(_draws(r.tree, where), read(truth_p, truth), rng)
-                for label, where, read in checks}
-        for (label, prob) in covered:
-            covered[label, prob] += (1 - prob) / 2 <= pits[label] <= (1 + prob) / 2
+
+    def show(rep, truth_p, r, pits):
         x = np.asarray(r.tree["posterior"][args.quantity], float)
         lo, hi = np.quantile(x, [0.05, 0.95])
         print(f"{rep:3d} truth {float(truth_p[args.quantity]):8.2f}  pit {pits.get(args.quantity, np.nan):.3f}"
               f"  90% {lo:8.2f}-{hi:8.2f}  chains {np.round(x.mean(axis=1), 2)}  {r.status}"
               f" {r.reasons[:1]}", flush=True)
+
+    print(f"{family.NAME}@{family.VERSION}, {args.chains} chains x {args.draws} draws, "
+          f"{args.totals} totals")
+    covered = _recovery(family, template, compose(PRIORS).priors, args.reps, 20231014,
+                        inference, args.totals, show)
     for label in dict.fromkeys(label for label, _ in covered):
         print(f"  {label}: 50% {covered[label, 0.5]}/{args.reps}, 90% {covered[label, 0.9]}/{args.reps}")
 

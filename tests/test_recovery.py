@@ -123,21 +123,26 @@ def _pit(draws, truth, rng):
     return ((draws < truth).sum() + rng.random() * (draws == truth).sum()) / len(draws)
 
 
-def _recovery(family, template, priors, n_reps, seed):
-    """Covered counts per quantity and probability, over `n_reps` seeded replications."""
+def _recovery(family, template, priors, n_reps, seed, inference=FAMILY_INFERENCE,
+              totals="exact", each=None):
+    """Covered counts per quantity and probability, over `n_reps` seeded replications;
+    `each(rep, truth_p, result, pits)` is called after each (bench/recovery.py prints)."""
     values0 = family.data_values(template, priors)
     checks = _family_checks(family)
     rng = np.random.default_rng(seed)
     covered = {(label, prob): 0 for label, _, _ in checks for prob in (0.5, 0.9)}
     for rep in range(n_reps):
         truth_p = {k: v[0] for k, v in family.prior_draws(values0, 1, rng).items()}
-        route, truth = family.simulate(truth_p, template, values0, rng)
+        route, truth = family.simulate(truth_p, template, values0, rng, totals=totals)
         result = fit(family, route, family.data_values(route, priors), seed=rep,
-                     inference=FAMILY_INFERENCE)
+                     inference=inference)
+        pits = {}
         for label, where, read in checks:
-            u = _pit(_draws(result.tree, where), read(truth_p, truth), rng)
+            pits[label] = u = _pit(_draws(result.tree, where), read(truth_p, truth), rng)
             for prob in (0.5, 0.9):
                 covered[label, prob] += (1 - prob) / 2 <= u <= (1 + prob) / 2
+        if each is not None:
+            each(rep, truth_p, result, pits)
     return covered
 
 
