@@ -48,7 +48,25 @@ commands:
   warm [NAME ...]         compile every model family (or those named) once on the default
                           case, so that PyTensor's compile cache is warm for later fits
                           (`make` runs it after installing)
+  worker [status|stop]    the local worker that keeps compiled models between fit, sweep,
+                          calibrate and warm (on by default; --no-worker or
+                          CARGOINFER_WORKER=0: run in this process; idle exit after
+                          CARGOINFER_WORKER_IDLE seconds, default 10800)
 """
+
+
+def entry() -> None:
+    """The console script: a served command goes to the local worker (experiments/worker.py)
+    unless `--no-worker` or CARGOINFER_WORKER=0; anything else runs here."""
+    argv = sys.argv[1:]
+    local = "--no-worker" in argv
+    argv = [a for a in argv if a != "--no-worker"]
+    code = None
+    if not local:
+        from . import worker
+
+        code = worker.run(argv)
+    sys.exit(main(argv) if code is None else code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 "sweep": _lazy("sweep", "sweep_command"), "runs": _lazy("runs", "runs_command"),
                 "compare": _lazy("compare", "compare_command"),
                 "brief": _lazy("brief", "brief_command"),
-                "calibrate": calibrate_command, "warm": warm_command}
+                "calibrate": calibrate_command, "warm": warm_command,
+                "worker": worker_command}
     if command not in handlers:
         print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")
         return 2
@@ -221,5 +240,24 @@ def warm_command(args: list[str]) -> int:
     return 0
 
 
+def worker_command(args: list[str]) -> int:
+    from . import worker
+
+    if args not in ([], ["status"], ["stop"]):
+        print("usage: cargoinfer worker [status|stop]", file=sys.stderr)
+        return 2
+    if args == ["stop"]:
+        print(f"asked {worker.stop()} worker(s) to exit")
+        return 0
+    found = worker.status()
+    if not found:
+        print("no worker running")
+    for rec in found:
+        age = time.time() - rec["started"]
+        print(f"pid {rec['pid']}: {'this code' if rec['current'] else 'other code'}, "
+              f"up {age / 60:.0f} min, idle exit after {rec['idle_s']:.0f} s ({rec['package']})")
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
