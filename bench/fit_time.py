@@ -1,20 +1,23 @@
-"""End-to-end time of `cargoinfer fit` on the default case, and where it goes.
+"""Time of `cargoinfer fit` on the default case, per family, measured in one run.
 
-    .venv/bin/python bench/fit_time.py [--model joint]
+    .venv/bin/python bench/fit_time.py [--models voyages joint dynamic] [--install]
 
-1. The command itself, wall clock, in a fresh process: first with an empty compile
-   cache (a new machine: PyTensor's numba cache in a temporary folder), then again
-   with that cache warm (every later fit: each new process still builds nutpie's
-   wrapper, which is not cacheable), then with a second empty cache that only
-   `cargoinfer warm MODEL` has filled (the first fit after `make`, which runs it).
-2. The same fit split by stage in one interpreter, and the refit of the same
-   compiled model on a second case of the same shape (`with_data`)."""
+Per family, every figure wall clock on this machine:
+1. `cargoinfer fit model=F seed=1` with a new worker (its own worker folder): the first
+   fit after the worker starts, compiling (PyTensor's disk cache as this machine has it);
+2. `cargoinfer fit model=F seed=2`: a fresh command, the worker warm;
+3. the same command with `--no-worker` (a process of its own, the way before the worker);
+4. the in-process warm refit of the same run: `ci.fit(model=F, seed=2)` in an interpreter
+   that has fitted F once, so its compiled model is reused;
+then the ratio 2 / 4 (target: at most 1.3) and 3 / 2, and the stages of fit 2 (run.json's
+`timings`).
+
+--install: also `make demo` in a fresh clone of this repository (a new .venv, packages
+from the registry, an empty PyTensor compile cache, no worker), wall clock to its last line."""
 
 import argparse
-import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,91 +25,92 @@ import textwrap
 import time
 from pathlib import Path
 
-SCRIPT = textwrap.dedent("""
-    import json, shutil, sys, time
+ROOT = Path(__file__).resolve().parents[1]
+CLI = str(Path(sys.executable).with_name("cargoinfer"))
+
+IN_PROCESS = textwrap.dedent("""
+    import json, sys, time
+    import cargoinfer as ci
+    model, store = sys.argv[1], sys.argv[2]
+    ci.fit(model=model, seed=1, store=store + "/first")
     t0 = time.perf_counter()
-    from cargoinfer.inference.logs import quiet
-    quiet()
-    from cargoinfer.experiments.config import compose
-    from cargoinfer.experiments.run import execute
-    import pymc, nutpie  # noqa: F401 (the fit imports them; count them as import time)
-    t_import = time.perf_counter() - t0
-    store, second, model = sys.argv[1], sys.argv[2], sys.argv[3]
-    _, first, _ = execute(compose([f"store={store}", f"model={model}"]), t_start=time.perf_counter())
-    _, again, _ = execute(compose([f"store={store}", f"model={model}", f"case.path={second}"]),
-                          t_start=time.perf_counter())
-    print(json.dumps({"import_s": t_import, "first": first["timings"], "second": again["timings"],
-                      "total_first": first["headline"], "total_second": again["headline"]}))
+    run = ci.fit(model=model, seed=2, store=store + "/again")
+    print(json.dumps({"wall": time.perf_counter() - t0, "timings": run.record["timings"]}))
 """)
 
 
-def second_case(folder: str) -> str:
-    """The default case with different counts and one more voyage: same shape of model."""
-    from importlib import resources
-
-    src = resources.files("cargoinfer.cases") / "rajin_dunai_2023"
-    dst = f"{folder}/second_case"
-    shutil.copytree(str(src), dst)
-    with open(f"{dst}/voyages.csv", "a") as f:
-        f.write("Maria,2023-10-03,,imagery,M9,bench: an extra voyage\n")
-    lines = open(f"{dst}/containers.csv").read().splitlines()
-    head, rows = lines[0], lines[1:]
-    cols = head.split(",")
-    vis = cols.index("visible")
-    out = [head]
-    for row in rows:
-        cells = next(csv.reader([row]))
-        cells[vis] = str(int(int(cells[vis]) * 0.8))
-        out.append(",".join(f'"{c}"' if "," in c else c for c in cells))
-    open(f"{dst}/containers.csv", "w").write("\n".join(out) + "\n")
-    return dst
-
-
-def cli_wall(env: dict, *args: str) -> float:
-    exe = Path(sys.executable).with_name("cargoinfer")
+def wall(args: list[str], env: dict, cwd=None) -> tuple[float, subprocess.CompletedProcess]:
     t0 = time.perf_counter()
-    subprocess.run([str(exe), *args], env=env, check=True, capture_output=True, text=True)
-    return time.perf_counter() - t0
+    proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{proc.stderr}")
+    return time.perf_counter() - t0, proc
+
+
+def run_json(proc: subprocess.CompletedProcess) -> dict:
+    run_dir = proc.stdout.strip().splitlines()[-1].removeprefix("run: ")
+    return json.loads((Path(run_dir) / "run.json").read_text())
+
+
+def family(model: str, tmp: str) -> dict:
+    env = {**os.environ, "CARGOINFER_WORKER": "1", "CARGOINFER_WORKER_DIR": f"{tmp}/w-{model}",
+           "CARGOINFER_WORKER_IDLE": "600"}
+    try:
+        first, _ = wall([CLI, "fit", f"model={model}", "seed=1", f"store={tmp}/cli"], env)
+        served, proc = wall([CLI, "fit", f"model={model}", "seed=2", f"store={tmp}/cli"], env)
+        own, _ = wall([CLI, "--no-worker", "fit", f"model={model}", "seed=2",
+                       f"store={tmp}/own"], env)
+    finally:
+        subprocess.run([CLI, "worker", "stop"], env=env, capture_output=True)
+    _, inproc = wall([sys.executable, "-c", IN_PROCESS, model, f"{tmp}/api-{model}"],
+                     {**os.environ, "CARGOINFER_WORKER": "0"})
+    refit = json.loads(inproc.stdout.strip().splitlines()[-1])
+    return {"first": first, "served": served, "own": own, "refit": refit["wall"],
+            "timings": run_json(proc)["timings"], "refit_timings": refit["timings"]}
+
+
+def install(tmp: str) -> float:
+    clone = f"{tmp}/clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), clone], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
+    env.update(CARGOINFER_WORKER="0", PYTENSOR_FLAGS=f"base_compiledir={tmp}/compiledir")
+    seconds, _ = wall(["make", "demo"], env, cwd=clone)
+    return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default="joint")
-    model = parser.parse_args().model
+    parser.add_argument("--models", nargs="+", default=["voyages", "joint", "dynamic"])
+    parser.add_argument("--install", action="store_true")
+    a = parser.parse_args()
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    print(f"`cargoinfer fit` on the default case, commit {commit}, {os.cpu_count()} cores, "
+          "wall clock in seconds")
+    print(f"{'family':8} {'1st (new worker)':>16} {'fresh command':>13} {'in-process refit':>16} "
+          f"{'ratio':>6} {'--no-worker':>11} {'gain':>5}")
+    stages = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp}/compiledir"}
-        cold_cache = cli_wall(env, "fit", f"model={model}", f"store={tmp}/store1")
-        warm_cache = cli_wall(env, "fit", f"model={model}", f"store={tmp}/store2")
-        env_make = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp}/compiledir_make"}
-        warm_step = cli_wall(env_make, "warm", model)
-        after_warm = cli_wall(env_make, "fit", f"model={model}", f"store={tmp}/store4")
-        second = second_case(tmp)
-        proc = subprocess.run([sys.executable, "-c", SCRIPT, f"{tmp}/store3", second, model],
-                              capture_output=True, text=True, check=True, env=env)
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-    f, s = r["first"], r["second"]
-    print(f"`cargoinfer fit model={model}` on the default case, wall clock, fresh process, "
-          f"{os.cpu_count()} cores:")
-    print(f"  empty compile cache (first fit on a machine) {cold_cache:7.2f} s")
-    print(f"  warm compile cache (every later fit)         {warm_cache:7.2f} s")
-    print(f"  first fit after `cargoinfer warm {model}`       {after_warm:7.2f} s   "
-          f"(the warm step took {warm_step:.2f} s)")
-    total = r["import_s"] + f["total_s"]
-    print("the later fit by stage (one interpreter, compile cache warm):")
-    print(f"  import           {r['import_s']:7.2f} s")
-    print(f"  read + validate  {f['prepare_s']:7.2f} s")
-    print(f"  compile          {f['compile_s']:7.2f} s")
-    print(f"  sampling         {f['sampling_s']:7.2f} s   (4 chains x 1000 draws, 1000 tune)")
-    print(f"  estimands        {f['generated_s']:7.2f} s   (unseen voyages, loads, predictive)")
-    print(f"  writing          {f['write_s']:7.2f} s   (tables, posterior.nc, figures, brief)")
-    print(f"  total            {total:7.2f} s")
-    warm_model = s["with_data_s"] + s["sampling_s"]
-    print("second case of the same shape, same process (compiled model reused):")
-    print(f"  with_data + sampling {warm_model:6.2f} s   vs compile + sampling "
-          f"{f['compile_s'] + f['sampling_s']:6.2f} s: "
-          f"{(f['compile_s'] + f['sampling_s']) / warm_model:.1f}x faster")
-    print(f"  whole fit            {s['total_s']:6.2f} s   vs {total:6.2f} s: "
-          f"{total / s['total_s']:.1f}x faster")
+        for model in a.models:
+            r = family(model, tmp)
+            stages[model] = r
+            print(f"{model:8} {r['first']:16.1f} {r['served']:13.1f} {r['refit']:16.1f} "
+                  f"{r['served'] / r['refit']:6.2f} {r['own']:11.1f} {r['own'] / r['served']:5.1f}")
+        print("\nthe fresh command's stages (run.json timings; the rest is the client and "
+              "handing over):")
+        keys = ["prepare_s", "compile_s", "with_data_s", "conflict_s", "sampling_s",
+                "generated_s", "checks_s", "write_s", "total_s"]
+        print(f"{'family':8} " + " ".join(f"{k.removesuffix('_s'):>9}" for k in keys)
+              + f" {'around':>7}")
+        for model, r in stages.items():
+            t = r["timings"]
+            around = sum(t.get(k, 0.0) for k in ("prepare_s", "generated_s", "checks_s", "write_s"))
+            print(f"{model:8} " + " ".join(f"{t.get(k, 0.0):9.2f}" for k in keys)
+                  + f" {around:7.2f}")
+        print("(around = prepare + estimands + checks + writing)")
+        if a.install:
+            print(f"\n`make demo` in a fresh clone, new .venv, empty compile cache: "
+                  f"{install(tmp):.0f} s")
 
 
 if __name__ == "__main__":

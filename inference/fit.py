@@ -81,6 +81,11 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
                              adaptation=getattr(inference, "adaptation", "diag"))
         t2 = time.perf_counter()
         diag, figures = sampling(tree, list(family.PARAMS), inference)
+        timings["sampling_s"] += t2 - t1
+        undecided = borderline(figures, {})
+        if undecided and k + 1 < len(budget):  # drawn again whatever the checks say:
+            rounds.append(_round(draws, inference, seed, k, accept, 1, undecided))  # skip them
+            continue
         step = max(draws // int(inference.draws), 1)
         if step > 1:  # the estimands and checks from as many draws as the first round's
             tree = thin(tree, step)
@@ -93,18 +98,22 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
             found.setdefault("errors", []).append(conflict["error"])
         elif conflict:
             found["conflict"] = conflict
-        timings["sampling_s"] += t2 - t1
         timings["generated_s"] += t3 - t2
         timings["checks_s"] += time.perf_counter() - t3
         undecided = borderline(figures, found)
-        rounds.append({"draws": draws, "chains": int(inference.chains),
-                       "seed": _round_seed(seed, k), "target_accept": accept, "thinned_by": step,
-                       "borderline": [f.name for f in undecided]})
+        rounds.append(_round(draws, inference, seed, k, accept, step, undecided))
         if not undecided:
             break
     state, reasons, notes = assess(figures, found, draws * int(inference.chains))
     return Fit(tree, diag, reasons, state, timings, found, notes,
                [f.record() for f in figures], rounds)
+
+
+def _round(draws: int, inference, seed: int, k: int, accept: float, step: int,
+           undecided) -> dict:
+    return {"draws": draws, "chains": int(inference.chains), "seed": _round_seed(seed, k),
+            "target_accept": accept, "thinned_by": step,
+            "borderline": [f.name for f in undecided]}
 
 
 def thin(tree: xr.DataTree, step: int) -> xr.DataTree:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ["CARGOINFER_WORKER"] = "0"  # commands run in their own process; test_worker.py turns it on
 for _name in ("pytensor", "pymc", "numba"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
