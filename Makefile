@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(BIN)/cargoinfer warm  # compile each model family once: later fits reuse the cache
+	$(BIN)/cargoinfer warm  # compile each family once, in the worker later fits go to (and PyTensor's cache)
 	@touch $(STAMP)
 
 demo: $(STAMP)
