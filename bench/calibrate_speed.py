@@ -51,7 +51,7 @@ def main() -> None:
     args = ap.parse_args()
     quiet()
     cfg, family, template, values0 = family_on_case(args.model, args.overrides)
-    s = settings(cfg)
+    s = settings(cfg, family)
     seed = int(cfg.seed)
 
     t0 = time.perf_counter()

@@ -21,6 +21,7 @@ import polars as pl
 from omegaconf import DictConfig, OmegaConf
 
 from ..inference import calibration
+from ..inference.fit import adaptation
 from ..observations.aggregate import route_data
 from ..observations.case import load_case
 from . import store
@@ -39,11 +40,11 @@ def plan(cfg: DictConfig):
     return family, case, Path(cfg.store) / cfg.experiment_name / rid, config_hash
 
 
-def settings(cfg: DictConfig) -> calibration.Settings:
+def settings(cfg: DictConfig, family) -> calibration.Settings:
     c = cfg.calibration
     return calibration.Settings(draws=c.draws, tune=c.tune, chains=c.chains,
                                 target_accept=cfg.inference.target_accept,
-                                adaptation=cfg.inference.adaptation, rank_draws=c.rank_draws,
+                                adaptation=adaptation(family, cfg.inference), rank_draws=c.rank_draws,
                                 alpha=c.alpha, control=c.control, totals=c.totals,
                                 max_depth=c.max_depth)
 
@@ -55,7 +56,7 @@ def execute(cfg: DictConfig, overrides: list[str] = ()) -> tuple[Path, dict, boo
         return run_dir, json.loads((run_dir / "run.json").read_text()), True
     template = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage,
                           transit_extra_days=cfg.model.transit_extra_days)
-    s = settings(cfg)
+    s = settings(cfg, family)
     done = []
 
     def progress(sim):

@@ -45,9 +45,10 @@ commands:
                           simulation-based calibration: n_sims simulations from the
                           model's prior on the case's shape, each refitted; writes
                           calibration.csv, ranks.csv and a rank ECDF plot with a verdict
-  warm [NAME ...]         compile every model family (or those named) once on the default
-                          case, so that PyTensor's compile cache is warm for later fits
-                          (`make` runs it after installing)
+  warm [NAME ... | --default]
+                          compile every model family (or those named, or the default
+                          one) once on the default case, in the worker, which keeps them
+                          for later commands (`make` runs `warm --default` after installing)
   worker [status|stop]    the local worker that keeps compiled models between fit, sweep,
                           calibrate and warm (on by default; --no-worker or
                           CARGOINFER_WORKER=0: run in this process; idle exit after
@@ -209,10 +210,10 @@ def calibrate_command(args: list[str]) -> int:
 
 
 def warm_command(args: list[str]) -> int:
-    """Compile each sampled model family once, on the default case's shape and priors.
-
-    PyTensor caches the compiled pieces of a model's graph on disk, so a later fit in a
-    new process skips most of the first fit's compile time."""
+    """Compile each sampled model family once (or those named; `--default`: the family
+    `cargoinfer fit` uses), on the default case's shape and priors. Run in the worker, the
+    compiled models stay there for later commands; PyTensor also caches the compiled
+    pieces of each graph on disk for any later process."""
     quiet()
     from ..inference.fit import compiled
     from ..models import registry
@@ -221,6 +222,7 @@ def warm_command(args: list[str]) -> int:
     from .config import case_dir, compose
 
     found = registry.families()
+    args = [compose([]).model.name if a == "--default" else a for a in args]
     unknown = [a for a in args if a not in found]
     if unknown:
         print(f"cargoinfer warm: unknown model '{unknown[0]}' (known: {', '.join(sorted(found))})",

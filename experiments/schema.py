@@ -35,7 +35,7 @@ class InferenceConfig:
     chains: int = MISSING
     cores: int = 2
     target_accept: float = 0.95
-    adaptation: str = "diag"  # nutpie's mass matrix: diag, draw_diag, low_rank or flow
+    adaptation: str = "auto"  # nutpie's mass matrix: auto (the family's), diag, draw_diag, low_rank, flow
     rhat_max: float = 1.01
     ess_bulk_min: float = 400
     ess_tail_min: float = 400

@@ -43,6 +43,13 @@ class Fit:
     rounds: list[dict] = field(default_factory=list)  # the sampling rounds the rule asked for
 
 
+def adaptation(family: ModuleType, inference) -> str:
+    """nutpie's mass-matrix adaptation: `inference.adaptation`, where `auto` is the
+    family's own choice (its ADAPTATION, else diag)."""
+    chosen = getattr(inference, "adaptation", "diag")
+    return getattr(family, "ADAPTATION", "diag") if chosen == "auto" else chosen
+
+
 def _round_seed(seed: int, k: int) -> int:
     return int(seed) if k == 0 else int(np.random.SeedSequence([int(seed), k]).generate_state(1)[0])
 
@@ -70,7 +77,7 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
     extra = int(getattr(inference, "borderline_draws", 0) or 0)
     if extra > inference.draws:
         budget.append(extra)
-    rounds = []
+    rounds, mass = [], adaptation(family, inference)
     for k, draws in enumerate(budget):
         t1 = time.perf_counter()
         accept = inference.target_accept if k == 0 else max(
@@ -78,13 +85,13 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
         tree = nutpie.sample(model, draws=draws, tune=inference.tune, chains=inference.chains,
                              cores=inference.cores, seed=_round_seed(seed, k),
                              progress_bar=progress, save_warmup=False, target_accept=accept,
-                             adaptation=getattr(inference, "adaptation", "diag"))
+                             adaptation=mass)
         t2 = time.perf_counter()
         diag, figures = sampling(tree, list(family.PARAMS), inference)
         timings["sampling_s"] += t2 - t1
         undecided = borderline(figures, {})
-        if undecided and k + 1 < len(budget):  # drawn again whatever the checks say:
-            rounds.append(_round(draws, inference, seed, k, accept, 1, undecided))  # skip them
+        if undecided and k + 1 < len(budget):  # drawn again whatever the checks say: skip them
+            rounds.append(_round(draws, inference, seed, k, accept, mass, 1, undecided))
             continue
         step = max(draws // int(inference.draws), 1)
         if step > 1:  # the estimands and checks from as many draws as the first round's
@@ -101,7 +108,7 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
         timings["generated_s"] += t3 - t2
         timings["checks_s"] += time.perf_counter() - t3
         undecided = borderline(figures, found)
-        rounds.append(_round(draws, inference, seed, k, accept, step, undecided))
+        rounds.append(_round(draws, inference, seed, k, accept, mass, step, undecided))
         if not undecided:
             break
     state, reasons, notes = assess(figures, found, draws * int(inference.chains))
@@ -109,10 +116,10 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
                [f.record() for f in figures], rounds)
 
 
-def _round(draws: int, inference, seed: int, k: int, accept: float, step: int,
+def _round(draws: int, inference, seed: int, k: int, accept: float, mass: str, step: int,
            undecided) -> dict:
     return {"draws": draws, "chains": int(inference.chains), "seed": _round_seed(seed, k),
-            "target_accept": accept, "thinned_by": step,
+            "target_accept": accept, "adaptation": mass, "thinned_by": step,
             "borderline": [f.name for f in undecided]}
 
 

@@ -81,6 +81,9 @@ from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream
 
 NAME = "joint"
 VERSION = 6
+# nutpie's mass matrix under inference.adaptation=auto: the low-rank one mixes the depot's
+# correlated share x area x containers in one round where diag needs two (docs/speed.md)
+ADAPTATION = "low_rank"
 ASSUMPTIONS = (
     "Every vessel that sails the route is listed; each sails it in cycles of similar length "
     "(its own mean, spread by `cycle_cv`), now and then broken by a pause; a departure day "

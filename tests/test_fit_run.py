@@ -159,3 +159,17 @@ def test_warm_refuses_an_unknown_family(capsys):
     assert main(["warm", "voyagez"]) == 2
     _, err = capsys.readouterr()
     assert "unknown model 'voyagez'" in err and "Traceback" not in err
+
+
+def test_auto_adaptation_is_the_familys_choice():
+    """inference.adaptation=auto samples with the family's ADAPTATION (joint: low_rank,
+    docs/speed.md), else diag; a named adaptation wins."""
+    from types import SimpleNamespace
+
+    from cargoinfer.inference.fit import adaptation
+    from cargoinfer.models import joint, voyages
+
+    auto = SimpleNamespace(adaptation="auto")
+    assert (adaptation(joint, auto), adaptation(voyages, auto)) == ("low_rank", "diag")
+    assert adaptation(joint, SimpleNamespace(adaptation="diag")) == "diag"
+    assert adaptation(joint, SimpleNamespace()) == "diag"  # no key: nutpie's default
