@@ -196,28 +196,33 @@ def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, se
             for v in post.data_vars}
     rng = np.random.default_rng([seed, 1])
     gen = family.generate(flat, route, values, rng)
-    prior = family.generate(family.prior_draws(values, chains * draws, rng), route, values, rng)
+    n_prior = min(PRIOR_DRAWS, chains * draws)
+    prior = family.generate(family.prior_draws(values, n_prior, rng), route, values, rng)
     for name, group in generated_groups(gen, prior, family, route, values, chains, draws).items():
         tree[name] = xr.DataTree(group)
     return tree
 
 
+PRIOR_DRAWS = 1000  # prior predictive draws (one chain): the prior figure and posterior.nc
+
+
 def generated_groups(gen, prior, family, route, values, chains: int, draws: int) -> dict:
     """DataTree groups from generated draws (S = chains * draws along the first axis)."""
 
-    def shaped(x, dims):
+    def shaped(x, dims, n_chains=chains):
         x = np.asarray(x, float)
-        return (("chain", "draw", *dims), x.reshape(chains, draws, *x.shape[1:]))
+        return (("chain", "draw", *dims), x.reshape(n_chains, -1, *x.shape[1:]))
 
-    coords = {"chain": np.arange(chains), "draw": np.arange(draws),
-              "period": np.arange(len(route.periods)), "history": list(family.HISTORY_LABELS)}
+    coords = {"period": np.arange(len(route.periods)), "history": list(family.HISTORY_LABELS)}
     starts = [str(s) for s, _ in route.periods]
     ends = [str(e) for _, e in route.periods]
 
     def ds(variables):
         out = xr.Dataset(variables)
         for dim in out.dims:
-            if dim in coords:
+            if dim in ("chain", "draw"):
+                out = out.assign_coords({dim: np.arange(out.sizes[dim])})
+            elif dim in coords:
                 out = out.assign_coords({dim: coords[dim]})
         if "period" in out.dims:
             out = out.assign_coords(period_start=("period", starts), period_end=("period", ends))
@@ -240,8 +245,8 @@ def generated_groups(gen, prior, family, route, values, chains: int, draws: int)
         "posterior_predictive": ds({k: shaped(gen[f"pred_{k}"], dims)
                                     for k, dims in family.PRED_DIMS.items()}),
         "prior_predictive": None if prior is None else ds(
-            {**{k: shaped(prior[f"pred_{k}"], dims) for k, dims in family.PRED_DIMS.items()},
-             "total_containers": shaped(prior["total_containers"], ())}),
+            {**{k: shaped(prior[f"pred_{k}"], dims, 1) for k, dims in family.PRED_DIMS.items()},
+             "total_containers": shaped(prior["total_containers"], (), 1)}),
         "observed_data": ds({k: (dims, np.asarray(observed[k]))
                              for k, dims in family.PRED_DIMS.items()}),
         "constant_data": xr.Dataset(
