@@ -211,7 +211,7 @@ def generated_groups(gen, prior, family, route, values, chains: int, draws: int)
 
     def shaped(x, dims, n_chains=chains):
         x = np.asarray(x, float)
-        return (("chain", "draw", *dims), x.reshape(n_chains, -1, *x.shape[1:]))
+        return (("chain", "draw", *dims), x.reshape(n_chains, len(x) // n_chains, *x.shape[1:]))
 
     coords = {"period": np.arange(len(route.periods)), "history": list(family.HISTORY_LABELS)}
     starts = [str(s) for s, _ in route.periods]
