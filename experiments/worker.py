@@ -227,14 +227,10 @@ def _umask() -> int:
 
 class _State:
     retire = False
-    busy = False
 
 
 def serve(path: Path, key: str) -> None:
     """Accept commands one at a time until idle for CARGOINFER_WORKER_IDLE seconds."""
-    import _thread  # noqa: F401 (interrupt_main)
-    import threading
-
     from . import cli
     from ..inference.logs import quiet
 
@@ -269,7 +265,7 @@ def serve(path: Path, key: str) -> None:
                 continue
             conn.settimeout(None)
             try:
-                _handle(conn, key, cli, threading)
+                _handle(conn, key, cli)
             except KeyboardInterrupt:
                 pass
             last = time.monotonic()
@@ -293,8 +289,9 @@ def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
     return json.loads(data), fds
 
 
-def _handle(conn: socket.socket, key: str, cli, threading) -> None:
+def _handle(conn: socket.socket, key: str, cli) -> None:
     import _thread
+    import threading
     import warnings
 
     try:
@@ -332,7 +329,6 @@ def _handle(conn: socket.socket, key: str, cli, threading) -> None:
         except OSError:
             return
 
-    _State.busy = True
     try:
         os.chdir(header["cwd"])
         sys.stdout.reconfigure(line_buffering=os.isatty(1))
@@ -350,7 +346,6 @@ def _handle(conn: socket.socket, key: str, cli, threading) -> None:
         code = 1
     finally:
         done.set()
-        _State.busy = False
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -385,14 +380,14 @@ def _stop_pools() -> None:
 def status(where: Path | None = None) -> list[dict]:
     """This user's live workers (from their .json records)."""
     where = where or folder()
-    out = []
+    out, key = [], code_key()
     for info in sorted(where.glob("w-*.json")) if where else []:
         try:
             rec = json.loads(info.read_text())
             os.kill(int(rec["pid"]), 0)
         except (OSError, ValueError, KeyError):
             continue
-        out.append({**rec, "current": rec.get("key") == code_key()})
+        out.append({**rec, "current": rec.get("key") == key})
     return out
 
 

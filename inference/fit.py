@@ -182,7 +182,7 @@ def reference_fit(family: ModuleType, route, values: dict, seed: int, inference)
     n = inference.draws * inference.chains
     gen = family.resample(route, values, np.random.default_rng([seed, 1]), n)
     tree = xr.DataTree()
-    for name, group in generated_groups(gen, None, family, route, values, 1, n).items():
+    for name, group in generated_groups(gen, None, family, route, values, 1).items():
         tree[name] = xr.DataTree(group)
     reasons = [family.REFERENCE_REASON]
     return Fit(tree, {}, reasons, status(reasons), {"resampling_s": time.perf_counter() - t0})
@@ -198,7 +198,7 @@ def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, se
     gen = family.generate(flat, route, values, rng)
     n_prior = min(PRIOR_DRAWS, chains * draws)
     prior = family.generate(family.prior_draws(values, n_prior, rng), route, values, rng)
-    for name, group in generated_groups(gen, prior, family, route, values, chains, draws).items():
+    for name, group in generated_groups(gen, prior, family, route, values, chains).items():
         tree[name] = xr.DataTree(group)
     return tree
 
@@ -206,8 +206,9 @@ def add_generated(tree: xr.DataTree, family: ModuleType, route, values: dict, se
 PRIOR_DRAWS = 1000  # prior predictive draws (one chain): the prior figure and posterior.nc
 
 
-def generated_groups(gen, prior, family, route, values, chains: int, draws: int) -> dict:
-    """DataTree groups from generated draws (S = chains * draws along the first axis)."""
+def generated_groups(gen, prior, family, route, values, chains: int) -> dict:
+    """DataTree groups from generated draws (S = chains x draws along the first axis; the
+    prior's, one chain)."""
 
     def shaped(x, dims, n_chains=chains):
         x = np.asarray(x, float)
