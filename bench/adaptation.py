@@ -6,7 +6,7 @@ low_rank, per family, at the fit's settings, in one interpreter (compiled once).
 Per fit: wall seconds (the first of a family includes its compile), sampling seconds,
 the rounds the status rule drew (draws and what sent it to a second round), the
 headline's median and 90% interval, the smallest bulk and tail ESS, the largest R-hat,
-and the status."""
+the status, and the conflict check's seconds and p-values."""
 
 import argparse
 import subprocess
@@ -28,7 +28,7 @@ def main() -> None:
     print(f"commit {commit}; default case; 4 chains x 1000 draws, 1000 tune, 2 cores")
     print(f"{'model':8} {'adaptation':10} {'seed':>4} {'wall':>6} {'sampling':>8}  "
           f"{'median':>6} {'90% interval':>13} {'ESS bulk':>8} {'tail':>5} {'R-hat':>6}  "
-          "status; rounds")
+          "status; rounds; conflict")
     with tempfile.TemporaryDirectory() as store:
         for model in a.models:
             for adaptation in ("diag", "low_rank"):
@@ -41,10 +41,14 @@ def main() -> None:
                     rounds = ", ".join(f"{x['draws']}" + (f" ({'; '.join(x['borderline'])})"
                                                           if x["borderline"] else "")
                                        for x in r["sampler"]["rounds"])
+                    c = r["checks"].get("conflict") or {}
+                    conflict = " ".join(f"{k} p={v['p']:.3g}" for k, v in
+                                        c.get("streams", {}).items())
+                    conflict = f"{r['timings'].get('conflict_s', 0):.1f} s {conflict}".strip()
                     print(f"{model:8} {adaptation:10} {seed:4} {time.perf_counter() - t0:6.1f} "
                           f"{r['timings']['sampling_s']:8.1f}  {h['median']:6.0f} "
                           f"{h['lower']:6.0f}-{h['upper']:6.0f} {d['ess_bulk_min']:8.0f} "
-                          f"{d['ess_tail_min']:5.0f} {d['rhat_max']:6.3f}  {r['status']}; {rounds}",
+                          f"{d['ess_tail_min']:5.0f} {d['rhat_max']:6.3f}  {r['status']}; {rounds}; {conflict}",
                           flush=True)
 
 
