@@ -1,0 +1,28 @@
+"""Packaging: the package builds without a setuptools warning and carries every config and
+case file that git tracks (make installs it the same way, editable)."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_wheel_builds_quietly_with_every_data_file(tmp_path):
+    src = tmp_path / "src"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(src)], check=True)
+    # the working tree's pyproject.toml, so that the test checks what is being committed
+    (src / "pyproject.toml").write_bytes((ROOT / "pyproject.toml").read_bytes())
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                          "--no-build-isolation", str(src), "-w", str(tmp_path / "whl")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    noisy = [line for line in (out.stdout + out.stderr).splitlines()
+             if "Warning" in line or "would be ignored" in line]
+    assert not noisy, "\n".join(noisy)
+    (wheel,) = (tmp_path / "whl").glob("*.whl")
+    packed = {n.removeprefix("cargoinfer/") for n in zipfile.ZipFile(wheel).namelist()}
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "configs", "cases"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert tracked and not set(tracked) - packed, sorted(set(tracked) - packed)
