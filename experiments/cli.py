@@ -84,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
                 "calibrate": calibrate_command, "warm": warm_command,
                 "worker": worker_command}
     if command not in handlers:
-        print(f"cargoinfer: unknown command '{command}'\n{USAGE}", file=sys.stderr, end="")
+        from .config import did_you_mean
+
+        print(f"cargoinfer: unknown command '{command}'{did_you_mean(command, handlers)}\n{USAGE}",
+              file=sys.stderr, end="")
         return 2
     try:
         return handlers[command](args)
@@ -225,7 +228,10 @@ def warm_command(args: list[str]) -> int:
     args = [compose([]).model.name if a == "--default" else a for a in args]
     unknown = [a for a in args if a not in found]
     if unknown:
-        print(f"cargoinfer warm: unknown model '{unknown[0]}' (known: {', '.join(sorted(found))})",
+        from .config import did_you_mean
+
+        print(f"cargoinfer warm: unknown model '{unknown[0]}' (known: {', '.join(sorted(found))})"
+              f"{did_you_mean(unknown[0], sorted(found))}",
               file=sys.stderr)
         return 2
     for name in args or sorted(found):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -26,9 +28,13 @@ def compose(overrides: list[str], config_name: str = "config") -> DictConfig:
     outer = _hydra_state()  # a Hydra app or a sweep in this process may have set one up
     try:
         with initialize_config_module("cargoinfer.configs", version_base="1.3"):
-            cfg = hydra_compose(config_name, overrides=overrides)
-    except (HydraException, OmegaConfBaseException) as e:
-        raise ConfigError(_first_line(e)) from None
+            from hydra.core.global_hydra import GlobalHydra
+
+            try:
+                cfg = hydra_compose(config_name, overrides=overrides)
+            except (HydraException, OmegaConfBaseException) as e:
+                raise ConfigError(unknown_name(e, GlobalHydra.instance().config_loader())
+                                  or _first_line(e)) from None
     finally:
         _restore_hydra(outer)
     check(cfg)
@@ -54,6 +60,32 @@ def _restore_hydra(state) -> None:
         Singleton._instances.pop(GlobalHydra, None)
     else:
         Singleton._instances[GlobalHydra] = state
+
+
+_MISSING = re.compile(r"Could not find '(.+)/([^'/]+)'")
+_LABELS = {"hydra/launcher": "launcher", "hydra/sweeper": "sweeper"}
+
+
+def unknown_name(e: BaseException, loader, allowed: dict | None = None) -> str | None:
+    """For an override naming a config that is not there (`model=jiont`): the names there
+    are (of a group in `allowed`, those it lists), and the closest match; None for any
+    other error."""
+    found = _MISSING.search(str(e))
+    if not found:
+        return None
+    group, name = found.groups()
+    known = sorted((allowed or {}).get(group) or loader.get_group_options(group))
+    label = _LABELS.get(group, group)
+    text = f"no {label} named '{name}'; the {label}s are {', '.join(known) or '(none)'}"
+    return text + did_you_mean(name, known)
+
+
+def did_you_mean(name: str, known) -> str:
+    """"; did you mean 'joint'?" for the closest of `known`, or "" when none is close."""
+    known = list(known)
+    close = (difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+             or [k for k in known if name and k.startswith(name)][:1])
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _first_line(e: BaseException) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 from ..observations.case import load_case
 from ..observations.world import SCENARIOS, make_options, simulate_world, write_case
 from . import store
+from .config import did_you_mean
 
 USAGE = ("usage: cargoinfer simulate model=NAME [seed=N] out=DIR [case=NAME | case.path=DIR] "
          "[priors.X.Y=V ...] | [scenario=NAME] [seed=N] out=DIR [start=YYYY-MM-DD] "
@@ -61,7 +62,7 @@ def parse(args: list[str]) -> dict:
         key, sep, value = arg.partition("=")
         if not sep or not (key in KEYS or (_is_override(key) and key != "model.name")):
             raise Refused(f"unknown argument '{arg}' (known: {', '.join(f'{k}=' for k in KEYS)}, "
-                          "priors.X.Y=)")
+                          f"priors.X.Y=){did_you_mean(key, KEYS)}")
         if key in given:
             raise Refused(f"{key}= is given twice")
         given[key] = value
@@ -88,7 +89,8 @@ def parse(args: list[str]) -> dict:
         raise Refused(f"{model_args[0]}= needs model=NAME (voyages, joint, dynamic)")
     scenario = given.pop("scenario", "steady")
     if scenario not in SCENARIOS:
-        raise Refused(f"unknown scenario '{scenario}' (known: {', '.join(SCENARIOS)})")
+        raise Refused(f"unknown scenario '{scenario}' (known: {', '.join(SCENARIOS)})"
+                      + did_you_mean(scenario, SCENARIOS))
     out["scenario"] = scenario
     for key, kind in WORLD_TYPES.items():
         if key in given:
@@ -140,7 +142,8 @@ def model_plan(name: str, overrides: list[str]):
     known = sorted(n for n, f in registry.families().items() if hasattr(f, "simulate"))
     if name not in known:
         what = "has no generative process to simulate from" if name in registry.families() else "is unknown"
-        raise Refused(f"model '{name}' {what} (known: {', '.join(known)})")
+        raise Refused(f"model '{name}' {what} (known: {', '.join(known)})"
+                      + did_you_mean(name, known))
     family = registry.get(name)
     try:
         cfg = compose([f"model={name}", *overrides])

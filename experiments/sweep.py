@@ -68,14 +68,19 @@ def plan_sweep(overrides: list[str]):
 
     from ..observations.problems import CaseInvalid
     from . import run
-    from .config import ConfigError, _first_line, compose
+    from .config import ConfigError, _first_line, compose, unknown_name
 
+    hydra = _hydra()
     try:
-        cfg, jobs = job_overrides(_hydra(), overrides)
+        cfg, jobs = job_overrides(hydra, overrides)
     except (HydraException, OmegaConfBaseException) as e:
-        hint = ("; the launchers are optional extras: pip install 'cargoinfer[launchers]'"
-                if "hydra/launcher" in str(e) else "")
-        raise ConfigError(_first_line(e) + hint) from None
+        installed = set(hydra.config_loader.get_group_options("hydra/launcher"))
+        hint = ("; ray and submitit_* are optional extras: pip install 'cargoinfer[launchers]'"
+                if "hydra/launcher" in str(e) and not set(LAUNCHERS.values()) <= installed
+                else "")
+        allowed = {"hydra/launcher": LAUNCHERS.values()}
+        raise ConfigError((unknown_name(e, hydra.config_loader, allowed) or _first_line(e))
+                          + hint) from None
     finally:
         GlobalHydra.instance().clear()  # `compose` below sets up its own
     for key, allowed in (("launcher", LAUNCHERS), ("sweeper", SWEEPERS)):
