@@ -23,6 +23,7 @@ from . import brief_figures as figs
 from . import document, outputs
 from .wording import (  # noqa: F401
     ROUNDING_RULE,
+    chance,
     fmt_count,
     fmt_dates,
     fmt_prob,
@@ -71,10 +72,10 @@ def headline(view: View) -> str:
                 f"{fmt_count(h['lower'])}-{fmt_count(h['upper'])})")
     if name == "forecast_containers" and view.horizon is not None:
         return (f"We estimate {interval} will have left {origin} for {destination} "
-                f"{fmt_dates(start, view.horizon)}, from the data to {end:%-d %B %Y}; it is "
-                f"{words(p)} ({fmt_prob(p)}) that more than {fmt_count(t)} will have.")
+                f"{fmt_dates(start, view.horizon)}, from the data to {end:%-d %B %Y}; "
+                f"{chance(p)} that more than {fmt_count(t)} will have.")
     return (f"We estimate {interval} left {origin} for {destination} {fmt_dates(start, end)}; "
-            f"it is {words(p)} ({fmt_prob(p)}) that more than {fmt_count(t)} did.")
+            f"{chance(p)} that more than {fmt_count(t)} did.")
 
 
 def exceedance(view: View, name: str) -> tuple[float, float]:
@@ -116,7 +117,7 @@ def claim_statement(c: dict) -> str:
     part = " (the part inside the window)" if c["clipped"] else ""
     return (f"{short_source(c['source'])} stated {stated} {fmt_count(c['value'])} {c['unit']} "
             f"{fmt_dates(c['start'], c['end'])}. We estimate {fmt_count(med)} (90% credible "
-            f"interval {fmt_count(lo)}-{fmt_count(hi)}){part}; it is {words(p)} ({fmt_prob(p)}) "
+            f"interval {fmt_count(lo)}-{fmt_count(hi)}){part}; {chance(p)} "
             f"that {what} did.")
 
 
@@ -212,7 +213,7 @@ def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
     out.append(("headline", headline(view)))
     claims = claim_rows(view)
     name = outputs.headline(view.est, r["headline"]["estimand"])["estimand"]
-    more = [f"It is {words(p)} ({fmt_prob(p)}) that {name.replace('_', ' ')} exceed "
+    more = [f"{chance(p, first=True)} that {name.replace('_', ' ')} exceed "
             f"{fmt_count(t)}."  # the headline states the first threshold; the others here
             for t, p in outputs.exceedances(view.est, name)[1:]]
     if claims or more:

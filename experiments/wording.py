@@ -19,6 +19,15 @@ def words(p: float) -> str:
     return next(w for bound, w in ICD203 if p < bound)
 
 
+def chance(p: float, first: bool = False) -> str:
+    """The ICD 203 phrase as the start of a sentence's clause: "there is almost no chance
+    (about 2%)", "it is likely (about 70%)"; `first` capitalises it."""
+    w = words(p)
+    text = (f"there is {'a ' * w.startswith('roughly')}{w}" if w.endswith("chance")
+            else f"it is {w}") + f" ({fmt_prob(p)})"
+    return text[0].upper() + text[1:] if first else text
+
+
 def fmt_prob(p: float) -> str:
     """Whole percent; never 0% or 100%, which a finite sample cannot show."""
     if p > 0.99:

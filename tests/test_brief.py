@@ -50,6 +50,14 @@ def test_rounding_rule_and_words():
     for p in (0.0, 0.049, 0.05, 0.2, 0.45, 0.5, 0.55, 0.8, 0.93, 0.95, 1.0):
         assert brief.words(p) == next(w for bound, w in ICD203 if p < bound)
     assert brief.fmt_prob(0.995) == "more than 99%" and brief.fmt_prob(0.004) == "less than 1%"
+    # the phrases as grammatical clauses (issue 21: not "It is almost no chance")
+    for p, clause in [(0.02, "There is almost no chance (about 2%)"),
+                      (0.1, "It is very unlikely (about 10%)"), (0.3, "It is unlikely (about 30%)"),
+                      (0.5, "There is a roughly even chance (about 50%)"),
+                      (0.7, "It is likely (about 70%)"), (0.9, "It is very likely (about 90%)"),
+                      (0.999, "It is almost certain (more than 99%)")]:
+        assert brief.chance(p, first=True) == clause
+        assert brief.chance(p) == clause[0].lower() + clause[1:]
 
 
 def test_headline_numbers_equal_estimates(first_run):
@@ -63,9 +71,10 @@ def test_headline_numbers_equal_estimates(first_run):
     percent = ("more than 99%" if p > 0.99 else "less than 1%" if p < 0.01
                else f"about {round(p * 100)}%")
     word = next(w for bound, w in ICD203 if p < bound)
+    word = f"there is {'a ' * (word == 'roughly even chance')}{word}" if "chance" in word else f"it is {word}"
     expected = (f"We estimate {rounded(top['median'])} containers (90% credible interval "
                 f"{rounded(top['lower'])}-{rounded(top['upper'])}) left Rajin for Dunai between "
-                f"15 August and 14 October 2023; it is {word} ({percent}) that more than "
+                f"15 August and 14 October 2023; {word} ({percent}) that more than "
                 f"{rounded(threshold)} did.")
     md = (run / "brief.md").read_text()
     assert headline_of(md) == expected
