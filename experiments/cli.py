@@ -167,9 +167,13 @@ def fit_command(args: list[str]) -> int:
     t0 = time.perf_counter()
     quiet()
 
+    picked = []  # model=auto's choice and why
+
     def execute(cfg, overrides):
         from .run import execute
 
+        if cfg.model.get("picked"):
+            picked.append(cfg.model.picked)
         return execute(cfg, overrides, t_start=t0, progress=sys.stderr.isatty())
 
     code, result = _configured_run("fit", args, "config", execute)
@@ -179,6 +183,8 @@ def fit_command(args: list[str]) -> int:
     h = record["headline"]
     from .wording import fmt_count
 
+    if picked:
+        print(f"model: {picked[0]}")
     if reused:
         print("already complete: same model, case, config and seed")
     print(f"{h['estimand']}: {fmt_count(h['median'])} "

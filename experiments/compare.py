@@ -21,7 +21,7 @@ from .runs import find_runs, table
 
 # config keys that never tell runs apart in a comparison: where runs are written, the
 # sampler's threads (draws do not depend on them), the model (its own column)
-IGNORED = ("store", "inference.cores", "model.name", "model.version", "tags")
+IGNORED = ("store", "inference.cores", "model.name", "model.version", "model.picked", "tags")
 
 
 def flat(node, prefix: str = "") -> dict:

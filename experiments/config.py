@@ -37,8 +37,22 @@ def compose(overrides: list[str], config_name: str = "config") -> DictConfig:
                                   or _first_line(e)) from None
     finally:
         _restore_hydra(outer)
+    if cfg.model.name == "auto":
+        name, why = pick_model(cfg)
+        cfg = compose([*overrides, f"model={name}"], config_name)
+        cfg.model.picked = why
     check(cfg)
     return cfg
+
+
+def pick_model(cfg: DictConfig) -> tuple[str, str]:
+    """model=auto: the family for the case's non-empty tables. The whole case, not its
+    cut-off: a backtest's cut-offs all use one family."""
+    from ..models.registry import pick
+    from ..observations.case import load_case
+
+    case = load_case(case_dir(cfg))  # raises CaseInvalid
+    return pick({name for name, table in case.tables.items() if table.height})
 
 
 def _hydra_state():
@@ -209,6 +223,7 @@ def identity(cfg: DictConfig, prior_names) -> dict:
     data = OmegaConf.to_container(cfg, resolve=True)
     for key in ("store", "experiment_name", "tags", "seed", "case"):
         data.pop(key, None)
+    data["model"].pop("picked", None)  # how the family was chosen does not change its results
     data["priors"] = {k: v for k, v in data["priors"].items() if k in prior_names}
     data["inference"].pop("cores", None)  # nutpie's draws do not depend on its threads
     return data

@@ -131,7 +131,8 @@ def identity_record(cfg: DictConfig, case: Case, family, run_dir: Path, config_h
     return {
         "run_id": run_dir.name,
         "experiment": cfg.experiment_name,
-        "model": {"name": family.NAME, "version": family.VERSION},
+        "model": {"name": family.NAME, "version": family.VERSION,
+                  **({"picked": cfg.model.picked} if cfg.model.get("picked") else {})},
         "case": {"name": case.spec.name, "path": str(case.path), "content_hash": case.content_hash,
                  "files": case.files, "cutoff": cfg.case.cutoff,
                  "window": [case.spec.start.isoformat(), case.spec.end.isoformat()]},

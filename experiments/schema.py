@@ -25,6 +25,7 @@ class ModelConfig:
     transit_days: int = 1
     transit_extra_days: int = 1  # a voyage arrives transit_days to this many days later
     max_containers_per_voyage: int = 1000
+    picked: Optional[str] = None  # set when model=auto chose the family: which and why
 
 
 @dataclass

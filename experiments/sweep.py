@@ -199,7 +199,7 @@ def job(cfg) -> str:
     from hydra.core.hydra_config import HydraConfig
 
     from . import run
-    from .config import check
+    from .config import check, compose
 
     t0 = time.perf_counter()
     quiet()  # Hydra configured logging for this job
@@ -207,6 +207,8 @@ def job(cfg) -> str:
     overrides = list(hc.overrides.task)
     try:
         check(cfg)
+        if cfg.model.name == "auto":  # the family for the job's case, as plan_sweep chose it
+            cfg = compose(overrides)
         cfg.inference.cores = sampler_cores(hc.launcher, cfg.inference.cores)
         # no sampler progress bar here: the sweep draws its own (_progress_bar)
         run_dir, record, reused = run.execute(cfg, overrides, t_start=t0, command="cargoinfer sweep")

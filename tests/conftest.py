@@ -41,6 +41,6 @@ def first_run(store):
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["fit", "inference.draws=300", "inference.tune=300", "inference.chains=2",
+        code = main(["fit", "model=voyages", "inference.draws=300", "inference.tune=300", "inference.chains=2",
                      f"store={store}", "seed=1"])
     return code, out.getvalue(), err.getvalue()

@@ -8,7 +8,7 @@ import cargoinfer as ci
 import pytest
 from cargoinfer.experiments.api import overrides
 
-QUICK = {"inference": {"draws": 300, "tune": 300, "chains": 2}}
+QUICK = {"model": "voyages", "inference": {"draws": 300, "tune": 300, "chains": 2}}
 
 
 def cli_run_dir(first_run) -> Path:

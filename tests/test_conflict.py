@@ -70,7 +70,9 @@ def test_a_claim_far_above_the_voyages_conflicts_and_a_near_one_does_not():
 def test_a_depot_that_contradicts_its_voyages_demotes_the_run(tmp_path, capsys):
     """The default case with its depot rows (and their sd) times 60: the filled area then
     needs about six times every container the voyages and counts allow. joint is demoted
-    with the conflict named in run.json and in the brief; the unchanged case is not."""
+    with the conflict named in run.json and in the brief; the unchanged case is not. No
+    model= is given: the default fit picks joint, the family that uses the depot and the
+    claims, and says so on its first line and in run.json."""
     from cargoinfer.experiments.cli import main
     from importlib import resources
 
@@ -83,13 +85,18 @@ def test_a_depot_that_contradicts_its_voyages_demotes_the_run(tmp_path, capsys):
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    quick = ["inference.draws=500", "inference.tune=500", "model=joint", f"store={tmp_path / 's'}"]
+    quick = ["inference.draws=500", "inference.tune=500", f"store={tmp_path / 's'}"]
     records = {}
     for label, extra in (("conflict", [f"case.path={case}"]), ("default", [])):
         assert main(["fit", *quick, *extra]) == 0
-        run = Path(capsys.readouterr().out.strip().splitlines()[-1][len("run: "):])
+        out = capsys.readouterr().out.strip().splitlines()
+        assert out[0].startswith("model: joint (20 parameters) is the simplest model that uses "
+                                 "every table the case has (claims, containers, depot, imagery, "
+                                 "voyages)"), out[0]
+        run = Path(out[-1][len("run: "):])
         records[label] = json.loads((run / "run.json").read_text()), (run / "brief.md").read_text()
     record, brief = records["conflict"]
+    assert record["model"]["name"] == "joint" and out[0] == f"model: {record['model']['picked']}"
     assert record["status"] == "review"
     named = [r for r in record["reasons"] if r.startswith("depot conflicts with the voyage")]
     assert named and "times every container" in named[0], record["reasons"]

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 from cargoinfer.experiments.cli import main
 
-QUICK = ["inference.draws=300", "inference.tune=300", "inference.chains=2"]
+QUICK = ["model=voyages", "inference.draws=300", "inference.tune=300", "inference.chains=2"]
 ESTIMATES_COLUMNS = ["estimand", "unit", "mean", "median", "sd", "ci_kind", "ci_prob", "lower", "upper"]
 
 

@@ -12,7 +12,7 @@ from cargoinfer.experiments.cli import main
 from cargoinfer.experiments.config import compose
 from cargoinfer.models import registry
 
-QUICK = ["inference.draws=300", "inference.tune=300", "inference.chains=2"]
+QUICK = ["model=voyages", "inference.draws=300", "inference.tune=300", "inference.chains=2"]
 
 
 def fit(capsys, *args):

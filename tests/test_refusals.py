@@ -5,7 +5,8 @@ import pytest
 
 from cargoinfer.experiments.cli import main
 
-MODELS = "baseline, dynamic, joint, voyages"
+FAMILIES = "baseline, dynamic, joint, voyages"
+MODELS = f"auto, {FAMILIES}"  # model=auto: the family that uses the case's tables
 EXPERIMENTS = "cutoff_backtest, detection_sensitivity, model_ladder, prior_sweep"
 LAUNCHERS = "joblib, ray, serial, submitit_local, submitit_slurm"
 
@@ -34,7 +35,7 @@ CASES = [
      f"cargoinfer sweep: config refused: no launcher named 'slurm'; the launchers are {LAUNCHERS}; "
      "did you mean 'submitit_slurm'?"),
     (["warm", "voyagez"],
-     f"cargoinfer warm: unknown model 'voyagez' (known: {MODELS}); did you mean 'voyages'?"),
+     f"cargoinfer warm: unknown model 'voyagez' (known: {FAMILIES}); did you mean 'voyages'?"),
     (["simulate", "scenario=paus", "out=OUT"],
      "cargoinfer simulate: unknown scenario 'paus' (known: steady, pause, load_change, "
      "vessel_joins); did you mean 'pause'?"),
