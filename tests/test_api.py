@@ -51,7 +51,7 @@ def test_strings_and_keywords_are_the_same_overrides(default_case_dir):
 
 
 @pytest.mark.parametrize("options, fragment", [
-    ({"model": "nope"}, "model/nope"),
+    ({"model": "nope"}, "no model named 'nope'"),
     ({"inference": {"draws": 0}}, "inference.draws"),
     ({"priors": {"load_cv": {"scale": -1}}}, "priors.load_cv.scale"),
     ({"horizon": "2023-01-01"}, "horizon"),
