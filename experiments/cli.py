@@ -14,6 +14,7 @@ from ..inference.logs import quiet
 USAGE = """usage: cargoinfer COMMAND [args]
 
 commands:
+  init DIR                write a case folder to fill in (values and rows marked EXAMPLE)
   check CASE_DIR          validate a case folder; exit 2 listing every problem
   fit [overrides]         one run, e.g. case=rajin_dunai_2023 case.path=DIR model=voyages
                           seed=N store=DIR (Hydra overrides; --cfg prints the config)
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="")
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
-    handlers = {"check": check_command, "fit": fit_command,
+    handlers = {"init": init_command, "check": check_command, "fit": fit_command,
                 "simulate": _lazy("simulate", "simulate_command"),
                 "sweep": _lazy("sweep", "sweep_command"), "runs": _lazy("runs", "runs_command"),
                 "compare": _lazy("compare", "compare_command"),
@@ -112,6 +113,39 @@ def _lazy(module: str, name: str):
 def _one_line(e: Exception) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else ""
+
+
+def init_command(args: list[str]) -> int:
+    """Write the template case folder into DIR (new or empty), all files or none."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from ..observations.template import files
+
+    if len(args) != 1 or args[0].startswith("-"):
+        print("usage: cargoinfer init DIR", file=sys.stderr)
+        return 2
+    folder = Path(args[0]).expanduser()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        print(f"cargoinfer init: {folder} exists and is not an empty folder; nothing was written",
+              file=sys.stderr)
+        return 2
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        for name, text in files().items():
+            (staging / name).write_text(text)
+        if folder.exists():
+            folder.rmdir()
+        os.replace(staging, folder)
+    except OSError as e:
+        print(f"cargoinfer init: {folder}: {e.strerror or e}; nothing was written", file=sys.stderr)
+        return 2
+    print(f"wrote {folder}/: {', '.join(files())}")
+    print("next: replace every value and row marked EXAMPLE (README.md says what each file "
+          f"holds), then run: cargoinfer check {folder}")
+    return 0
 
 
 def check_command(args: list[str]) -> int:

@@ -17,7 +17,7 @@ import polars as pl
 from .cells import CellError, parse_cell
 from .problems import CaseInvalid, Problem
 from .read import RawTable, read_table
-from .schema import CASE_FILE, TABLES, Column, Table
+from .schema import CASE_FILE, EXAMPLE, EXAMPLE_HINT, TABLES, Column, Table
 from .spec import CaseSpec, read_spec
 
 _DTYPES = {"str": pl.String, "enum": pl.String, "date": pl.Date, "bool": pl.Boolean,
@@ -108,6 +108,10 @@ def _typed(raw: RawTable, table: Table, problems: list[Problem]) -> pl.DataFrame
                                     f"has {len(cells)} fields but the header has {len(header)}"))
             continue
         rows.append(row)
+        if "source" in index and cells[index["source"]].startswith(EXAMPLE):
+            problems.append(Problem(raw.file, row, "source",
+                                    f"this row is {EXAMPLE_HINT} with an observation and its "
+                                    "source, or delete the row"))
         for col in table.columns:
             values[col.name].append(_cell(raw.file, row, col, cells[index[col.name]], problems))
         for h in header:

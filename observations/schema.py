@@ -74,4 +74,8 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLE_BY_NAME = {t.name: t for t in TABLES}
+# `cargoinfer init` marks its example values and rows with this word (a value or a row's
+# source that starts with it); `check` names each one as a problem until it is replaced
+EXAMPLE = "EXAMPLE"
+EXAMPLE_HINT = "an example from `cargoinfer init`: replace it"
 CASE_FILE = "case.yaml"

@@ -11,7 +11,7 @@ import yaml
 
 from .cells import CellError, parse_date
 from .problems import Problem
-from .schema import CASE_FILE
+from .schema import CASE_FILE, EXAMPLE, EXAMPLE_HINT
 
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -115,7 +115,24 @@ def read_spec(folder: Path, problems: list[Problem]) -> CaseSpec | None:
     if not isinstance(data, dict):
         problems.append(Problem(CASE_FILE, message="must be a mapping of keys (name, title, window, ...)"))
         return None
+    for key, value in _strings(data):
+        if value.strip().upper().startswith(EXAMPLE):
+            problems.append(Problem(CASE_FILE, lines.get(key), key, f"'{value}' is {EXAMPLE_HINT}"))
     return _SpecReader(data, lines, problems).read()
+
+
+def _strings(node, prefix="", depth=0):
+    """(dotted key path, text) of every string value, as _lines names the paths."""
+    if depth > 20:
+        return
+    items = (node.items() if isinstance(node, dict)
+             else enumerate(node) if isinstance(node, list) else ())
+    for k, v in items:
+        key = f"{prefix}{k}" if isinstance(node, dict) else f"{prefix[:-1]}[{k}]"
+        if isinstance(v, str):
+            yield key, v
+        else:
+            yield from _strings(v, key + ".", depth + 1)
 
 
 class _SpecReader:
