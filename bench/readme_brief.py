@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/readme_brief.py [--store DIR]
 
-Prints the brief's headline sentence and the run directory, and copies the brief's
+Prints the commit, the fit's own output lines, the brief's headline sentence and the
+run directory, and copies the brief's
 cumulative-containers figure to bench/readme/brief_cumulative_containers.png."""
 
 import argparse
@@ -24,6 +25,10 @@ def main() -> None:
     cli = Path(sys.executable).with_name("cargoinfer")
     out = subprocess.run([str(cli), "fit", f"store={store}"], check=True, capture_output=True,
                          text=True).stdout
+    commit = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    print(f"commit {commit}; `cargoinfer fit store=...` printed:")
+    print(out, end="")
     run = Path(out.strip().splitlines()[-1].removeprefix("run: "))
     md = (run / "brief.md").read_text()
     print(next(line.strip("*") for line in md.splitlines() if line.startswith("**We estimate")))

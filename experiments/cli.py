@@ -17,7 +17,8 @@ commands:
   init DIR                write a case folder to fill in (values and rows marked EXAMPLE)
   check CASE_DIR          validate a case folder; exit 2 listing every problem
   fit [overrides]         one run, e.g. case=rajin_dunai_2023 case.path=DIR model=voyages
-                          seed=N store=DIR (Hydra overrides; --cfg prints the config)
+                          seed=N store=DIR (Hydra overrides; --cfg prints the config);
+                          with no model=, the family that uses the case's tables
   sweep [overrides]       Hydra multirun: comma lists (model=voyages,joint) or
                           experiment=NAME (model_ladder, detection_sensitivity,
                           cutoff_backtest, prior_sweep); hydra/launcher=joblib (the

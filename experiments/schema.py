@@ -88,7 +88,7 @@ class CalibrationConfig:
     rank_draws: int = 100  # posterior draws kept (evenly thinned) to rank each truth
     max_depth: int = 10  # NUTS tree depth cap (at most 2^max_depth - 1 leapfrog steps)
     alpha: float = 0.01  # the verdict fails a calibrated model with at most this chance
-    control: Optional[str] = None  # dependent_detection: a negative control (README)
+    control: Optional[str] = None  # dependent_detection: a negative control (docs/calibration.md)
     totals: str = "model"  # model: shipped totals as the model states them; exact: loads' sum
 
 

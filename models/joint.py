@@ -39,7 +39,7 @@ Version 4 (against 3): the relative error of a depot row that states no sd,
 half-normal. The half-normal's mode at 0 made an exact measurement the likeliest, so
 rows that happened to agree could pin the depot, and through it the shipped totals,
 far more tightly than any measurement of pits or railcars on imagery supports, and
-such fits made calibration's tail of slow simulations (README, Calibration).
+such fits made calibration's tail of slow simulations (docs/calibration.md).
 
 Version 5 (against 4): steps 1-4 are voyages@2's (detection from the imagery record's
 days). The containers shipped are the seen voyages' loads per period plus the window's

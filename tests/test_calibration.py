@@ -111,7 +111,7 @@ def test_calibrate_passes_joint_on_its_own_simulations(tmp_path, capsys):
     """joint@6 refitted to 30 simulations of its own generative process (the shipped
     totals drawn as the model states them, calibration.totals=model) passes; a calibrated
     model fails with probability at most alpha = 0.01. The 200-simulation runs quoted in
-    the README are the real check; this one keeps the default path working."""
+    docs/calibration.md are the real check; this one keeps the default path working."""
     code = main(["calibrate", "model=joint", "n_sims=30", "workers=2",
                  f"store={tmp_path / 'store'}"])
     out, _ = capsys.readouterr()
