@@ -108,11 +108,11 @@ def test_calibrate_passes_voyages_and_fails_a_negative_control(tmp_path, capsys)
 
 @pytest.mark.slow
 def test_calibrate_passes_joint_on_its_own_simulations(tmp_path, capsys):
-    """joint@6 refitted to 30 simulations of its own generative process (the shipped
+    """joint@6 refitted to 20 simulations of its own generative process (the shipped
     totals drawn as the model states them, calibration.totals=model) passes; a calibrated
     model fails with probability at most alpha = 0.01. The 200-simulation runs quoted in
     docs/calibration.md are the real check; this one keeps the default path working."""
-    code = main(["calibrate", "model=joint", "n_sims=30", "workers=2",
+    code = main(["calibrate", "model=joint", "n_sims=20", "workers=2",
                  f"store={tmp_path / 'store'}"])
     out, _ = capsys.readouterr()
     assert code == 0
