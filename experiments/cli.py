@@ -135,7 +135,8 @@ def init_command(args: list[str]) -> int:
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        for name, text in files().items():
+        template = files()
+        for name, text in template.items():
             (staging / name).write_text(text)
         if folder.exists():
             folder.rmdir()
@@ -143,7 +144,7 @@ def init_command(args: list[str]) -> int:
     except OSError as e:
         print(f"cargoinfer init: {folder}: {e.strerror or e}; nothing was written", file=sys.stderr)
         return 2
-    print(f"wrote {folder}/: {', '.join(files())}")
+    print(f"wrote {folder}/: {', '.join(template)}")
     print("next: replace every value and row marked EXAMPLE (README.md says what each file "
           f"holds), then run: cargoinfer check {folder}")
     return 0

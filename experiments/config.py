@@ -39,8 +39,9 @@ def compose(overrides: list[str], config_name: str = "config") -> DictConfig:
         _restore_hydra(outer)
     if cfg.model.name == "auto":
         name, why = pick_model(cfg)
-        cfg = compose([*overrides, f"model={name}"], config_name)
+        cfg = compose([*overrides, f"model={name}"], config_name)  # checked there
         cfg.model.picked = why
+        return cfg
     check(cfg)
     return cfg
 

@@ -74,10 +74,9 @@ def plan_sweep(overrides: list[str]):
     try:
         cfg, jobs = job_overrides(hydra, overrides)
     except (HydraException, OmegaConfBaseException) as e:
-        installed = set(hydra.config_loader.get_group_options("hydra/launcher"))
         hint = ("; ray and submitit_* are optional extras: pip install 'cargoinfer[launchers]'"
-                if "hydra/launcher" in str(e) and not set(LAUNCHERS.values()) <= installed
-                else "")
+                if "hydra/launcher" in str(e) and not set(LAUNCHERS.values())
+                <= set(hydra.config_loader.get_group_options("hydra/launcher")) else "")
         allowed = {"hydra/launcher": LAUNCHERS.values()}
         raise ConfigError((unknown_name(e, hydra.config_loader, allowed) or _first_line(e))
                           + hint) from None
@@ -206,9 +205,10 @@ def job(cfg) -> str:
     hc = HydraConfig.get()
     overrides = list(hc.overrides.task)
     try:
-        check(cfg)
         if cfg.model.name == "auto":  # the family for the job's case, as plan_sweep chose it
-            cfg = compose(overrides)
+            cfg = compose(overrides)  # checked there
+        else:
+            check(cfg)
         cfg.inference.cores = sampler_cores(hc.launcher, cfg.inference.cores)
         # no sampler progress bar here: the sweep draws its own (_progress_bar)
         run_dir, record, reused = run.execute(cfg, overrides, t_start=t0, command="cargoinfer sweep")
