@@ -116,7 +116,8 @@ def main() -> None:
             around = sum(t.get(k, 0.0) for k in ("prepare_s", "generated_s", "checks_s", "write_s"))
             print(f"{model:8} " + " ".join(f"{t.get(k, 0.0):9.2f}" for k in keys)
                   + f" {around:7.2f}")
-        print("(around = prepare + estimands + checks + writing)")
+        print("(around = prepare + estimands + checks + writing; the conflict check's fit runs "
+              "beside the estimands and checks)")
         if a.install:
             seconds, last = install(tmp)
             print(f"\n`make demo` in a fresh clone (new .venv, empty download and compile "

@@ -47,7 +47,7 @@ class InferenceConfig:
     borderline_target_accept: float = 0.99  # the second round's
     conflict_p: float = 0.01  # a stream conflicts with the voyage data below this p-value
     trend_p: float = 0.01  # the counts' loads trend over the window below this p-value
-    conflict_draws: int = 1000  # draws per chain of the conflict check's fit (0: no check)
+    conflict_draws: int = 500  # draws per chain of the conflict check's fit (0: no check)
     conflict_chains: int = 2
 
 

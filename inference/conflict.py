@@ -141,7 +141,7 @@ def conflicts(family, route, values: dict, seed: int, inference, model_for) -> d
     if not streams:
         return {}
     limit = float(getattr(inference, "conflict_p", 0.01))
-    draws = int(getattr(inference, "conflict_draws", 1000))
+    draws = int(getattr(inference, "conflict_draws", 500))
     chains = int(getattr(inference, "conflict_chains", 2))
     rounds = []
     for attempt in range(2):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -63,21 +64,39 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
     a figure still undecided is then a note."""
     if not hasattr(family, "build"):
         return reference_fit(family, route, values, seed, inference)
-    import nutpie
-
     timings = {"compile_s": 0.0, "with_data_s": 0.0, "sampling_s": 0.0, "generated_s": 0.0,
                "checks_s": 0.0}
     t0 = time.perf_counter()
     model, fresh = compiled(family, values)
     timings["compile_s" if fresh else "with_data_s"] = time.perf_counter() - t0
-    t = time.perf_counter()
-    conflict = run_conflict(family, route, values, seed, inference)
-    timings["conflict_s"] = time.perf_counter() - t
     budget = [int(inference.draws)]
     extra = int(getattr(inference, "borderline_draws", 0) or 0)
     if extra > inference.draws:
         budget.append(extra)
-    rounds, mass = [], adaptation(family, inference)
+    # the conflict check's own fit starts once the first round's draws are in and runs
+    # beside the estimands and checks, which leave a core idle; its result is its seeds'
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="conflict")
+    try:
+        return _rounds(family, route, values, seed, inference, progress, headline, model,
+                       budget, adaptation(family, inference), timings, lambda: background.submit(
+                           _timed_conflict, family, route, values, seed, inference, timings))
+    finally:
+        background.shutdown(wait=True)
+
+
+def _timed_conflict(family, route, values: dict, seed: int, inference, timings: dict) -> dict:
+    t = time.perf_counter()
+    try:
+        return run_conflict(family, route, values, seed, inference)
+    finally:
+        timings["conflict_s"] = time.perf_counter() - t
+
+
+def _rounds(family, route, values, seed, inference, progress, headline, model, budget, mass,
+            timings, start_conflict) -> Fit:
+    import nutpie
+
+    rounds, pending = [], None
     for k, draws in enumerate(budget):
         t1 = time.perf_counter()
         accept = inference.target_accept if k == 0 else max(
@@ -89,6 +108,7 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
         t2 = time.perf_counter()
         diag, figures = sampling(tree, list(family.PARAMS), inference)
         timings["sampling_s"] += t2 - t1
+        pending = pending or start_conflict()
         undecided = borderline(figures, {})
         if undecided and k + 1 < len(budget):  # drawn again whatever the checks say: skip them
             rounds.append(_round(draws, inference, seed, k, accept, mass, 1, undecided))
@@ -101,12 +121,13 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
         found = run_checks(tree, family, values, seed, headline,
                            getattr(inference, "upper_over_median_max", 3.0),
                            getattr(inference, "trend_p", 0.01))
+        timings["generated_s"] += t3 - t2
+        timings["checks_s"] += time.perf_counter() - t3
+        conflict = pending.result()
         if conflict.get("error"):
             found.setdefault("errors", []).append(conflict["error"])
         elif conflict:
             found["conflict"] = conflict
-        timings["generated_s"] += t3 - t2
-        timings["checks_s"] += time.perf_counter() - t3
         undecided = borderline(figures, found)
         rounds.append(_round(draws, inference, seed, k, accept, mass, step, undecided))
         if not undecided:
@@ -136,7 +157,7 @@ def thin(tree: xr.DataTree, step: int) -> xr.DataTree:
 def run_conflict(family, route, values: dict, seed: int, inference) -> dict:
     """The data-data conflict check (`inference.conflict`); {} for a family without
     other streams. A check that cannot run is recorded as an error, not raised."""
-    if not hasattr(family, "without") or not getattr(inference, "conflict_draws", 1000):
+    if not hasattr(family, "without") or not getattr(inference, "conflict_draws", 500):
         return {}
     from .conflict import conflicts
 

@@ -101,12 +101,14 @@ class GridSampler:
     their probabilities (..., K), up to a factor per row."""
 
     def __init__(self, probs):
-        cdf = np.cumsum(probs.reshape(-1, probs.shape[-1]), axis=1)
-        self.k = cdf.shape[1]
-        self.offset = 2.0 * np.arange(len(cdf))  # rows made globally increasing
-        cdf /= cdf[:, -1:]
-        cdf += self.offset[:, None]
-        self.flat = cdf.ravel()
+        probs = probs.reshape(-1, probs.shape[-1])
+        self.k = probs.shape[1]
+        # one running sum over all rows, one after another: increasing across rows, so one
+        # search finds any row's draw (row r spans start[r] to start[r] + mass[r])
+        self.flat = np.cumsum(probs.ravel())
+        ends = self.flat[self.k - 1::self.k]
+        self.start = np.concatenate([[0.0], ends[:-1]])
+        self.mass = ends - self.start
 
     @classmethod
     def from_logp(cls, logp):
@@ -115,13 +117,13 @@ class GridSampler:
     def draw(self, rows, rng):
         """One grid index for each entry of `rows` (indices into the flattened distributions)."""
         rows = np.asarray(rows)
-        u = rng.random(rows.shape) + self.offset[rows]
-        idx = np.searchsorted(self.flat, u.ravel()).reshape(rows.shape) - rows * self.k
-        return np.minimum(idx, self.k - 1)
+        u = self.start[rows] + rng.random(rows.shape) * self.mass[rows]
+        idx = np.searchsorted(self.flat, u.ravel(), side="right").reshape(rows.shape) - rows * self.k
+        return np.clip(idx, 0, self.k - 1)
 
     def draw_each(self, rng):
         """One draw per distribution, in their shape."""
-        return self.draw(np.arange(len(self.offset)), rng)
+        return self.draw(np.arange(len(self.start)), rng)
 
 
 def sample_grid(logp, rng):
