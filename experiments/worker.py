@@ -54,7 +54,8 @@ def idle_seconds(env=os.environ) -> float:
 def code_key() -> str:
     """The digest that names a worker: the code it runs and what it imported."""
     h = hashlib.sha256()
-    files = [PACKAGE / "__init__.py", PACKAGE / "requirements.lock"]
+    files = [PACKAGE / "__init__.py", PACKAGE / "requirements.lock",
+             PACKAGE / "requirements-run.lock"]
     for d in CODE_DIRS:
         files += sorted(p for p in (PACKAGE / d).rglob("*")
                         if p.suffix in (".py", ".yaml") and "__pycache__" not in p.parts)
