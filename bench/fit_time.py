@@ -70,21 +70,29 @@ def family(model: str, tmp: str) -> dict:
             "timings": run_json(proc)["timings"], "refit_timings": refit["timings"]}
 
 
-def install(tmp: str) -> tuple[float, str]:
+def install(tmp: str) -> tuple[float, str, list[tuple[float, str]]]:
     """`make demo` in a fresh clone as a new machine runs it: empty download caches (pip's,
-    uv's), an empty PyTensor compile cache, a worker of its own (stopped afterwards)."""
+    uv's), an empty PyTensor compile cache, a worker of its own (stopped afterwards).
+    Returns the wall clock, the last line and each line of output with its time."""
     clone = f"{tmp}/clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), clone], check=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
     env.update(CARGOINFER_WORKER="1", CARGOINFER_WORKER_DIR=f"{tmp}/w-install",
                XDG_CACHE_HOME=f"{tmp}/cache", PIP_NO_CACHE_DIR="1",
                PYTENSOR_FLAGS=f"base_compiledir={tmp}/compiledir")
+    lines = []
+    t0 = time.perf_counter()
     try:
-        seconds, proc = wall(["make", "demo"], env, cwd=clone)
+        proc = subprocess.Popen(["make", "demo"], env=env, cwd=clone, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            lines.append((time.perf_counter() - t0, line.rstrip()))
+        if proc.wait() != 0:
+            sys.exit("make demo failed:\n" + "\n".join(x for _, x in lines))
     finally:
         subprocess.run([f"{clone}/.venv/bin/cargoinfer", "worker", "stop"], env=env,
                        capture_output=True)
-    return seconds, proc.stdout.strip().splitlines()[-1]
+    return time.perf_counter() - t0, lines[-1][1], lines
 
 
 def main() -> None:
@@ -119,9 +127,18 @@ def main() -> None:
         print("(around = prepare + estimands + checks + writing; the conflict check's fit runs "
               "beside the estimands and checks)")
         if a.install:
-            seconds, last = install(tmp)
+            seconds, last, lines = install(tmp)
             print(f"\n`make demo` in a fresh clone (new .venv, empty download and compile "
                   f"caches): {seconds:.0f} s to its last line ({last})")
+            starts = {}  # when make echoed each step's command, the first time
+            for t, line in lines:
+                for what, mark in (("warm", "cargoinfer warm"), ("fit", "cargoinfer fit")):
+                    if mark in line:
+                        starts.setdefault(what, t)
+            compiled = next((line for _, line in lines if line.startswith("compiled ")), "")
+            if {"warm", "fit"} <= starts.keys():
+                print(f"install {starts['warm']:.1f} s, warm {starts['fit'] - starts['warm']:.1f} s "
+                      f"({compiled}), fit {seconds - starts['fit']:.1f} s")
 
 
 if __name__ == "__main__":
