@@ -5,12 +5,12 @@ conflict check, per family, over several seeds, in one interpreter (compiled onc
                                      [--settings 1000/1000 500/500]
 
 A setting is TUNE/CONFLICT_DRAWS[/DRAWS] (`inference.tune`, `inference.conflict_draws`,
-`inference.draws`, default 1000). Per fit:
-wall seconds, sampling and conflict seconds, the headline's median and 90% interval,
-the smallest bulk and tail ESS, the largest R-hat, the status and the rounds the status
-rule drew (a second round costs 3,000 draws per chain). Per setting: the mean wall, the
-mean sampling seconds and how many fits needed a second round. Shorter warmup pays only
-if it does not send more fits to a second round."""
+`inference.draws`, default 1000). Per fit: wall seconds, sampling and conflict seconds,
+the headline's median and 90% interval, the smallest bulk and tail ESS, the largest
+R-hat, the status, the rounds the status rule drew (a second round costs 3,000 draws per
+chain) and the conflict check's p-values. Per setting: the mean wall, the mean sampling
+seconds and how many fits needed a second round. Shorter warmup pays only if it does not
+send more fits to a second round."""
 
 import argparse
 import statistics
@@ -34,7 +34,7 @@ def main() -> None:
     print(f"commit {commit}; default case; 4 chains; 2 cores")
     print(f"{'model':8} {'tune/conflict':>13} {'seed':>4} {'wall':>5} {'sampl':>5} {'confl':>5}  "
           f"{'median':>6} {'90% interval':>11} {'ESS bulk':>8} {'tail':>5} {'R-hat':>6}  "
-          "status; rounds")
+          "status; rounds; conflict")
     summary = []
     with tempfile.TemporaryDirectory() as store:
         for model in a.models:
@@ -54,13 +54,17 @@ def main() -> None:
                     second += len(rounds) > 1
                     walls.append(wall)
                     samplings.append(t["sampling_s"])
+                    c = r["checks"].get("conflict") or {}
+                    p_values = " ".join(f"{k} p={v['p']:.2g}" for k, v in
+                                        c.get("streams", {}).items())
                     said = ", ".join(f"{x['draws']}" + (f" ({'; '.join(x['borderline'])})"
                                                         if x["borderline"] else "")
                                      for x in rounds)
                     print(f"{model:8} {setting:>13} {seed:4} {wall:5.1f} {t['sampling_s']:5.1f} "
                           f"{t.get('conflict_s', 0):5.1f}  {h['median']:6.0f} "
                           f"{h['lower']:5.0f}-{h['upper']:5.0f} {d['ess_bulk_min']:8.0f} "
-                          f"{d['ess_tail_min']:5.0f} {d['rhat_max']:6.3f}  {r['status']}; {said}",
+                          f"{d['ess_tail_min']:5.0f} {d['rhat_max']:6.3f}  {r['status']}; {said}"
+                          + (f"; conflict {p_values}" if p_values else ""),
                           flush=True)
                 summary.append((model, setting, statistics.mean(walls),
                                 statistics.mean(samplings), second, len(walls)))
