@@ -9,10 +9,10 @@ headline's median and 90% interval, the smallest bulk and tail ESS, the largest 
 the status, and the conflict check's seconds and p-values."""
 
 import argparse
-import subprocess
 import tempfile
 import time
-from pathlib import Path
+
+from fit_rows import commit, conflict_p, rounds
 
 
 def main() -> None:
@@ -22,10 +22,7 @@ def main() -> None:
     a = parser.parse_args()
     import cargoinfer as ci
 
-    root = Path(__file__).resolve().parents[1]
-    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    print(f"commit {commit}; default case; 4 chains x 1000 draws, 1000 tune, 2 cores")
+    print(f"commit {commit()}; default case; 4 chains x 1000 draws, 1000 tune, 2 cores")
     print(f"{'model':8} {'adaptation':10} {'seed':>4} {'wall':>6} {'sampling':>8}  "
           f"{'median':>6} {'90% interval':>13} {'ESS bulk':>8} {'tail':>5} {'R-hat':>6}  "
           "status; rounds; conflict")
@@ -38,17 +35,11 @@ def main() -> None:
                                  inference={"adaptation": adaptation})
                     r = run.record
                     d, h = r["diagnostics"], r["headline"]
-                    rounds = ", ".join(f"{x['draws']}" + (f" ({'; '.join(x['borderline'])})"
-                                                          if x["borderline"] else "")
-                                       for x in r["sampler"]["rounds"])
-                    c = r["checks"].get("conflict") or {}
-                    conflict = " ".join(f"{k} p={v['p']:.3g}" for k, v in
-                                        c.get("streams", {}).items())
-                    conflict = f"{r['timings'].get('conflict_s', 0):.1f} s {conflict}".strip()
+                    conflict = f"{r['timings'].get('conflict_s', 0):.1f} s {conflict_p(r)}".strip()
                     print(f"{model:8} {adaptation:10} {seed:4} {time.perf_counter() - t0:6.1f} "
                           f"{r['timings']['sampling_s']:8.1f}  {h['median']:6.0f} "
                           f"{h['lower']:6.0f}-{h['upper']:6.0f} {d['ess_bulk_min']:8.0f} "
-                          f"{d['ess_tail_min']:5.0f} {d['rhat_max']:6.3f}  {r['status']}; {rounds}; {conflict}",
+                          f"{d['ess_tail_min']:5.0f} {d['rhat_max']:6.3f}  {r['status']}; {rounds(r)}; {conflict}",
                           flush=True)
 
 

@@ -26,6 +26,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from fit_rows import commit
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("cargoinfer"))
 
@@ -100,9 +102,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=["voyages", "joint", "dynamic"])
     parser.add_argument("--install", action="store_true")
     a = parser.parse_args()
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    print(f"`cargoinfer fit` on the default case, commit {commit}, {os.cpu_count()} cores, "
+    print(f"`cargoinfer fit` on the default case, commit {commit()}, {os.cpu_count()} cores, "
           "wall clock in seconds")
     print(f"{'family':8} {'1st (new worker)':>16} {'fresh command':>13} {'in-process refit':>16} "
           f"{'ratio':>6} {'--no-worker':>11} {'gain':>5}")

@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from fit_rows import commit
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -25,9 +27,7 @@ def main() -> None:
     cli = Path(sys.executable).with_name("cargoinfer")
     out = subprocess.run([str(cli), "fit", f"store={store}"], check=True, capture_output=True,
                          text=True).stdout
-    commit = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    print(f"commit {commit}; `cargoinfer fit store=...` printed:")
+    print(f"commit {commit()}; `cargoinfer fit store=...` printed:")
     print(out, end="")
     run = Path(out.strip().splitlines()[-1].removeprefix("run: "))
     md = (run / "brief.md").read_text()

@@ -14,10 +14,10 @@ send more fits to a second round."""
 
 import argparse
 import statistics
-import subprocess
 import tempfile
 import time
-from pathlib import Path
+
+from fit_rows import commit, conflict_p, rounds
 
 
 def main() -> None:
@@ -28,10 +28,7 @@ def main() -> None:
     a = ap.parse_args()
     import cargoinfer as ci
 
-    root = Path(__file__).resolve().parents[1]
-    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    print(f"commit {commit}; default case; 4 chains; 2 cores")
+    print(f"commit {commit()}; default case; 4 chains; 2 cores")
     print(f"{'model':8} {'tune/conflict':>13} {'seed':>4} {'wall':>5} {'sampl':>5} {'confl':>5}  "
           f"{'median':>6} {'90% interval':>11} {'ESS bulk':>8} {'tail':>5} {'R-hat':>6}  "
           "status; rounds; conflict")
@@ -50,20 +47,14 @@ def main() -> None:
                     wall = time.perf_counter() - t0
                     r = run.record
                     d, h, t = r["diagnostics"], r["headline"], r["timings"]
-                    rounds = r["sampler"]["rounds"]
-                    second += len(rounds) > 1
+                    second += len(r["sampler"]["rounds"]) > 1
                     walls.append(wall)
                     samplings.append(t["sampling_s"])
-                    c = r["checks"].get("conflict") or {}
-                    p_values = " ".join(f"{k} p={v['p']:.2g}" for k, v in
-                                        c.get("streams", {}).items())
-                    said = ", ".join(f"{x['draws']}" + (f" ({'; '.join(x['borderline'])})"
-                                                        if x["borderline"] else "")
-                                     for x in rounds)
+                    p_values = conflict_p(r)
                     print(f"{model:8} {setting:>13} {seed:4} {wall:5.1f} {t['sampling_s']:5.1f} "
                           f"{t.get('conflict_s', 0):5.1f}  {h['median']:6.0f} "
                           f"{h['lower']:5.0f}-{h['upper']:5.0f} {d['ess_bulk_min']:8.0f} "
-                          f"{d['ess_tail_min']:5.0f} {d['rhat_max']:6.3f}  {r['status']}; {said}"
+                          f"{d['ess_tail_min']:5.0f} {d['rhat_max']:6.3f}  {r['status']}; {rounds(r)}"
                           + (f"; conflict {p_values}" if p_values else ""),
                           flush=True)
                 summary.append((model, setting, statistics.mean(walls),

@@ -64,6 +64,8 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
     a figure still undecided is then a note."""
     if not hasattr(family, "build"):
         return reference_fit(family, route, values, seed, inference)
+    import nutpie
+
     timings = {"compile_s": 0.0, "with_data_s": 0.0, "sampling_s": 0.0, "generated_s": 0.0,
                "checks_s": 0.0}
     t0 = time.perf_counter()
@@ -73,15 +75,49 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
     extra = int(getattr(inference, "borderline_draws", 0) or 0)
     if extra > inference.draws:
         budget.append(extra)
+    rounds, mass, pending = [], adaptation(family, inference), None
     # the conflict check's own fit starts once the first round's draws are in and runs
     # beside the estimands and checks, which leave a core idle; its result is its seeds'
-    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="conflict")
-    try:
-        return _rounds(family, route, values, seed, inference, progress, headline, model,
-                       budget, adaptation(family, inference), timings, lambda: background.submit(
-                           _timed_conflict, family, route, values, seed, inference, timings))
-    finally:
-        background.shutdown(wait=True)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="conflict") as background:
+        for k, draws in enumerate(budget):
+            t1 = time.perf_counter()
+            accept = inference.target_accept if k == 0 else max(
+                inference.target_accept, getattr(inference, "borderline_target_accept", 0.99))
+            tree = nutpie.sample(model, draws=draws, tune=inference.tune, chains=inference.chains,
+                                 cores=inference.cores, seed=_round_seed(seed, k),
+                                 progress_bar=progress, save_warmup=False, target_accept=accept,
+                                 adaptation=mass)
+            t2 = time.perf_counter()
+            diag, figures = sampling(tree, list(family.PARAMS), inference)
+            timings["sampling_s"] += t2 - t1
+            pending = pending or background.submit(_timed_conflict, family, route, values, seed,
+                                                   inference, timings)
+            undecided = borderline(figures, {})
+            if undecided and k + 1 < len(budget):  # drawn again whatever the checks say: skip them
+                rounds.append(_round(draws, inference, seed, k, accept, mass, 1, undecided))
+                continue
+            step = max(draws // int(inference.draws), 1)
+            if step > 1:  # the estimands and checks from as many draws as the first round's
+                tree = thin(tree, step)
+            tree = add_generated(tree, family, route, values, seed)
+            t3 = time.perf_counter()
+            found = run_checks(tree, family, values, seed, headline,
+                               getattr(inference, "upper_over_median_max", 3.0),
+                               getattr(inference, "trend_p", 0.01))
+            timings["generated_s"] += t3 - t2
+            timings["checks_s"] += time.perf_counter() - t3
+            conflict = pending.result()
+            if conflict.get("error"):
+                found.setdefault("errors", []).append(conflict["error"])
+            elif conflict:
+                found["conflict"] = conflict
+            undecided = borderline(figures, found)
+            rounds.append(_round(draws, inference, seed, k, accept, mass, step, undecided))
+            if not undecided:
+                break
+    state, reasons, notes = assess(figures, found, draws * int(inference.chains))
+    return Fit(tree, diag, reasons, state, timings, found, notes,
+               [f.record() for f in figures], rounds)
 
 
 def _timed_conflict(family, route, values: dict, seed: int, inference, timings: dict) -> dict:
@@ -90,51 +126,6 @@ def _timed_conflict(family, route, values: dict, seed: int, inference, timings: 
         return run_conflict(family, route, values, seed, inference)
     finally:
         timings["conflict_s"] = time.perf_counter() - t
-
-
-def _rounds(family, route, values, seed, inference, progress, headline, model, budget, mass,
-            timings, start_conflict) -> Fit:
-    import nutpie
-
-    rounds, pending = [], None
-    for k, draws in enumerate(budget):
-        t1 = time.perf_counter()
-        accept = inference.target_accept if k == 0 else max(
-            inference.target_accept, getattr(inference, "borderline_target_accept", 0.99))
-        tree = nutpie.sample(model, draws=draws, tune=inference.tune, chains=inference.chains,
-                             cores=inference.cores, seed=_round_seed(seed, k),
-                             progress_bar=progress, save_warmup=False, target_accept=accept,
-                             adaptation=mass)
-        t2 = time.perf_counter()
-        diag, figures = sampling(tree, list(family.PARAMS), inference)
-        timings["sampling_s"] += t2 - t1
-        pending = pending or start_conflict()
-        undecided = borderline(figures, {})
-        if undecided and k + 1 < len(budget):  # drawn again whatever the checks say: skip them
-            rounds.append(_round(draws, inference, seed, k, accept, mass, 1, undecided))
-            continue
-        step = max(draws // int(inference.draws), 1)
-        if step > 1:  # the estimands and checks from as many draws as the first round's
-            tree = thin(tree, step)
-        tree = add_generated(tree, family, route, values, seed)
-        t3 = time.perf_counter()
-        found = run_checks(tree, family, values, seed, headline,
-                           getattr(inference, "upper_over_median_max", 3.0),
-                           getattr(inference, "trend_p", 0.01))
-        timings["generated_s"] += t3 - t2
-        timings["checks_s"] += time.perf_counter() - t3
-        conflict = pending.result()
-        if conflict.get("error"):
-            found.setdefault("errors", []).append(conflict["error"])
-        elif conflict:
-            found["conflict"] = conflict
-        undecided = borderline(figures, found)
-        rounds.append(_round(draws, inference, seed, k, accept, mass, step, undecided))
-        if not undecided:
-            break
-    state, reasons, notes = assess(figures, found, draws * int(inference.chains))
-    return Fit(tree, diag, reasons, state, timings, found, notes,
-               [f.record() for f in figures], rounds)
 
 
 def _round(draws: int, inference, seed: int, k: int, accept: float, mass: str, step: int,
