@@ -158,3 +158,13 @@ def _numba_grad(op, node=None, **kwargs):
 
 
 truncated_nb = TruncatedNB()
+
+
+def probs_draws(mu, alpha, grid, caps) -> np.ndarray:
+    """`probs_kernel` for each of the draws mu, alpha (n,): (n, len(caps), K), the numbers
+    the model has (its floor included)."""
+    grid, caps = np.asarray(grid, float), np.asarray(caps, float)
+    out = np.empty((len(mu), len(caps), len(grid)))
+    for i, (m, a) in enumerate(zip(np.asarray(mu, float), np.asarray(alpha, float))):
+        out[i] = probs_kernel(m, a, grid, caps)
+    return out

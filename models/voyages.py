@@ -353,21 +353,26 @@ def _loads_chunk(route: RouteData, values, mu, alpha, a, b, unseen, share, rng, 
     vessel's prior) and of the `unseen` ones, the loads' log-likelihood and replicated
     counts, and with `moments` the loads' moments."""
     grid, n = route.grid, len(mu)
-    # each distinct capacity's load prior, and a counted group's load given its counts
-    prior = loads.load_prior_logp(grid, values["load_caps"], mu, alpha)  # (n, caps, K)
-    prior_probs = np.exp(prior)
-    post, loglik = loads.normalised(prior[:, values["group_cap_row"]] + values["load_evidence"])
-    n_groups = route.n_groups
+    # each distinct capacity's load prior (the model's numbers), and a counted group's load
+    # given its counts: prior x the counts' evidence (scaled as the model scales it)
+    prior_probs = truncated_nb.probs_draws(mu, alpha, grid, values["load_caps"])  # (n, caps, K)
+    n_groups, n_caps = route.n_groups, len(values["load_caps"])
+    post = np.take(prior_probs, values["group_cap_row"], axis=1)
+    post *= values["load_weight"][:n_groups]
+    total = post.sum(axis=-1)  # > 0: the weight is 1 somewhere below the cap, the prior floored
+    loglik = np.log(total) + values["load_weight_log_scale"]
+    post /= total[..., None]
     group_load = (grid[loads.GridSampler(post).draw_each(rng).reshape(n, n_groups)]
                   if n_groups else np.zeros((n, 0)))
-    n_vessels = len(route.vessel_cap)
-    by_vessel = loads.GridSampler(prior_probs[:, values["vessel_cap_row"]])
-    draw_row = np.arange(n)[:, None] * n_vessels  # row of (draw, vessel 0)
+    # one sampler of the capacities' priors serves every voyage's and fresh group's load
+    by_cap = loads.GridSampler(prior_probs)
+    cap_row = np.arange(n)[:, None] * n_caps  # row of (draw, capacity 0)
+    vessel_row, n_vessels = values["vessel_cap_row"], len(route.vessel_cap)
 
     # loads of observed voyages: from their counts where counted, else from the prior
     containers = np.zeros((n, unseen.shape[1]))
     if len(route.voyage_period):
-        free = grid[by_vessel.draw(draw_row + route.voyage_vessel[None, :], rng)]  # (n, Vobs)
+        free = grid[by_cap.draw(cap_row + vessel_row[route.voyage_vessel][None, :], rng)]
         v_load = free
         if route.n_groups:
             counted = route.voyage_group >= 0
@@ -390,7 +395,7 @@ def _loads_chunk(route: RouteData, values, mu, alpha, a, b, unseen, share, rng, 
         else:
             vessel = (rng.random((n, u_max, 1)) > np.cumsum(share, axis=1)[:, None, :]).sum(axis=2)
             vessel = np.minimum(vessel, n_vessels - 1)
-        u_load = np.where(live, grid[by_vessel.draw(draw_row + vessel, rng)], 0.0)
+        u_load = np.where(live, grid[by_cap.draw(cap_row + vessel_row[vessel], rng)], 0.0)
         rows = np.repeat(np.arange(n), u_max)
         np.add.at(containers, (rows, np.minimum(slot_period, containers.shape[1] - 1).ravel()),
                   u_load.ravel())
@@ -398,8 +403,7 @@ def _loads_chunk(route: RouteData, values, mu, alpha, a, b, unseen, share, rng, 
     # replicated counts: a fresh load per group, thinned by the share in view
     pred = np.zeros((n, len(route.visible)))
     if route.n_groups:
-        fresh = grid[loads.GridSampler(prior_probs[:, values["group_cap_row"]])
-                     .draw_each(rng).reshape(n, n_groups)]
+        fresh = grid[by_cap.draw(cap_row + values["group_cap_row"][None, :], rng)]
         error = np.exp(float(values["coverage_error__log_sd"]) * rng.normal(size=(n, len(route.visible))))
         cov = np.where(route.coverage_known[None], loads.clip_coverage(route.coverage[None] * error),
                        rng.beta(a, b, (n, len(route.visible))))
