@@ -77,8 +77,10 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
         budget.append(extra)
     rounds, mass, pending = [], adaptation(family, inference), None
     # the conflict check's own fit starts once the first round's draws are in and runs
-    # beside the estimands and checks, which leave a core idle; its result is its seeds'
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="conflict") as background:
+    # beside the estimands and checks, which leave a core idle (with one core, as a job of
+    # a sweep with a worker per core has, it runs after them); its result is its seeds'
+    with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="conflict")
+          if int(inference.cores) > 1 else _Inline()) as background:
         for k, draws in enumerate(budget):
             t1 = time.perf_counter()
             accept = inference.target_accept if k == 0 else max(
@@ -118,6 +120,29 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
     state, reasons, notes = assess(figures, found, draws * int(inference.chains))
     return Fit(tree, diag, reasons, state, timings, found, notes,
                [f.record() for f in figures], rounds)
+
+
+class _Inline:
+    """An executor that runs what is submitted when its result is asked for."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        return _Later(lambda: fn(*args))
+
+
+class _Later:
+    def __init__(self, call):
+        self.call, self.done = call, None
+
+    def result(self):
+        if self.done is None:
+            self.done = self.call()
+        return self.done
 
 
 def _timed_conflict(family, route, values: dict, seed: int, inference, timings: dict) -> dict:

@@ -1,0 +1,85 @@
+"""What joint's fleet schedule (joint@6, models/fleet.py) costs of a gradient.
+
+    .venv/bin/python bench/fleet_cost.py [--calls 5000]
+
+1. joint on the default case inside nutpie: microseconds per leapfrog step (one chain,
+   one core, 300 warmup + 300 draws, its seconds over its steps);
+2. the fleet part alone, compiled by PyTensor's numba backend: the segments' weights,
+   their log-likelihood, the unseen voyages' mean and variance and their spread over
+   periods (the model's `schedule_story` after detection), value and gradient with respect
+   to the vessels' cycles, cycle_cv, break_prob and each segment's chance to be missed,
+   less the cost of calling a trivial compiled function; and its number of nodes.
+Shows how much of joint's gradient the fleet part is, measured in one run."""
+
+import argparse
+import time
+
+import numpy as np
+
+
+def main() -> None:
+    import nutpie
+    import pytensor
+    import pytensor.tensor as pt
+    from cargoinfer.experiments.config import compose
+    from cargoinfer.inference.fit import compiled
+    from cargoinfer.inference.logs import quiet
+    from cargoinfer.models import fleet, joint, streams
+    from cargoinfer.observations.aggregate import route_data
+    from cargoinfer.observations.case import load_case
+    from pathlib import Path
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=5000)
+    args = ap.parse_args()
+    quiet()
+    cfg = compose(["model=joint"])
+    case = Path(__file__).resolve().parents[1] / "cases" / "rajin_dunai_2023"
+    route = route_data(load_case(case), 1, 1000)
+    values = joint.data_values(route, cfg.priors)
+
+    model, _ = compiled(joint, values)
+    t0 = time.perf_counter()
+    tree = nutpie.sample(model, draws=300, tune=300, chains=1, cores=1, seed=1,
+                         progress_bar=False, save_warmup=True)
+    seconds = time.perf_counter() - t0
+    steps = int(np.asarray(tree["warmup_sample_stats"]["n_steps"]).sum()
+                + np.asarray(tree["sample_stats"]["n_steps"]).sum())
+    per_step = seconds / steps * 1e6
+    print(f"joint@{joint.VERSION} on the default case: {per_step:.0f} us per leapfrog step "
+          f"({steps:,} in {seconds:.2f} s, one chain)")
+
+    keys = ("fleet_gaps", "fleet_vessel", "fleet_length", "fleet_m_gap", "fleet_m_edge",
+            "fleet_kind", "fleet_periods", "fleet_onehot")
+    lay = {k: pytensor.shared(np.asarray(values[k], float)) for k in keys}
+    n_seg, n_vessels = len(values["fleet_length"]), values["fleet_onehot"].shape[1]
+    cycle, cv, brk, q = pt.dvector("cycle"), pt.dscalar("cv"), pt.dscalar("brk"), pt.dvector("q")
+    ops = streams.TENSOR
+    window = pytensor.shared(float(route.period_days.sum()))
+    tau = pytensor.shared(float(values["departure_error__sd_days"]))
+    weights = fleet.segment_weights(ops, lay, cycle, cv, brk, tau, q, window)
+    loglik, mean, var = fleet.segments(ops, lay, weights)
+    rng = np.random.default_rng(0)
+    out = (loglik.sum()
+           + (fleet.by_period(ops, lay, mean) * rng.normal(size=(len(route.period_days), n_vessels))).sum()
+           + (pt.dot(var, lay["fleet_onehot"]) * rng.normal(size=n_vessels)).sum())
+    f = pytensor.function([cycle, cv, brk, q], [out, *pytensor.grad(out, [cycle, cv, brk, q])],
+                          mode="NUMBA")
+    trivial = pytensor.function([cv], cv * 2.0, mode="NUMBA")
+    point = (np.full(n_vessels, 14.0), np.array(0.15), np.array(0.05), np.full(n_seg, 0.4))
+
+    def per_call(fn, *a) -> float:
+        for _ in range(200):
+            fn(*a)
+        t = time.perf_counter()
+        for _ in range(args.calls):
+            fn(*a)
+        return (time.perf_counter() - t) / args.calls * 1e6
+
+    fleet_us = per_call(f, *point) - per_call(trivial, point[1])
+    print(f"the fleet part alone ({n_seg} segments, {len(f.maker.fgraph.apply_nodes)} nodes): "
+          f"{fleet_us:.0f} us for value and gradient, {fleet_us / per_step:.0%} of a step")
+
+
+if __name__ == "__main__":
+    main()
