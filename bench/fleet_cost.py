@@ -3,7 +3,7 @@
     .venv/bin/python bench/fleet_cost.py [--calls 5000]
 
 1. joint on the default case inside nutpie: microseconds per leapfrog step (one chain,
-   one core, 300 warmup + 300 draws, its seconds over its steps);
+   one core, 1,000 warmup + 1,000 draws, its seconds over its steps);
 2. the fleet part alone, compiled by PyTensor's numba backend: the segments' weights,
    their log-likelihood, the unseen voyages' mean and variance and their spread over
    periods (the model's `schedule_story` after detection), value and gradient with respect
@@ -40,7 +40,7 @@ def main() -> None:
 
     model, _ = compiled(joint, values)
     t0 = time.perf_counter()
-    tree = nutpie.sample(model, draws=300, tune=300, chains=1, cores=1, seed=1,
+    tree = nutpie.sample(model, draws=1000, tune=1000, chains=1, cores=1, seed=1,
                          progress_bar=False, save_warmup=True)
     seconds = time.perf_counter() - t0
     steps = int(np.asarray(tree["warmup_sample_stats"]["n_steps"]).sum()
