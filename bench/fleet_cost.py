@@ -21,22 +21,16 @@ def main() -> None:
     import nutpie
     import pytensor
     import pytensor.tensor as pt
-    from cargoinfer.experiments.config import compose
     from cargoinfer.inference.fit import compiled
     from cargoinfer.inference.logs import quiet
     from cargoinfer.models import fleet, joint, streams
-    from cargoinfer.observations.aggregate import route_data
-    from cargoinfer.observations.case import load_case
-    from pathlib import Path
+    from prior_sims import family_on_case
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=5000)
     args = ap.parse_args()
     quiet()
-    cfg = compose(["model=joint"])
-    case = Path(__file__).resolve().parents[1] / "cases" / "rajin_dunai_2023"
-    route = route_data(load_case(case), 1, 1000)
-    values = joint.data_values(route, cfg.priors)
+    _, _, route, values = family_on_case("joint")
 
     model, _ = compiled(joint, values)
     t0 = time.perf_counter()

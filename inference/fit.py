@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from types import ModuleType
+from functools import cache, partial
+from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import xarray as xr
@@ -79,8 +81,10 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
     # the conflict check's own fit starts once the first round's draws are in and runs
     # beside the estimands and checks, which leave a core idle (with one core, as a job of
     # a sweep with a worker per core has, it runs after them); its result is its seeds'
-    with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="conflict")
-          if int(inference.cores) > 1 else _Inline()) as background:
+    threads = int(inference.cores) > 1
+    with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="conflict") if threads
+          else nullcontext()) as background:
+        submit = background.submit if threads else _later
         for k, draws in enumerate(budget):
             t1 = time.perf_counter()
             accept = inference.target_accept if k == 0 else max(
@@ -92,8 +96,8 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
             t2 = time.perf_counter()
             diag, figures = sampling(tree, list(family.PARAMS), inference)
             timings["sampling_s"] += t2 - t1
-            pending = pending or background.submit(_timed_conflict, family, route, values, seed,
-                                                   inference, timings)
+            pending = pending or submit(_timed_conflict, family, route, values, seed, inference,
+                                        timings)
             undecided = borderline(figures, {})
             if undecided and k + 1 < len(budget):  # drawn again whatever the checks say: skip them
                 rounds.append(_round(draws, inference, seed, k, accept, mass, 1, undecided))
@@ -122,27 +126,9 @@ def fit(family: ModuleType, route, values: dict, seed: int, inference, progress:
                [f.record() for f in figures], rounds)
 
 
-class _Inline:
-    """An executor that runs what is submitted when its result is asked for."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def submit(self, fn, *args):
-        return _Later(lambda: fn(*args))
-
-
-class _Later:
-    def __init__(self, call):
-        self.call, self.done = call, None
-
-    def result(self):
-        if self.done is None:
-            self.done = self.call()
-        return self.done
+def _later(fn, *args):
+    """As an executor's `submit`, but `fn` runs in this thread when its result is asked for."""
+    return SimpleNamespace(result=cache(partial(fn, *args)))
 
 
 def _timed_conflict(family, route, values: dict, seed: int, inference, timings: dict) -> dict:
