@@ -8,8 +8,11 @@
    their log-likelihood, the unseen voyages' mean and variance and their spread over
    periods (the model's `schedule_story` after detection), value and gradient with respect
    to the vessels' cycles, cycle_cv, break_prob and each segment's chance to be missed,
-   less the cost of calling a trivial compiled function; and its number of nodes.
-Shows how much of joint's gradient the fleet part is, measured in one run."""
+   less the cost of calling a trivial compiled function; and its number of nodes and
+   compile seconds. Twice: as the model has it (`fleet_op`, one Op with numba kernels) and
+   composed of PyTensor's elementwise ops (`fleet.segment_weights`, `fleet.segments`).
+Shows how much of joint's gradient the fleet part is, and what the Op saves, measured in
+one run."""
 
 import argparse
 import time
@@ -23,7 +26,7 @@ def main() -> None:
     import pytensor.tensor as pt
     from cargoinfer.inference.fit import compiled
     from cargoinfer.inference.logs import quiet
-    from cargoinfer.models import fleet, joint, streams
+    from cargoinfer.models import fleet, fleet_op, joint, streams
     from prior_sims import family_on_case
 
     ap = argparse.ArgumentParser()
@@ -51,14 +54,24 @@ def main() -> None:
     ops = streams.TENSOR
     window = pytensor.shared(float(route.period_days.sum()))
     tau = pytensor.shared(float(values["departure_error__sd_days"]))
-    weights = fleet.segment_weights(ops, lay, cycle, cv, brk, tau, q, window)
-    loglik, mean, var = fleet.segments(ops, lay, weights)
     rng = np.random.default_rng(0)
-    out = (loglik.sum()
-           + (fleet.by_period(ops, lay, mean) * rng.normal(size=(len(route.period_days), n_vessels))).sum()
-           + (pt.dot(var, lay["fleet_onehot"]) * rng.normal(size=n_vessels)).sum())
-    f = pytensor.function([cycle, cv, brk, q], [out, *pytensor.grad(out, [cycle, cv, brk, q])],
-                          mode="NUMBA")
+    spread = rng.normal(size=(len(route.period_days), n_vessels))
+    per_vessel = rng.normal(size=n_vessels)
+
+    def build(segments):
+        loglik, mean, var = segments()
+        out = (loglik.sum() + (fleet.by_period(ops, lay, mean) * spread).sum()
+               + (pt.dot(var, lay["fleet_onehot"]) * per_vessel).sum())
+        t = time.perf_counter()
+        fn = pytensor.function([cycle, cv, brk, q], [out, *pytensor.grad(out, [cycle, cv, brk, q])],
+                               mode="NUMBA")
+        return fn, time.perf_counter() - t
+
+    ways = {
+        "one Op (fleet_op)": build(lambda: fleet_op.segments(lay, cycle, cv, brk, tau, q, window)),
+        "composed ops": build(lambda: fleet.segments(
+            ops, lay, fleet.segment_weights(ops, lay, cycle, cv, brk, tau, q, window))),
+    }
     trivial = pytensor.function([cv], cv * 2.0, mode="NUMBA")
     point = (np.full(n_vessels, 14.0), np.array(0.15), np.array(0.05), np.full(n_seg, 0.4))
 
@@ -70,10 +83,18 @@ def main() -> None:
             fn(*a)
         return (time.perf_counter() - t) / args.calls * 1e6
 
-    fleet_us = per_call(f, *point) - per_call(trivial, point[1])
-    print(f"the fleet part alone ({n_seg} segments, {len(f.maker.fgraph.apply_nodes)} nodes): "
-          f"{fleet_us:.0f} us for value and gradient, {fleet_us / per_step:.0%} of a step")
-
+    base = per_call(trivial, point[1])
+    costs = {}
+    for name, (f, seconds) in ways.items():
+        costs[name] = us = per_call(f, *point) - base
+        print(f"the fleet part alone, {name} ({n_seg} segments, "
+              f"{len(f.maker.fgraph.apply_nodes)} nodes, compiled in {seconds:.1f} s): "
+              f"{us:.1f} us for value and gradient, {us / per_step:.0%} of a step")
+    (a, x), (b, y) = costs.items()
+    print(f"{b} / {a}: {y / x:.1f}x the time per gradient")
+    values_ = [f(*point) for f, _ in ways.values()]
+    print("largest difference between the two, value and gradient: "
+          f"{max(np.max(np.abs(np.asarray(u) - np.asarray(v))) for u, v in zip(*values_)):.1e}")
 
 if __name__ == "__main__":
     main()

@@ -75,7 +75,7 @@ import pytensor.tensor as pt
 
 from ..observations.aggregate import (CLAIM_CONFIDENCE, CLAIM_QUANTITIES, CLAIM_RELATIONS,
                                       DEPOT_METRICS, RouteData)
-from . import data, detection, fleet, loads, streams, voyages
+from . import data, detection, fleet, fleet_op, loads, streams, voyages
 from .priors import flat, share_draws
 from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream)
 
@@ -261,9 +261,8 @@ def schedule_story(d, n_vessels: int) -> dict:
     brk = pm.Beta("break_prob", alpha=d["break_prob__alpha"], beta=d["break_prob__beta"])
     window = d["period_days"].sum()
     missed = fleet.missed(ops, d, found["origin"][0], found["destination"][0])
-    weights = fleet.segment_weights(ops, d, cycle, cycle_cv, brk, d["departure_error__sd_days"],
-                                    missed, window)
-    loglik, mean, var = fleet.segments(ops, d, weights)
+    loglik, mean, var = fleet_op.segments(d, cycle, cycle_cv, brk, d["departure_error__sd_days"],
+                                          missed, window)
     pm.Potential("schedule_loglik", loglik.sum())
     unseen = fleet.by_period(ops, d, mean)
     return {"flow": d["seen_by_vessel"] + unseen, "unseen": unseen,

@@ -146,3 +146,65 @@ def test_a_voyage_seen_near_the_edges_may_have_left_outside():
     np.testing.assert_allclose(inside[[0, 1, 4]], 1.0)  # far enough from the edges
     assert 0.0 < inside[2] < 1.0  # seen loading on the last day: may leave the day after
     assert 0.0 < inside[3] < 1.0  # seen unloading on day 1: may have left on day -1
+
+
+@pytest.fixture(scope="module")
+def schedule_op():
+    """The fleet's segments as the model computes them (`fleet_op`, PyTensor's numba
+    backend), on a layout holding every kind of segment, as a function of cycle (V,), cv,
+    brk, tau, q (J,) returning (loglik, mean, var) and the gradient of a random linear
+    combination of them."""
+    import pytensor
+    import pytensor.tensor as pt
+    from cargoinfer.models import fleet_op
+
+    lay = fleet.layout(route(days=56, vessels=3, sightings=[
+        (0, 3, 5), (0, 13, None), (0, None, 24), (0, 40, 42), (1, 20, None)]))
+    args = [pt.dvector("cycle"), pt.dscalar("cv"), pt.dscalar("brk"), pt.dscalar("tau"),
+            pt.dvector("q")]
+    loglik, mean, var = fleet_op.segments(lay, *args, 56.0)
+    n = len(lay["fleet_kind"])
+    up = np.random.default_rng(3).normal(size=(3, n))
+    total = (up[0] * loglik + up[1] * mean + up[2] * var).sum()
+    f = pytensor.function(args, [loglik, mean, var, total, *pytensor.grad(total, args)],
+                          mode="NUMBA")
+    return lay, f
+
+
+POINTS = [(np.array([9.0, 14.0, 30.0]), 0.15, 0.05, 1.0, 0.4),
+          (np.array([5.0, 22.0, 11.0]), 0.4, 0.3, 2.5, 0.85),
+          (np.array([40.0, 4.0, 8.0]), 0.05, 0.001, 0.3, 0.1)]
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_segments_op_equals_the_formulas(schedule_op, point):
+    """The Op gives `fleet.segments` of `fleet.segment_weights` (numpy) to 1e-10."""
+    lay, f = schedule_op
+    cycle, cv, brk, tau, q = point
+    q = np.linspace(q / 2, q, len(lay["fleet_kind"]))
+    want = fleet.segments(OPS, lay, fleet.segment_weights(
+        OPS, lay, cycle[None], np.array([cv]), np.array([brk]), tau, q[None], 56.0))
+    for got, w in zip(f(cycle, cv, brk, tau, q)[:3], want):
+        np.testing.assert_allclose(got, w[0], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_segments_op_gradient_matches_finite_differences(schedule_op, point):
+    """Its analytic gradient against central differences (step 1e-6): within 1e-5 of the
+    largest partial, relative (the differences' error is about 1e-9 here)."""
+    lay, f = schedule_op
+    cycle, cv, brk, tau, q = point
+    x = [cycle, cv, brk, tau, np.linspace(q / 2, q, len(lay["fleet_kind"]))]
+    grads = f(*x)[4:]
+    h = 1e-6
+    for i, g in enumerate(grads):
+        flat = np.atleast_1d(np.asarray(x[i], float))
+        num = np.zeros_like(flat)
+        for k in range(len(flat)):
+            up, down = flat.copy(), flat.copy()
+            up[k] += h
+            down[k] -= h
+            shape = np.shape(x[i])
+            num[k] = (f(*x[:i], up.reshape(shape), *x[i + 1:])[3]
+                      - f(*x[:i], down.reshape(shape), *x[i + 1:])[3]) / (2 * h)
+        np.testing.assert_allclose(np.atleast_1d(g), num, atol=1e-5 * max(np.abs(num).max(), 1.0))
