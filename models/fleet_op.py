@@ -278,7 +278,7 @@ def _numba_segments(op, node=None, **kwargs):
         return segments_kernel(int(n_gaps.item()), kind, vessel, length, m_gap, m_edge, cycle,
                                cv.item(), brk.item(), tau.item(), q, window.item())
 
-    return run, _source_key(segments_kernel, _gap, _edge)
+    return run, _source_key(segments_kernel, _gap, _edge, _pdf, _cdf, _between)
 
 
 @register_funcify_default_op_cache_key(SegmentsGrad)
