@@ -26,7 +26,7 @@ from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import numba_njit, register_funcify_default_op_cache_key
 
 from .fleet import FLOOR, LEAD, LOG_2PI
-from .truncated_nb import _source_key
+from .truncated_nb import source_key
 
 SQRT2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -53,8 +53,9 @@ def _between(hi, lo):
 
 @numba.njit(cache=True)
 def _gap(m_grid, g, c, s2, t2, b, q, window, logw, d):
-    """A gap's log weights over m and their partials (M+1, N_PARTS), each term's two parts
-    (unbroken, with pauses) added in linear space where they do not underflow."""
+    """A gap's log weights over m (m_grid is 0..M, as `fleet.layout` builds it) and their
+    partials (M+1, N_PARTS), each term's two parts (unbroken, with pauses) added in linear
+    space where they do not underflow."""
     lb = math.log1p(-b)
     lq, l1q = math.log(q), math.log1p(-q)
     log_window = math.log(window)
@@ -62,10 +63,7 @@ def _gap(m_grid, g, c, s2, t2, b, q, window, logw, d):
     for i in range(m_grid.shape[0]):
         m = m_grid[i]
         k = m + 1.0
-        if m == i:
-            unbroken, omega = unbroken * (1.0 - b), b + (1.0 - b) * omega
-        else:
-            unbroken, omega = math.exp(k * lb), -math.expm1(k * lb)
+        unbroken, omega = unbroken * (1.0 - b), b + (1.0 - b) * omega
         var = k * s2 + 2.0 * t2
         sd = math.sqrt(var)
         e = g - k * c
@@ -278,7 +276,7 @@ def _numba_segments(op, node=None, **kwargs):
         return segments_kernel(int(n_gaps.item()), kind, vessel, length, m_gap, m_edge, cycle,
                                cv.item(), brk.item(), tau.item(), q, window.item())
 
-    return run, _source_key(segments_kernel, _gap, _edge, _pdf, _cdf, _between)
+    return run, source_key(segments_kernel, _gap, _edge, _pdf, _cdf, _between)
 
 
 @register_funcify_default_op_cache_key(SegmentsGrad)
@@ -289,7 +287,7 @@ def _numba_grad(op, node=None, **kwargs):
                                                        jac, g_loglik, g_mean, g_var)
         return g_cycle, np.array(g_cv), np.array(g_brk), np.array(g_tau), g_q
 
-    return run, _source_key(grad_kernel)
+    return run, source_key(grad_kernel)
 
 
 segments_op = Segments()

@@ -131,7 +131,7 @@ class TruncatedNB(Op):
         return [g_mu, g_alpha, pt.zeros_like(grid), pt.zeros_like(caps)]
 
 
-def _source_key(*kernels) -> int:
+def source_key(*kernels) -> int:
     """PyTensor caches compiled graphs by Op type and props, not by the kernels' code:
     this salt makes an edited kernel compile again."""
     text = "".join(inspect.getsource(k.py_func) for k in kernels)
@@ -144,7 +144,7 @@ def _numba_probs(op, node=None, **kwargs):
     def probs(mu, alpha, grid, caps):
         return probs_kernel(mu.item(), alpha.item(), grid, caps)
 
-    return probs, _source_key(probs_kernel)
+    return probs, source_key(probs_kernel)
 
 
 @register_funcify_default_op_cache_key(TruncatedNBGrad)
@@ -154,7 +154,7 @@ def _numba_grad(op, node=None, **kwargs):
         g_mu, g_alpha = grad_kernel(mu.item(), alpha.item(), grid, probs, upstream)
         return np.array(g_mu), np.array(g_alpha)
 
-    return grad, _source_key(grad_kernel)
+    return grad, source_key(grad_kernel)
 
 
 truncated_nb = TruncatedNB()
