@@ -100,6 +100,33 @@ class CalibrateConfig(Config):
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
 
 
+@dataclass
+class PlanOption:
+    """One candidate collection of `cargoinfer plan` (experiments/plan_menu.py checks which
+    keys each kind takes)."""
+
+    kind: str = MISSING  # imagery, count, depot or package
+    cost: float = MISSING  # in the menu's cost_unit, >= 0
+    label: Optional[str] = None  # plain words for the plan's pages
+    site: Optional[str] = None  # imagery, count
+    start: Optional[str] = None  # imagery: YYYY-MM-DD
+    end: Optional[str] = None  # imagery
+    passes: Optional[int] = None  # imagery: passes on distinct days between start and end
+    usable: Optional[float] = None  # imagery: share of passes usable (default: the site's so far)
+    voyage: Optional[str] = None  # count: next, or a voyage_id of voyages.csv
+    coverage: Optional[float] = None  # count: share of the load in view (null: not recorded)
+    metric: Optional[str] = None  # depot: filled_area_m2, railcars or containers
+    date: Optional[str] = None  # depot: YYYY-MM-DD
+    sd: Optional[float] = None  # depot: the measurement's error
+    parts: Optional[list[str]] = None  # package: names of other options
+
+
+@dataclass
+class PlanConfig:
+    cost_unit: str = "units"
+    options: dict[str, PlanOption] = field(default_factory=dict)
+
+
 def register() -> None:
     ConfigStore.instance().store(name="cargoinfer_schema", node=Config)
     ConfigStore.instance().store(name="cargoinfer_calibrate_schema", node=CalibrateConfig)

@@ -1,0 +1,118 @@
+"""`cargoinfer plan`'s menu: the default menu reads; every bad entry is named, option and
+key, with what is wrong (deterministic)."""
+
+import copy
+
+import pytest
+import yaml
+from cargoinfer.experiments.plan_menu import MenuError, read_menu
+from cargoinfer.observations.case import load_case
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def case(default_case_dir):
+    return load_case(default_case_dir)
+
+
+@pytest.fixture(scope="module")
+def menu():
+    return yaml.safe_load((ROOT / "configs/plan/default.yaml").read_text())["options"]
+
+
+def test_default_menu_reads(case, menu):
+    options = read_menu(menu, case)
+    assert [o.name for o in options] == list(menu)
+    kinds = {o.kind for o in options}
+    assert kinds == {"imagery", "count", "depot", "package"}
+    package = next(o for o in options if o.kind == "package")
+    assert [p.name for p in package.singles] == menu[package.name]["parts"]
+    assert all(o.cost >= 0 for o in options)
+
+
+GOOD = {"kind": "imagery", "site": "Dunai", "start": "2023-09-15", "end": "2023-09-28",
+        "passes": 4, "cost": 1}
+
+BAD = [
+    ({**GOOD, "site": "Vladivostok"},
+     "plan.options.x.site: 'Vladivostok' is not a site of the case (origin or destination: "
+     "Rajin, Dunai)"),
+    ({**GOOD, "cost": -2},
+     "plan.options.x.cost: -2 must be at least 0"),
+    ({**GOOD, "cost": None},
+     "plan.options.x.cost: required (in the menu's cost_unit, >= 0)"),
+    ({**GOOD, "start": "2019-01-01"},
+     "plan.options.x.start: 2019-01-01 is outside 2023-08-15 to 2024-10-14 (the window's "
+     "start to 366 days after its end)"),
+    ({**GOOD, "end": "2023-09-01"},
+     "plan.options.x.end: 2023-09-01 is before start 2023-09-15"),
+    ({**GOOD, "start": "15/09/2023"},
+     "plan.options.x.start: '15/09/2023' is not a date (YYYY-MM-DD)"),
+    ({**GOOD, "passes": 20},
+     "plan.options.x.passes: 20 passes on distinct days do not fit in the 14 days from "
+     "2023-09-15 to 2023-09-28"),
+    ({**GOOD, "passes": -1},
+     "plan.options.x.passes: -1 must be at least 0"),
+    ({**GOOD, "passes": 2.5},
+     "plan.options.x.passes: 2.5 is not a whole number >= 0"),
+    ({**GOOD, "usable": 1.5},
+     "plan.options.x.usable: 1.5 must be at most 1"),
+    ({**GOOD, "metric": "railcars"},
+     "plan.options.x.metric: an imagery option takes no 'metric' (it takes cost, end, label, "
+     "passes, site, start, usable)"),
+    ({**GOOD, "kind": "drone"},
+     "plan.options.x.kind: 'drone' is not one of imagery, count, depot, package"),
+    ({"kind": "imagery", "site": "Dunai", "start": "2023-09-15", "end": "2023-09-28", "cost": 1},
+     "plan.options.x.passes: required for an imagery option"),
+    ({"kind": "count", "site": "Dunai", "voyage": "Z9", "cost": 1},
+     "plan.options.x.voyage: 'Z9' is neither 'next' nor a voyage_id of voyages.csv"),
+    ({"kind": "count", "site": "Dunai", "voyage": "next", "coverage": 0, "cost": 1},
+     "plan.options.x.coverage: 0 must be above 0"),
+    ({"kind": "depot", "metric": "pits", "date": "2023-10-20", "cost": 1},
+     "plan.options.x.metric: 'pits' is not one of filled_area_m2, railcars, containers"),
+    ({"kind": "depot", "metric": "railcars", "date": "2023-10-20", "sd": -5, "cost": 1},
+     "plan.options.x.sd: -5 must be above 0"),
+    ({"kind": "depot", "metric": "railcars", "date": "2030-01-01", "cost": 1},
+     "plan.options.x.date: 2030-01-01 is outside 2023-08-15 to 2024-10-14 (the window's "
+     "start to 366 days after its end)"),
+    ({"kind": "package", "parts": ["y", "nothing"], "cost": 1},
+     "plan.options.x.parts: 'nothing' is not an option of the menu"),
+    ({"kind": "package", "parts": [], "cost": 1},
+     "plan.options.x.parts: a package needs at least one part"),
+    ({"kind": "package", "parts": "y", "cost": 1},
+     "plan.options.x.parts: a list of other options' names"),
+    ({"kind": "package", "parts": ["y", "y"], "cost": 1},
+     "plan.options.x.parts: an option is listed twice"),
+]
+
+
+@pytest.mark.parametrize("entry, message", BAD, ids=[m.split(": ")[0].split(".")[-1] + f"-{i}"
+                                                     for i, (_, m) in enumerate(BAD)])
+def test_bad_menu_entry_is_named(case, entry, message):
+    with pytest.raises(MenuError) as e:
+        read_menu({"x": entry, "y": GOOD}, case)
+    assert e.value.problems == [message]
+
+
+def test_depot_option_needs_a_depot(case):
+    no_depot = copy.copy(case)
+    no_depot.spec = __import__("dataclasses").replace(case.spec, depot=None)
+    with pytest.raises(MenuError) as e:
+        read_menu({"x": {"kind": "depot", "metric": "railcars", "date": "2023-10-20",
+                         "cost": 1}}, no_depot)
+    assert e.value.problems == ["plan.options.x.metric: the case has no depot (case.yaml's "
+                                "depot is not set)"]
+
+
+def test_every_problem_is_listed(case):
+    with pytest.raises(MenuError) as e:
+        read_menu({"a": {**GOOD, "site": "Nowhere"}, "b": {**GOOD, "cost": -1},
+                   "c": {"kind": "package", "parts": ["a"], "cost": 1}}, case)
+    assert len(e.value.problems) == 2  # c's part is bad, not c: named once, at a
+    assert read_menu({"y": GOOD}, case)[0].passes == 4
+
+
+def test_empty_menu(case):
+    with pytest.raises(MenuError, match="the menu has no options"):
+        read_menu({}, case)
