@@ -1,0 +1,110 @@
+"""`cargoinfer plan` (work in progress, issue 22): a fitted run and a menu of candidate
+collections -> how much each would narrow the headline's interval.
+
+Done so far: the run's context (its case, route, data values and posterior draws), a
+depot measurement's rows appended to a copy of the case, simulated from the model at
+outer draws of the posterior, and the screen (`inference.preposterior`) of such an option.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from omegaconf import OmegaConf
+
+from ..inference.preposterior import Screen, data_loglik, screen
+from ..observations.aggregate import route_data
+from ..observations.case import Case
+from . import brief
+from .plan_menu import Option
+
+
+@dataclass
+class Context:
+    """What a plan needs of a run: its case (as fitted), model family, config, data
+    values, a thinned set of its posterior draws (flat) and the headline's name."""
+
+    folder: Path
+    case: Case
+    family: object
+    cfg: object
+    route: object
+    values: dict
+    draws: dict
+    headline: str
+
+    def route_of(self, case: Case):
+        m = self.cfg.model
+        return route_data(case, int(m.transit_days), int(m.max_containers_per_voyage),
+                          self.route_horizon, int(m.transit_extra_days))
+
+    @property
+    def route_horizon(self):
+        from datetime import timedelta
+
+        days = int(self.route.horizon_days)
+        return self.case.spec.end + timedelta(days=days) if days else None
+
+
+def context(folder: str | Path, n_draws: int = 1000) -> Context:
+    """The run at `folder`, its posterior thinned evenly to at most `n_draws` draws."""
+    folder = Path(folder)
+    view = brief.load_view(folder)  # raises BriefError for a folder that is not a run
+    if view.case is None:
+        raise brief.BriefError(view.case_note or f"{folder}: the run's case cannot be read")
+    cfg = OmegaConf.load(folder / "config.yaml")
+    family = view.family
+    values = family.data_values(view.route, cfg.priors)
+    post = view.tree["posterior"]
+    total = post.sizes["chain"] * post.sizes["draw"]
+    keep = np.unique(np.linspace(0, total - 1, min(n_draws, total)).astype(int))
+    draws = {v: np.asarray(post[v]).reshape(total, *post[v].shape[2:])[keep]
+             for v in post.data_vars}
+    headline = (view.record.get("headline") or {}).get("estimand") or (
+        "forecast_containers" if view.horizon is not None else "total_containers")
+    return Context(folder, view.case, family, cfg, view.route, values, draws, headline)
+
+
+def with_depot_row(case: Case, option: Option, value: float) -> Case:
+    """A copy of `case` with the depot measurement `option` appended, reading `value`."""
+    row = {"date": [option.date], "site": [case.spec.depot], "metric": [option.metric],
+           "value": [float(value)], "sd": [option.sd], "source": [f"plan: {option.name}"]}
+    old = case.tables["depot"]
+    new = pl.DataFrame({k: v for k, v in row.items() if k in old.columns},
+                       schema={k: old.schema[k] for k in row if k in old.columns})
+    if "_row" in old.columns:
+        new = new.with_columns(pl.lit(old.height + 2, dtype=old.schema["_row"]).alias("_row"))
+    tables = {**case.tables, "depot": pl.concat([old, new.select(old.columns)])}
+    return dataclasses.replace(case, tables=tables)
+
+
+def screen_depot(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0,
+                 prob: float = 0.9) -> Screen:
+    """The screen of one depot measurement: its reading simulated by the model at
+    `n_outer` evenly spaced posterior draws (the same for every option: common random
+    numbers), every draw reweighted by the data's likelihood with that reading."""
+    rng = np.random.default_rng([seed, 22])
+    family = ctx.family
+    streams = list(family.LOGLIK_DIMS)
+    base = family.generate(ctx.draws, ctx.route, ctx.values, rng)
+    headline = np.asarray(base[ctx.headline], float)
+    base_ll = data_loglik(base, streams)
+    # the new row's reading at every draw, from the model (a placeholder value first)
+    case0 = with_depot_row(ctx.case, option, 0.0)
+    route0 = ctx.route_of(case0)
+    pred = family.generate(ctx.draws, route0, family.data_values(route0, ctx.cfg.priors),
+                           rng)["pred_depot"][:, -1]
+    n = len(headline)
+    outer = np.unique(np.linspace(0, n - 1, min(n_outer, n)).astype(int))
+    lls = []
+    for s in outer:
+        case_s = with_depot_row(ctx.case, option, max(float(pred[s]), 0.0))
+        route_s = ctx.route_of(case_s)
+        gen = family.generate(ctx.draws, route_s, family.data_values(route_s, ctx.cfg.priors),
+                              np.random.default_rng([seed, 22, int(s)]))
+        lls.append(data_loglik(gen, streams))
+    return screen(headline, base_ll, lls, prob)
