@@ -108,3 +108,28 @@ def screen_depot(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0,
                               np.random.default_rng([seed, 22, int(s)]))
         lls.append(data_loglik(gen, streams))
     return screen(headline, base_ll, lls, prob)
+
+
+def refit_width(ctx: Context, case: Case, seed: int, draws: int = 500, tune: int = 500,
+                chains: int = 2, prob: float = 0.9) -> float:
+    """The headline's interval width after fitting `case` (the run's case with new rows)
+    with the run's family and priors, through its one compiled model."""
+    import nutpie
+
+    from ..inference.fit import adaptation, compiled
+
+    family, inference = ctx.family, ctx.cfg.inference
+    route = ctx.route_of(case)
+    values = family.data_values(route, ctx.cfg.priors)
+    model, _ = compiled(family, values)
+    tree = nutpie.sample(model, draws=draws, tune=tune, chains=chains,
+                         cores=int(inference.cores), seed=seed, progress_bar=False,
+                         target_accept=float(inference.target_accept),
+                         adaptation=adaptation(family, inference))
+    post = tree["posterior"]
+    n = post.sizes["chain"] * post.sizes["draw"]
+    flat = {v: np.asarray(post[v]).reshape(n, *post[v].shape[2:]) for v in post.data_vars}
+    x = np.asarray(family.generate(flat, route, values, np.random.default_rng([seed, 1]))[
+        ctx.headline], float)
+    lo, hi = np.quantile(x, [(1 - prob) / 2, 1 - (1 - prob) / 2])
+    return float(hi - lo)
