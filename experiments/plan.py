@@ -133,3 +133,75 @@ def refit_width(ctx: Context, case: Case, seed: int, draws: int = 500, tune: int
         ctx.headline], float)
     lo, hi = np.quantile(x, [(1 - prob) / 2, 1 - (1 - prob) / 2])
     return float(hi - lo)
+
+
+def with_count_row(case: Case, option: Option, visible: int) -> Case:
+    """A copy of `case` with the count `option` appended: on the named voyage, or on the
+    next one (an unidentified voyage the day after the window, its own load group)."""
+    from datetime import timedelta
+
+    spec = case.spec
+    stage = "loading" if option.site in spec.origin else "unloading"
+    when, voyage = spec.end + timedelta(days=1), None
+    if option.voyage != "next":
+        row = case.voyages.filter(pl.col("voyage_id") == option.voyage).row(0, named=True)
+        seen = row["origin_seen"] if stage == "loading" else row["destination_seen"]
+        when = seen or row["origin_seen"] or row["destination_seen"]
+        voyage = option.voyage
+    old = case.tables["containers"]
+    new = {"date": [when], "site": [option.site], "vessel": [None], "voyage_id": [voyage],
+           "stage": [stage], "visible": [int(visible)], "coverage": [option.coverage],
+           "source": [f"plan: {option.name}"]}
+    frame = pl.DataFrame({k: v for k, v in new.items() if k in old.columns},
+                         schema={k: old.schema[k] for k in new if k in old.columns})
+    if "_row" in old.columns:
+        frame = frame.with_columns(pl.lit(old.height + 2, dtype=old.schema["_row"]).alias("_row"))
+    tables = {**case.tables, "containers": pl.concat([old, frame.select(old.columns)])}
+    return dataclasses.replace(case, tables=tables)
+
+
+def simulate_count(ctx: Context, option: Option, rows: np.ndarray, rng) -> np.ndarray:
+    """The count `option` would read at posterior draws `rows`: the voyage's load given
+    the draw and the voyage's other counts (its capacity's load prior if none), seen
+    through the option's coverage (with the recorded share's error), or an unrecorded
+    one's Beta prior."""
+    from ..models import loads, truncated_nb
+
+    values, route = ctx.values, ctx.route
+    aug = ctx.route_of(with_count_row(ctx.case, option, 0))
+    g_new = int(aug.count_group[-1])
+    cap = float(aug.group_cap[g_new])
+    mu = np.asarray(ctx.draws["containers_per_voyage"], float)[rows]
+    alpha = 1.0 / np.maximum(np.asarray(ctx.draws["load_cv"], float)[rows], 1e-3) ** 2
+    probs = truncated_nb.probs_draws(mu, alpha, route.grid, np.array([cap]))[:, 0]  # (n, K)
+    if g_new < route.n_groups:  # a voyage counted before: its load given those counts
+        probs = probs * values["load_weight"][g_new]
+    load = route.grid[loads.GridSampler(probs).draw_each(rng)]
+    if option.coverage is None:
+        share = rng.beta(float(values["unknown_coverage__alpha"]),
+                         float(values["unknown_coverage__beta"]), len(rows))
+    else:
+        error = np.exp(float(values["coverage_error__log_sd"]) * rng.normal(size=len(rows)))
+        share = loads.clip_coverage(option.coverage * error)
+    return rng.binomial(load.astype(int), share)
+
+
+def screen_count(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0,
+                 prob: float = 0.9) -> Screen:
+    """The screen of one container count: its reading simulated at `n_outer` evenly spaced
+    posterior draws, every draw reweighted by the data's likelihood with it, and the
+    headline taken given the count (it moves the voyage's load)."""
+    family = ctx.family
+    streams = list(family.LOGLIK_DIMS)
+    base = family.generate(ctx.draws, ctx.route, ctx.values, np.random.default_rng([seed, 22]))
+    n = len(base[ctx.headline])
+    outer = np.unique(np.linspace(0, n - 1, min(n_outer, n)).astype(int))
+    counts = simulate_count(ctx, option, outer, np.random.default_rng([seed, 22, 1]))
+    lls, heads = [], []
+    for s, y in zip(outer, counts):
+        route_s = ctx.route_of(with_count_row(ctx.case, option, int(y)))
+        gen = family.generate(ctx.draws, route_s, family.data_values(route_s, ctx.cfg.priors),
+                              np.random.default_rng([seed, 22]))
+        lls.append(data_loglik(gen, streams))
+        heads.append(gen[ctx.headline])
+    return screen(base[ctx.headline], data_loglik(base, streams), lls, prob, headlines=heads)

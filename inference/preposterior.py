@@ -75,17 +75,20 @@ class Screen:
 
 
 def screen(headline: np.ndarray, base: np.ndarray, outer: list[np.ndarray],
-           prob: float = 0.9, r_eff: float = 1.0) -> Screen:
+           prob: float = 0.9, r_eff: float = 1.0, headlines: list | None = None) -> Screen:
     """headline (S,) the fit's draws of the headline; base (S,) the data's log-likelihood
     per draw; outer: for each outer draw, (S,) the log-likelihood of the data with that
-    draw's new rows (`data_loglik`)."""
+    draw's new rows (`data_loglik`); headlines: for each outer draw, the headline's draws
+    given the data with its new rows where they change it (a count changes a voyage's
+    load given the parameters; a depot reading does not), else `headline`."""
     headline = np.asarray(headline, float)
     flat = np.full(len(headline), 1.0 / len(headline))
     lo, hi = weighted_interval(headline, flat, prob)
     widths, ks = [], []
-    for ll in outer:
+    for i, ll in enumerate(outer):
         w, k = reweight(np.asarray(ll, float) - base, r_eff)
-        a, b = weighted_interval(headline, w, prob)
+        x = headline if headlines is None else np.asarray(headlines[i], float)
+        a, b = weighted_interval(x, w, prob)
         widths.append(b - a)
         ks.append(k)
     return Screen(hi - lo, np.array(widths, float), np.array(ks, float))
