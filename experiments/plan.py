@@ -1,14 +1,17 @@
 """`cargoinfer plan` (work in progress, issue 22): a fitted run and a menu of candidate
 collections -> how much each would narrow the headline's interval.
 
-Done so far: the run's context (its case, route, data values and posterior draws), a
-depot measurement's rows appended to a copy of the case, simulated from the model at
-outer draws of the posterior, and the screen (`inference.preposterior`) of such an option.
+Done so far: the run's context (its case, route, data values and posterior draws); depot
+measurements and container counts appended to a copy of the case, simulated from the model
+at outer draws of the posterior; the screen (`inference.preposterior`) of any option made
+of them (packages too), with refits where the screen cannot be trusted (`assess`).
+Not yet: imagery options, the command, the plan directory.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,7 @@ import numpy as np
 import polars as pl
 from omegaconf import OmegaConf
 
-from ..inference.preposterior import Screen, data_loglik, screen
+from ..inference.preposterior import Screen, data_loglik, screen, stratified
 from ..observations.aggregate import route_data
 from ..observations.case import Case
 from . import brief
@@ -205,3 +208,111 @@ def screen_count(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0,
         lls.append(data_loglik(gen, streams))
         heads.append(gen[ctx.headline])
     return screen(base[ctx.headline], data_loglik(base, streams), lls, prob, headlines=heads)
+
+
+# ---------------------------------------------------------------- any option: assess
+
+K_REFIT_NOTE = "Pareto k above 0.7"
+
+
+class PlanError(ValueError):
+    """An option the plan cannot assess (one line)."""
+
+
+def _stream(seed: int, name: str) -> np.random.Generator:
+    """The random numbers of one single option: the same in every option that buys it
+    (common random numbers across the menu)."""
+    return np.random.default_rng([seed, 22, zlib.crc32(name.encode())])
+
+
+def simulate_rows(ctx: Context, option: Option, outer: np.ndarray, seed: int) -> np.ndarray:
+    """The new reading of a single option at each outer draw: a depot measurement's value,
+    a count's containers in view."""
+    rng = _stream(seed, option.name)
+    if option.kind == "depot":
+        route0 = ctx.route_of(with_depot_row(ctx.case, option, 0.0))
+        gen = ctx.family.generate({k: v[outer] for k, v in ctx.draws.items()}, route0,
+                                  ctx.family.data_values(route0, ctx.cfg.priors), rng)
+        return np.maximum(np.asarray(gen["pred_depot"], float)[:, -1], 0.0)
+    if option.kind == "count":
+        return simulate_count(ctx, option, outer, rng).astype(float)
+    raise PlanError(f"{option.name}: {option.kind} options cannot be assessed yet")
+
+
+def with_rows(case: Case, singles, readings) -> Case:
+    """A copy of `case` with each single option's row appended at its reading."""
+    for option, value in zip(singles, readings):
+        if option.kind == "depot":
+            case = with_depot_row(case, option, float(value))
+        elif option.kind == "count":
+            case = with_count_row(case, option, int(value))
+        else:
+            raise PlanError(f"{option.name}: {option.kind} options cannot be assessed yet")
+    return case
+
+
+@dataclass
+class Assessment:
+    """One option's expected width after it: `method` says what produced the figure."""
+
+    option: Option
+    width_now: float
+    width_expected: float
+    width_expected_mcse: float
+    method: str
+    ks: np.ndarray
+    refit_widths: list
+    seconds: float
+
+    @property
+    def reduction(self) -> float:
+        return self.width_now - self.width_expected
+
+    @property
+    def reduction_per_cost(self) -> float:
+        return self.reduction / self.option.cost if self.option.cost > 0 else float("inf")
+
+
+def assess(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0, prob: float = 0.9,
+           max_refits: int = 8, refit=None) -> Assessment:
+    """The expected width of the headline's interval after `option`, at `n_outer` evenly
+    spaced outer draws (the same for every option). The screen reweights the run's draws
+    by the data's likelihood with each outer draw's new rows. Where its Pareto k is above
+    0.7 the outer draw is refitted instead (`refit_width`, or `refit(case, seed)`), at most
+    `max_refits` of them, evenly spaced among the untrusted ones: the expectation is then
+    stratified, the trusted draws' mean screen width and the refitted draws' mean width
+    weighted by their shares, so dropping draws never biases it."""
+    import time
+
+    t0 = time.perf_counter()
+    family = ctx.family
+    streams = list(family.LOGLIK_DIMS)
+    n = len(ctx.draws[next(iter(ctx.draws))])
+    outer = np.unique(np.linspace(0, n - 1, min(n_outer, n)).astype(int))
+    singles = option.singles
+    readings = np.stack([simulate_rows(ctx, o, outer, seed) for o in singles], axis=1)
+    base = family.generate(ctx.draws, ctx.route, ctx.values, np.random.default_rng([seed, 22]))
+    cases, lls, heads = [], [], []
+    for row in readings:
+        case_s = with_rows(ctx.case, singles, row)
+        route_s = ctx.route_of(case_s)
+        gen = family.generate(ctx.draws, route_s, family.data_values(route_s, ctx.cfg.priors),
+                              np.random.default_rng([seed, 22]))
+        cases.append(case_s)
+        lls.append(data_loglik(gen, streams))
+        heads.append(gen[ctx.headline])
+    s = screen(base[ctx.headline], data_loglik(base, streams), lls, prob, headlines=heads)
+    bad = np.flatnonzero(~s.trusted)
+    refit = refit or (lambda case, sd: refit_width(ctx, case, sd, prob=prob))
+    if not len(bad):
+        return Assessment(option, s.width_now, s.width_expected, s.width_expected_mcse,
+                          "screen", s.ks, [], time.perf_counter() - t0)
+    chosen = bad[np.unique(np.linspace(0, len(bad) - 1, min(max_refits, len(bad))).astype(int))]
+    widths = [refit(cases[i], seed * 1000 + int(i)) for i in chosen]
+    mean, mcse = stratified(s.widths, s.trusted, widths)
+    good = s.widths[s.trusted]
+    method = (f"refit ({len(chosen)} of {len(s.ks)} outer draws)" if not len(good) else
+              f"screen, refit where {K_REFIT_NOTE} ({len(chosen)} refits for {len(bad)} of "
+              f"{len(s.ks)} outer draws)")
+    return Assessment(option, s.width_now, mean, mcse, method, s.ks,
+                      widths, time.perf_counter() - t0)

@@ -92,3 +92,21 @@ def screen(headline: np.ndarray, base: np.ndarray, outer: list[np.ndarray],
         widths.append(b - a)
         ks.append(k)
     return Screen(hi - lo, np.array(widths, float), np.array(ks, float))
+
+
+def stratified(widths: np.ndarray, trusted: np.ndarray, refitted: list) -> tuple[float, float]:
+    """The expected width and its Monte Carlo error when the outer draws the screen cannot
+    trust (`trusted` False) are represented by refits of some of them (`refitted`, their
+    widths): the trusted draws' mean and the refits' mean, weighted by the two strata's
+    shares of the outer draws. A stratum of one draw has no spread to estimate (nan)."""
+    widths, trusted = np.asarray(widths, float), np.asarray(trusted, bool)
+    good, refitted = widths[trusted], np.asarray(refitted, float)
+    share = 1.0 - trusted.mean()
+    if share > 0 and not len(refitted):
+        raise ValueError("untrusted outer draws and no refits")
+    mean, var = 0.0, 0.0
+    for part, w in ((good, 1.0 - share), (refitted, share)):
+        if w > 0:
+            mean += w * part.mean()
+            var += w**2 * (part.var(ddof=1) / len(part) if len(part) > 1 else np.nan)
+    return float(mean), float(np.sqrt(var))

@@ -70,3 +70,25 @@ def test_weighted_interval_of_flat_weights_is_the_quantiles():
     x = np.random.default_rng(3).normal(size=10001)
     lo, hi = weighted_interval(x, np.full(len(x), 1 / len(x)))
     assert abs(lo - np.quantile(x, 0.05)) < 1e-3 and abs(hi - np.quantile(x, 0.95)) < 1e-3
+
+
+def test_stratified_expectation_is_unbiased_over_refit_choices():
+    """Refitting a subset of the untrusted outer draws: averaged over every subset of that
+    size, the stratified estimate equals the mean over all outer draws (exactly, to 1e-12);
+    with every untrusted draw refitted it equals that mean outright."""
+    from itertools import combinations
+
+    from cargoinfer.inference.preposterior import stratified
+
+    rng = np.random.default_rng(7)
+    truth = rng.gamma(5.0, 200.0, 12)  # the width each outer draw would have after a refit
+    trusted = np.array([True] * 7 + [False] * 5)
+    widths = np.where(trusted, truth, np.nan)  # the screen's: nothing where untrusted
+    bad = np.flatnonzero(~trusted)
+    assert stratified(widths, trusted, truth[bad])[0] == pytest.approx(truth.mean(), abs=1e-12)
+    means = [stratified(widths, trusted, truth[list(c)])[0] for c in combinations(bad, 2)]
+    assert np.mean(means) == pytest.approx(truth.mean(), abs=1e-9)
+    mean, mcse = stratified(widths, trusted, truth[bad[:3]])
+    assert np.isfinite(mcse) and mcse > 0
+    with pytest.raises(ValueError):
+        stratified(widths, trusted, [])
