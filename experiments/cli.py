@@ -1,4 +1,4 @@
-"""The `cargoinfer` command: check, fit, sweep, runs, compare, brief, simulate, calibrate, warm.
+"""The `cargoinfer` command: check, fit, sweep, runs, compare, brief, simulate, plan, calibrate, warm.
 
 Exit status: 0 done, 2 refused input or config (nothing written), 1 anything else."""
 
@@ -43,6 +43,10 @@ commands:
   simulate scenario=NAME seed=N out=DIR
                           an event-level synthetic case folder plus truth.json
                           (scenarios: steady, pause, load_change, vessel_joins)
+  plan RUN_DIR [plan=NAME] [only=[A,B]]
+                          which next collection (imagery, a count, a depot
+                          measurement, a package) narrows the run's headline interval
+                          most per unit of cost; a plan directory beside the run's
   calibrate model=NAME n_sims=N [case=... store=... workers=W calibration.KEY=V]
                           simulation-based calibration: n_sims simulations from the
                           model's prior on the case's shape, each refitted; writes
@@ -83,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sweep": _lazy("sweep", "sweep_command"), "runs": _lazy("runs", "runs_command"),
                 "compare": _lazy("compare", "compare_command"),
                 "brief": _lazy("brief", "brief_command"),
+                "plan": _lazy("planning", "plan_command"),
                 "calibrate": calibrate_command, "warm": warm_command,
                 "worker": worker_command}
     if command not in handlers:

@@ -46,6 +46,28 @@ def compose(overrides: list[str], config_name: str = "config") -> DictConfig:
     return cfg
 
 
+def compose_plain(overrides: list[str], config_name: str) -> DictConfig:
+    """A command's config that names no case or model of its own (`plan_run`: the run
+    says them), composed and checked against its schema."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.errors import HydraException
+
+    register()
+    outer = _hydra_state()
+    try:
+        with initialize_config_module("cargoinfer.configs", version_base="1.3"):
+            from hydra.core.global_hydra import GlobalHydra
+
+            try:
+                return hydra_compose(config_name, overrides=overrides)
+            except (HydraException, OmegaConfBaseException) as e:
+                raise ConfigError(unknown_name(e, GlobalHydra.instance().config_loader())
+                                  or _first_line(e)) from None
+    finally:
+        _restore_hydra(outer)
+
+
 def pick_model(cfg: DictConfig) -> tuple[str, str]:
     """model=auto: the family for the case's non-empty tables. The whole case, not its
     cut-off: a backtest's cut-offs all use one family."""

@@ -213,6 +213,7 @@ def screen_count(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0,
 # ---------------------------------------------------------------- any option: assess
 
 K_REFIT_NOTE = "Pareto k above 0.7"
+PLAN_VERSION = 1  # a plan directory's address changes with the method
 
 
 class PlanError(ValueError):
@@ -233,6 +234,8 @@ def simulate_rows(ctx: Context, option: Option, outer: np.ndarray, seed: int) ->
         route0 = ctx.route_of(with_depot_row(ctx.case, option, 0.0))
         gen = ctx.family.generate({k: v[outer] for k, v in ctx.draws.items()}, route0,
                                   ctx.family.data_values(route0, ctx.cfg.priors), rng)
+        if "pred_depot" not in gen:  # a family that does not read the depot: any value
+            return np.zeros(len(outer))
         return np.maximum(np.asarray(gen["pred_depot"], float)[:, -1], 0.0)
     if option.kind == "count":
         return simulate_count(ctx, option, outer, rng).astype(float)

@@ -127,6 +127,19 @@ class PlanConfig:
     options: dict[str, PlanOption] = field(default_factory=dict)
 
 
+@dataclass
+class PlanRunConfig:
+    """`cargoinfer plan RUN_DIR`'s settings (configs/plan_run.yaml)."""
+
+    plan: PlanConfig = field(default_factory=PlanConfig)
+    only: Optional[list[str]] = None  # names of the menu's options to assess (null: all)
+    seed: int = 0
+    n_outer: int = 32  # outer draws: new rows simulated at this many posterior draws
+    max_refits: int = 8  # per option, for outer draws the screen cannot trust
+    n_draws: int = 1000  # the run's posterior draws the screen reweights (evenly thinned)
+
+
 def register() -> None:
+    ConfigStore.instance().store(name="cargoinfer_plan_schema", node=PlanRunConfig)
     ConfigStore.instance().store(name="cargoinfer_schema", node=Config)
     ConfigStore.instance().store(name="cargoinfer_calibrate_schema", node=CalibrateConfig)

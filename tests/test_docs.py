@@ -10,7 +10,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from cargoinfer.experiments.cli import USAGE
-from cargoinfer.experiments.config import compose
+from cargoinfer.experiments.config import compose, compose_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 README_MAX_LINES = 200
@@ -59,7 +59,7 @@ def test_reference_pages_keep_up_with_the_code():
 
     def keys(node, prefix=""):
         for k, v in node.items():
-            if isinstance(v, dict) and v and k != "priors":
+            if isinstance(v, dict) and v and k not in ("priors", "options"):
                 yield from keys(v, f"{prefix}{k}.")
             else:
                 yield prefix + k
@@ -68,3 +68,6 @@ def test_reference_pages_keep_up_with_the_code():
         cfg = OmegaConf.to_container(compose(["model=voyages"], config_name=name))
         missing = [k for k in keys(cfg) if f"`{k}`" not in page]
         assert not missing, f"docs/config.md does not describe {missing}"
+    missing = [k for k in keys(OmegaConf.to_container(compose_plain([], "plan_run")))
+               if f"`{k}`" not in page]
+    assert not missing, f"docs/config.md does not describe {missing}"

@@ -1,0 +1,180 @@
+"""`cargoinfer plan RUN_DIR [plan=NAME] [overrides]` (work in progress, issue 22): the
+command, and the plan directory it writes beside the run's.
+
+The plan directory `<run_id>-plan-<digest>` (the digest of the run, the menu, the
+settings and the code: content-addressed like runs) holds plan.csv, plan.json, plan.png
+(expected width against cost, the Pareto front marked) and plan.md / plan.html. It is
+written whole into a staging folder and renamed, so it is complete or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+COLUMNS = ("option", "kind", "cost", "width_now", "width_expected", "width_expected_mcse",
+           "reduction", "reduction_per_cost", "method")
+
+
+def pareto_front(costs, widths) -> np.ndarray:
+    """(n,) True where no other option costs at most as much and narrows at least as far,
+    one of the two strictly."""
+    costs, widths = np.asarray(costs, float), np.asarray(widths, float)
+    out = np.ones(len(costs), bool)
+    for i in range(len(costs)):
+        better = (costs <= costs[i]) & (widths <= widths[i]) & (
+            (costs < costs[i]) | (widths < widths[i]))
+        out[i] = not better.any()
+    return out
+
+
+def table(assessments) -> pl.DataFrame:
+    rows = [{"option": a.option.name, "kind": a.option.kind, "cost": a.option.cost,
+             "width_now": a.width_now, "width_expected": a.width_expected,
+             "width_expected_mcse": a.width_expected_mcse, "reduction": a.reduction,
+             "reduction_per_cost": a.reduction_per_cost, "method": a.method}
+            for a in assessments]
+    return pl.DataFrame(rows, schema={c: (pl.String if c in ("option", "kind", "method")
+                                          else pl.Float64) for c in COLUMNS})
+
+
+def figure(df: pl.DataFrame, path: Path, unit: str, headline: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.2), dpi=110)
+    ax = fig.add_subplot()
+    cost, width, err = (df[c].to_numpy() for c in ("cost", "width_expected",
+                                                     "width_expected_mcse"))
+    front = pareto_front(cost, width)
+    ax.errorbar(cost, width, yerr=np.nan_to_num(err), fmt="o", color="#4a6fa5", capsize=3)
+    order = np.argsort(cost[front])
+    ax.plot(cost[front][order], width[front][order], "-", color="#c0392b", lw=1.2,
+            label="Pareto front")
+    ax.axhline(float(df["width_now"][0]), color="#888", ls="--", lw=1, label="width now")
+    for name, x, y in zip(df["option"], cost, width):
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xlabel(f"cost ({unit})")
+    ax.set_ylabel(f"expected 90% interval width of {headline}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def pages(folder: Path, df: pl.DataFrame, record: dict) -> None:
+    from .document import write
+
+    unit, headline = record["cost_unit"], record["headline"]
+    now = float(df["width_now"][0])
+    best = df.sort("width_expected").row(0, named=True)
+    labels = {o["name"]: o["label"] for o in record["menu"]}
+    blocks = [
+        ("title", f"Collection plan for run {record['run_id']}"),
+        ("headline", f"{labels[best['option']][0].upper()}{labels[best['option']][1:]} would "
+                     f"narrow the 90% interval of {headline} from {now:,.0f} to about "
+                     f"{best['width_expected']:,.0f} wide (Monte Carlo error "
+                     f"{best['width_expected_mcse']:,.0f})."),
+        ("table", ["option", "cost", "expected width", "reduction", f"per {unit}", "method"],
+         [[labels[r["option"]], f"{r['cost']:g}",
+           f"{r['width_expected']:,.0f} ± {r['width_expected_mcse']:,.0f}",
+           f"{r['reduction']:,.0f}", f"{r['reduction_per_cost']:,.1f}", r["method"]]
+          for r in df.iter_rows(named=True)]),
+        ("figure", "plan.png", "Expected width against cost; the line joins the options no "
+                               "other option beats on both."),
+        ("p", f"Preposterior analysis of {record['model']}'s run: each option's new rows "
+              f"simulated from the model at {record['settings']['n_outer']} posterior draws "
+              "(the same for every option), the run's draws reweighted by the data's "
+              "likelihood with them (Pareto-smoothed) and refitted where the reweighting "
+              "cannot be trusted (Pareto k above 0.7)."),
+    ]
+    write(folder, blocks, f"Plan {record['run_id']}", stem="plan")
+
+
+USAGE = "usage: cargoinfer plan RUN_DIR [plan=NAME] [only=[A,B]] [seed=N] [n_outer=N] [max_refits=N]"
+
+
+def plan_command(args: list[str]) -> int:
+    from omegaconf import OmegaConf
+
+    from . import store
+    from .brief import BriefError
+    from .config import ConfigError, compose_plain
+    from .plan import PLAN_VERSION, PlanError, assess, context
+    from .plan_menu import MenuError, read_menu
+
+    runs = [a for a in args if "=" not in a]
+    overrides = [a for a in args if "=" in a]
+    if len(runs) != 1 or runs[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        cfg = compose_plain(overrides, "plan_run")
+    except ConfigError as e:
+        print(f"cargoinfer plan: config refused: {e}", file=sys.stderr)
+        return 2
+    try:
+        ctx = context(runs[0], int(cfg.n_draws))
+    except BriefError as e:
+        print(f"cargoinfer plan: {e}", file=sys.stderr)
+        return 2
+    menu = OmegaConf.to_container(cfg.plan.options, resolve=True)
+    try:
+        options = read_menu(menu, ctx.case)
+        names = [o.name for o in options]
+        unknown = [n for n in (cfg.only or []) if n not in names]
+        if unknown:
+            raise MenuError([f"only: {n!r} is not an option of the menu" for n in unknown])
+    except MenuError as e:
+        print("\n".join(f"cargoinfer plan: {p}" for p in e.problems), file=sys.stderr)
+        print("cargoinfer plan: menu refused; nothing was written", file=sys.stderr)
+        return 2
+    if cfg.only:
+        options = [o for o in options if o.name in cfg.only]
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    settings = {k: plain[k] for k in ("only", "seed", "n_outer", "max_refits", "n_draws")}
+    record = {"plan_version": PLAN_VERSION, "run_id": ctx.folder.name,
+              "run": str(ctx.folder), "model": f"{ctx.family.NAME}@{ctx.family.VERSION}",
+              "headline": ctx.headline, "cost_unit": str(cfg.plan.cost_unit),
+              "menu": [{"name": o.name, **{k: v for k, v in menu[o.name].items()
+                                           if v is not None}, "label": o.label}
+                       for o in options],
+              "settings": settings}
+    folder = ctx.folder.parent / f"{ctx.folder.name}-plan-{store.digest(record)[:12]}"
+    if (folder / "plan.json").is_file():  # the same plan, done before
+        print(pl.read_csv(folder / "plan.csv"))
+        print(f"plan: {folder}")
+        return 0
+    t0, out = time.perf_counter(), []
+    try:
+        for option in options:
+            out.append(assess(ctx, option, int(cfg.n_outer), int(cfg.seed),
+                              max_refits=int(cfg.max_refits)))
+            a = out[-1]
+            print(f"  {option.name}: {a.width_now:,.0f} -> {a.width_expected:,.0f} "
+                  f"+- {a.width_expected_mcse:,.0f} ({a.method}; {a.seconds:.1f} s)",
+                  file=sys.stderr)
+    except PlanError as e:
+        print(f"cargoinfer plan: {e}; nothing was written", file=sys.stderr)
+        return 2
+    df = table(out)
+    record.update(timings={"total_s": time.perf_counter() - t0,
+                           **{f"{a.option.name}_s": a.seconds for a in out}},
+                  pareto_front=[n for n, f in zip(df["option"], pareto_front(
+                      df["cost"], df["width_expected"])) if f])
+    with store.staged(folder) as tmp:
+        df.write_csv(tmp / "plan.csv")
+        figure(df, tmp / "plan.png", record["cost_unit"], ctx.headline)
+        pages(tmp, df, record)
+        (tmp / "plan.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=140):
+        print(df.select("option", "cost", "width_now", "width_expected",
+                        "width_expected_mcse", "reduction_per_cost", "method"))
+    print(f"plan: {folder}")
+    return 0

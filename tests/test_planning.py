@@ -1,0 +1,80 @@
+"""`cargoinfer plan` (experiments/planning.py): bad menus refused, a plan directory of
+an option the model cannot use."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from cargoinfer.experiments.cli import main
+from cargoinfer.experiments.planning import pareto_front
+
+
+def _run_dir(first_run) -> Path:
+    code, out, _ = first_run
+    assert code == 0
+    return Path(out.strip().splitlines()[-1].removeprefix("run: "))
+
+
+def _plans(run: Path) -> list[Path]:
+    return sorted(run.parent.glob(f"{run.name}-plan-*")) + sorted(run.parent.glob(".staging-*"))
+
+
+@pytest.mark.parametrize("override, message", [
+    ("plan.options.quay_count_next.site=Vladivostok",
+     "plan.options.quay_count_next.site: 'Vladivostok' is not a site of the case (origin or "
+     "destination: Rajin, Dunai)"),
+    ("plan.options.depot_area_late_oct.date=2031-01-01",
+     "plan.options.depot_area_late_oct.date: 2031-01-01 is outside 2023-08-15 to 2024-10-14 "
+     "(the window's start to 366 days after its end)"),
+    ("plan.options.quay_count_next.cost=-1",
+     "plan.options.quay_count_next.cost: -1.0 must be at least 0"),
+    ("plan.options.depot_area_late_oct.metric=pits",
+     "plan.options.depot_area_late_oct.metric: 'pits' is not one of filled_area_m2, railcars, "
+     "containers"),
+    ("only=[nope]", "only: 'nope' is not an option of the menu"),
+])
+def test_bad_menu_exits_2_naming_option_and_key(first_run, capsys, override, message):
+    run = _run_dir(first_run)
+    assert main(["plan", str(run), override]) == 2
+    err = capsys.readouterr().err
+    assert f"cargoinfer plan: {message}\n" in err
+    assert "nothing was written" in err
+    assert not _plans(run)
+
+
+def test_unknown_menu_and_missing_run(first_run, capsys, tmp_path):
+    assert main(["plan", str(_run_dir(first_run)), "plan=nope"]) == 2
+    assert "no plan named 'nope'; the plans are default" in capsys.readouterr().err
+    assert main(["plan", str(tmp_path)]) == 2
+    assert main(["plan"]) == 2
+
+
+def test_pareto_front():
+    costs, widths = [1, 2, 3, 3, 5], [900, 950, 800, 800, 700]
+    np.testing.assert_array_equal(pareto_front(costs, widths), [True, False, True, True, True])
+
+
+def test_an_option_the_model_does_not_use_narrows_nothing(first_run, capsys):
+    """A depot measurement for a voyages run (voyages reads no depot rows): its expected
+    width is today's, exactly, by the screen; the plan directory is complete, and asking
+    again prints the same plan without assessing it again."""
+    run = _run_dir(first_run)
+    args = ["plan", str(run), "only=[depot_area_late_oct]", "n_outer=4"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    folder = Path(out.strip().splitlines()[-1].removeprefix("plan: "))
+    assert folder.parent == run.parent and folder.name.startswith(f"{run.name}-plan-")
+    assert {p.name for p in folder.iterdir()} == {"plan.csv", "plan.json", "plan.png",
+                                                   "plan.md", "plan.html"}
+    df = pl.read_csv(folder / "plan.csv")
+    assert df.columns == ["option", "kind", "cost", "width_now", "width_expected",
+                          "width_expected_mcse", "reduction", "reduction_per_cost", "method"]
+    row = df.row(0, named=True)
+    assert row["option"] == "depot_area_late_oct" and row["method"] == "screen"
+    assert row["reduction"] == 0.0 and row["width_expected"] == row["width_now"]
+    record = json.loads((folder / "plan.json").read_text())
+    assert record["run_id"] == run.name and record["settings"]["n_outer"] == 4
+    assert main(args) == 0
+    assert capsys.readouterr().out.strip().endswith(f"plan: {folder}")
