@@ -43,6 +43,19 @@ def table(assessments) -> pl.DataFrame:
                                           else pl.Float64) for c in COLUMNS})
 
 
+def text(df: pl.DataFrame, unit: str) -> str:
+    """The plan as the command prints it: one line per option, widths rounded."""
+    rows = [["option", "cost", "width now", "expected", "reduction", f"per {unit}", "method"]]
+    rows += [[r["option"], f"{r['cost']:g}", f"{r['width_now']:,.0f}",
+              f"{r['width_expected']:,.0f} ± {r['width_expected_mcse']:,.0f}",
+              f"{r['reduction']:,.0f}", f"{r['reduction_per_cost']:,.1f}", r["method"]]
+             for r in df.iter_rows(named=True)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                for i, (c, w) in enumerate(zip(r, widths))) + "  " + r[-1]
+                     for r in rows)
+
+
 def figure(df: pl.DataFrame, path: Path, unit: str, headline: str) -> None:
     import matplotlib
 
@@ -148,7 +161,7 @@ def plan_command(args: list[str]) -> int:
               "settings": settings}
     folder = ctx.folder.parent / f"{ctx.folder.name}-plan-{store.digest(record)[:12]}"
     if (folder / "plan.json").is_file():  # the same plan, done before
-        print(pl.read_csv(folder / "plan.csv"))
+        print(text(pl.read_csv(folder / "plan.csv"), record["cost_unit"]))
         print(f"plan: {folder}")
         return 0
     t0, out = time.perf_counter(), []
@@ -173,8 +186,6 @@ def plan_command(args: list[str]) -> int:
         figure(df, tmp / "plan.png", record["cost_unit"], ctx.headline)
         pages(tmp, df, record)
         (tmp / "plan.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=140):
-        print(df.select("option", "cost", "width_now", "width_expected",
-                        "width_expected_mcse", "reduction_per_cost", "method"))
+    print(text(df, record["cost_unit"]))
     print(f"plan: {folder}")
     return 0
