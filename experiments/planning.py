@@ -69,13 +69,15 @@ def figure(df: pl.DataFrame, path: Path, unit: str, headline: str) -> None:
     front = pareto_front(cost, width)
     ax.errorbar(cost, width, yerr=np.nan_to_num(err), fmt="o", color="#4a6fa5", capsize=3)
     order = np.argsort(cost[front])
-    ax.plot(cost[front][order], width[front][order], "-", color="#c0392b", lw=1.2,
-            label="Pareto front")
+    ax.plot(cost[front][order], width[front][order], "-o", color="#c0392b", lw=1.2,
+            mfc="none", ms=11, label="Pareto front")
     ax.axhline(float(df["width_now"][0]), color="#888", ls="--", lw=1, label="width now")
     for name, x, y in zip(df["option"], cost, width):
         ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    ax.set_xlabel(f"cost ({unit})")
-    ax.set_ylabel(f"expected 90% interval width of {headline}")
+    ax.set_xlabel(f"cost ({unit})", fontsize=9)
+    ax.set_ylabel("expected width of the 90% interval", fontsize=9)
+    ax.set_title(f"{headline}: width after each option (± Monte Carlo error)", fontsize=9)
+    ax.tick_params(labelsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
