@@ -247,8 +247,39 @@ def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
                 ("table", ["file", "source", "rows", "reconstructed"],
                  [[p["file"], p["source"], p["rows"], "yes" if p["reconstructed"] else "no"]
                   for p in prov])]
+    out += plan_section(view.folder)
     out.append(("box", "Diagnostics", diagnostics(r, view.limits)))
     return out
+
+
+def plan_section(run_dir: Path, top: int = 3) -> list[tuple]:
+    """"What would narrow this most": the options of the run's newest plan (a plan
+    directory beside the run, `cargoinfer plan`) that narrow its interval most."""
+    plans = sorted(run_dir.parent.glob(f"{run_dir.name}-plan-*/plan.json"),
+                   key=lambda p: p.stat().st_mtime)
+    if not plans:
+        return []
+    try:
+        record = json.loads(plans[-1].read_text())
+        df = pl.read_csv(plans[-1].parent / "plan.csv").sort("reduction", descending=True)
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return []
+    labels = {o["name"]: o.get("label") or o["name"] for o in record.get("menu", [])}
+    unit = record.get("cost_unit", "")
+    items = []
+    for r in df.head(top).iter_rows(named=True):
+        label = labels.get(r["option"], r["option"])
+        label = label[:1].upper() + label[1:]
+        err = r["width_expected_mcse"]
+        if r["reduction"] <= 2 * (err if err == err else 0.0):
+            effect = "would not narrow it measurably"
+        else:
+            effect = (f"would narrow it from {r['width_now']:,.0f} to about "
+                      f"{r['width_expected']:,.0f} containers wide (± {err:,.0f})")
+        items.append(f"{label} ({r['cost']:g} {unit}) {effect}.")
+    return [("h2", "What would narrow this most"), ("list", items),
+            ("p", f"From `cargoinfer plan` ({plans[-1].parent.name}: {df.height} options; "
+                  "expected widths of the 90% interval, with their Monte Carlo error).")]
 
 
 def _rests_on(view: View) -> list[str]:

@@ -78,3 +78,15 @@ def test_an_option_the_model_does_not_use_narrows_nothing(first_run, capsys):
     assert record["run_id"] == run.name and record["settings"]["n_outer"] == 4
     assert main(args) == 0
     assert capsys.readouterr().out.strip().endswith(f"plan: {folder}")
+
+
+def test_brief_of_a_run_with_a_plan_says_what_would_narrow_it(first_run, tmp_path):
+    """After a plan, `cargoinfer brief` adds the plan's options: here one that cannot
+    narrow the interval (a depot reading for voyages), said so."""
+    run = _run_dir(first_run)
+    assert main(["plan", str(run), "only=[depot_area_late_oct]", "n_outer=4"]) == 0
+    assert main(["brief", str(run), f"out={tmp_path}"]) == 0
+    text = (tmp_path / "brief.md").read_text()
+    assert "## What would narrow this most" in text
+    assert ("- A measurement of the filled pit area at Tikhoretsk on 25 October (2 k$) would "
+            "not narrow it measurably.") in text
