@@ -22,7 +22,7 @@ from omegaconf import OmegaConf
 from ..inference.preposterior import Screen, data_loglik, screen, stratified
 from ..observations.aggregate import route_data
 from ..observations.case import Case
-from . import brief
+from . import brief, plan_imagery
 from .plan_menu import Option
 
 
@@ -226,9 +226,9 @@ def _stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, 22, zlib.crc32(name.encode())])
 
 
-def simulate_rows(ctx: Context, option: Option, outer: np.ndarray, seed: int) -> np.ndarray:
+def simulate_rows(ctx: Context, option: Option, outer: np.ndarray, seed: int):
     """The new reading of a single option at each outer draw: a depot measurement's value,
-    a count's containers in view."""
+    a count's containers in view, what imagery passes show (`plan_imagery.simulate`)."""
     rng = _stream(seed, option.name)
     if option.kind == "depot":
         route0 = ctx.route_of(with_depot_row(ctx.case, option, 0.0))
@@ -239,7 +239,10 @@ def simulate_rows(ctx: Context, option: Option, outer: np.ndarray, seed: int) ->
         return np.maximum(np.asarray(gen["pred_depot"], float)[:, -1], 0.0)
     if option.kind == "count":
         return simulate_count(ctx, option, outer, rng).astype(float)
-    raise PlanError(f"{option.name}: {option.kind} options cannot be assessed yet")
+    try:  # imagery: what the passes would show at each outer draw
+        return [plan_imagery.simulate(ctx, option, int(s), rng) for s in outer]
+    except plan_imagery.ImageryError as e:
+        raise PlanError(str(e)) from None
 
 
 def with_rows(case: Case, singles, readings) -> Case:
@@ -250,7 +253,7 @@ def with_rows(case: Case, singles, readings) -> Case:
         elif option.kind == "count":
             case = with_count_row(case, option, int(value))
         else:
-            raise PlanError(f"{option.name}: {option.kind} options cannot be assessed yet")
+            case = plan_imagery.with_rows(case, option, value)
     return case
 
 
@@ -293,7 +296,8 @@ def assess(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0, prob:
     n = len(ctx.draws[next(iter(ctx.draws))])
     outer = np.unique(np.linspace(0, n - 1, min(n_outer, n)).astype(int))
     singles = option.singles
-    readings = np.stack([simulate_rows(ctx, o, outer, seed) for o in singles], axis=1)
+    per_single = [simulate_rows(ctx, o, outer, seed) for o in singles]
+    readings = [[r[i] for r in per_single] for i in range(len(outer))]
     base = family.generate(ctx.draws, ctx.route, ctx.values, np.random.default_rng([seed, 22]))
     cases, lls, heads = [], [], []
     for row in readings:

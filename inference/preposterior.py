@@ -98,12 +98,17 @@ def stratified(widths: np.ndarray, trusted: np.ndarray, refitted: list) -> tuple
     """The expected width and its Monte Carlo error when the outer draws the screen cannot
     trust (`trusted` False) are represented by refits of some of them (`refitted`, their
     widths): the trusted draws' mean and the refits' mean, weighted by the two strata's
-    shares of the outer draws. A stratum of one draw has no spread to estimate (nan)."""
+    shares of the outer draws. When every untrusted draw is refitted that is the plain
+    mean over all outer draws, with its plain error; otherwise a stratum of one draw has
+    no spread to estimate (nan)."""
     widths, trusted = np.asarray(widths, float), np.asarray(trusted, bool)
     good, refitted = widths[trusted], np.asarray(refitted, float)
     share = 1.0 - trusted.mean()
     if share > 0 and not len(refitted):
         raise ValueError("untrusted outer draws and no refits")
+    if len(refitted) == (~trusted).sum():  # every outer draw has a width: a plain mean
+        every = np.concatenate([good, refitted])
+        return float(every.mean()), float(every.std(ddof=1) / np.sqrt(len(every)))
     mean, var = 0.0, 0.0
     for part, w in ((good, 1.0 - share), (refitted, share)):
         if w > 0:

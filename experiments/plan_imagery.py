@@ -1,0 +1,194 @@
+"""Imagery options of `cargoinfer plan` (work in progress, issue 22): archive passes at a
+site on days of the window nobody looked at, and what they would show at one posterior
+draw.
+
+At the outer draw s, the voyages a pass could show are those not yet seen at the site's
+end: the seen voyages seen only at the other end, and the voyages nobody saw, drawn as
+the family has them (joint: per segment of each vessel's schedule, `fleet`), on the
+vessel's schedule (`_days`). A usable pass on a day the ship is at the berth for a share w of
+the day shows and recognises it with chance identification x w (`detection`). The first
+such pass dates the sighting. Only joint draws the voyages nobody saw per day for now,
+and only passes inside the window are simulated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from ..models import detection, fleet
+from ..observations.aggregate import departure
+
+
+class ImageryError(ValueError):
+    """An imagery option that cannot be simulated for this run (one line)."""
+
+
+def pass_days(case, option) -> list[date]:
+    """The option's passes: days from start to end with no imagery row at its site yet,
+    `passes` of them spread evenly."""
+    taken = set(case.tables["imagery"].filter(pl.col("site") == option.site)["date"].to_list())
+    days = [option.start + timedelta(days=k) for k in range((option.end - option.start).days + 1)]
+    days = [d for d in days if d not in taken]
+    if not days or not option.passes:
+        return []
+    idx = np.unique(np.linspace(0, len(days) - 1, min(option.passes, len(days))).round()
+                    .astype(int))
+    return [days[i] for i in idx]
+
+
+def usable_share(case, option) -> float:
+    """The share of the option's passes with a usable image: its own, else its site's so
+    far (a half when the site has no record)."""
+    if option.usable is not None:
+        return float(option.usable)
+    rows = case.tables["imagery"].filter(pl.col("site") == option.site)
+    return float(rows["usable"].mean()) if rows.height else 0.5
+
+
+def _end(case, site: str) -> str:
+    return "origin" if site in case.spec.origin else "destination"
+
+
+def _candidates(ctx, s: int, end: str, rng) -> list[tuple[int | None, int, int]]:
+    """(row of voyages.csv or None for a voyage nobody saw, vessel index, departure day)
+    of the voyages not yet seen at `end`, at draw s."""
+    spec, route = ctx.case.spec, ctx.route
+    if ctx.family.NAME != "joint":
+        raise ImageryError(f"imagery options need the joint family for now, not {ctx.family.NAME}")
+    from ..models import joint
+
+    out = []
+    days = int(np.sum(route.period_days))
+    dep = fleet.departure_days(route)
+    seen_here = route.voyage_origin_day if end == "origin" else route.voyage_destination_day
+    names = [v.name for v in spec.vessels]
+    table = ctx.case.voyages
+    column = f"{end}_seen"
+    j = -1  # the route's row: voyages.csv's rows whose departure falls in the window
+    transit = int(ctx.cfg.model.transit_days)
+    for i, row in enumerate(table.iter_rows(named=True)):
+        if not spec.start <= departure(row, transit) <= spec.end:
+            continue
+        j += 1
+        if row[column] is None and np.isnan(seen_here[j]) and 0 <= dep[j] < days:
+            out.append((i, names.index(row["vessel"]), int(dep[j])))
+    p = {k: v[[s]] for k, v in ctx.draws.items()}
+    weights = joint.schedule_weights(p, ctx.values)
+    unseen = fleet.draw_unseen(weights, rng)[0]  # (J,)
+    cycle = np.asarray(p["vessel_cycle"], float)[0]
+    lay = ctx.values
+    for j, m in enumerate(unseen):
+        if m:
+            v = int(lay["fleet_vessel"][j])
+            out += [(None, v, t) for t in _days(int(lay["fleet_kind"][j]), lay["fleet_lo"][j],
+                                                lay["fleet_length"][j], int(m), cycle[v],
+                                                days, rng)]
+    return out
+
+
+def _days(kind: int, lo: float, length: float, m: int, cycle: float, days: int, rng):
+    """The departure days of a segment's m voyages nobody saw, on the vessel's schedule:
+    evenly between two sightings (as `fleet.place` has them), a cycle apart before the
+    first or after the last, a cycle apart from a random phase for a vessel never seen."""
+    i = np.arange(1, m + 1)
+    if kind == fleet.GAP:
+        t = lo + length * i / (m + 1.0)
+    elif kind == fleet.LEAD:
+        t = lo + length - cycle * i
+    elif kind == fleet.TRAIL:
+        t = lo + cycle * i
+    else:
+        t = rng.uniform(0.0, cycle) + cycle * (i - 1)
+    return [int(x) for x in np.clip(np.round(t), 0, days - 1)]
+
+
+def simulate(ctx, option, s: int, rng) -> dict:
+    """What the option's passes would show at outer draw s: {"passes": [(date, usable)],
+    "sightings": [(row or None, vessel index, date)]}."""
+    case, spec = ctx.case, ctx.case.spec
+    if option.end > spec.end:
+        raise ImageryError(f"{option.name}: passes after the window are not simulated yet")
+    end = _end(case, option.site)
+    days = pass_days(case, option)
+    usable = rng.random(len(days)) < usable_share(case, option)
+    good = {(d - spec.start).days for d, u in zip(days, usable) if u}
+    ident = float(np.asarray(ctx.draws[f"identification_{end}"])[s])
+    median = float(np.asarray(ctx.draws[f"port_call_days_{end}"])[s])
+    transit = int(ctx.cfg.model.transit_days)
+    extra = int(ctx.cfg.model.transit_extra_days)
+    sightings = []
+    for row, vessel, t in _candidates(ctx, s, end, rng):
+        # the call's length as the model has it: one of its Gauss-Hermite nodes
+        node = rng.choice(detection.NODES, p=detection.NODE_WEIGHTS)
+        length = median * np.exp(detection.CALL_SPREAD * node)
+        k = np.arange(int(np.ceil(length)) + 1)
+        share = np.clip(length - k, 0.0, 1.0)
+        if end == "origin":
+            call = (t - k)[::-1]  # in time order
+            share = share[::-1]
+        else:
+            call = t + transit + int(rng.integers(0, extra + 1)) + k
+        for day, w in zip(call, share):
+            if int(day) in good and rng.random() < ident * w:
+                sightings.append((row, vessel, spec.start + timedelta(days=int(day))))
+                break
+    return {"passes": list(zip(days, usable.tolist())), "sightings": sightings}
+
+
+def with_rows(case, option, sim: dict):
+    """A copy of `case` with the passes' imagery rows and their sightings: a voyage seen
+    before gets its date at this end, a voyage nobody saw a row of its own."""
+    spec = case.spec
+    end = _end(case, option.site)
+    source = f"plan: {option.name}"
+    img = case.tables["imagery"]
+    new = pl.DataFrame({"date": [d for d, _ in sim["passes"]],
+                        "site": [option.site] * len(sim["passes"]),
+                        "usable": [bool(u) for _, u in sim["passes"]],
+                        "source": [source] * len(sim["passes"])},
+                       schema={k: img.schema[k] for k in ("date", "site", "usable", "source")})
+    tables = dict(case.tables)
+    tables["imagery"] = pl.concat([img, _fill(new, img)])
+    voy = case.tables["voyages"]
+    column = f"{end}_seen"
+    dates = dict.fromkeys(range(voy.height))
+    fresh = []
+    for row, vessel, day in sim["sightings"]:
+        if row is None:
+            fresh.append((spec.vessels[vessel].name, day))
+        else:
+            dates[row] = day
+    if any(v is not None for v in dates.values()):
+        voy = voy.with_columns(pl.Series(column, [dates[i] or voy[column][i]
+                                                   for i in range(voy.height)], pl.Date))
+    if fresh:
+        rows = pl.DataFrame({"vessel": [v for v, _ in fresh],
+                             "origin_seen": [d if end == "origin" else None for _, d in fresh],
+                             "destination_seen": [d if end == "destination" else None
+                                                  for _, d in fresh],
+                             "evidence": ["imagery"] * len(fresh),
+                             "voyage_id": [f"plan-{option.name}-{i}" for i in range(len(fresh))],
+                             "source": [source] * len(fresh)},
+                            schema={k: voy.schema[k] for k in ("vessel", "origin_seen",
+                                                               "destination_seen", "evidence",
+                                                               "voyage_id", "source")})
+        voy = pl.concat([voy, _fill(rows, voy)])
+    tables["voyages"] = voy
+    return dataclasses.replace(case, tables=tables)
+
+
+def _fill(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
+    """`new` with `old`'s columns, in its order: `_row` numbered on, others null."""
+    cols = []
+    for c in old.columns:
+        if c in new.columns:
+            cols.append(new[c].cast(old.schema[c]))
+        elif c == "_row":
+            cols.append(pl.Series(c, np.arange(new.height) + old.height + 2, old.schema[c]))
+        else:
+            cols.append(pl.Series(c, [None] * new.height, old.schema[c]))
+    return pl.DataFrame(cols)
