@@ -319,7 +319,7 @@ def assess(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0, prob:
     mean, mcse = stratified(s.widths, s.trusted, widths)
     good = s.widths[s.trusted]
     method = (f"refit ({len(chosen)} of {len(s.ks)} outer draws)" if not len(good) else
-              f"screen, refit where {K_REFIT_NOTE} ({len(chosen)} refits for {len(bad)} of "
-              f"{len(s.ks)} outer draws)")
+              f"screen, refit where {K_REFIT_NOTE} ({len(chosen)} refit"
+              f"{'s' if len(chosen) > 1 else ''} for {len(bad)} of {len(s.ks)} outer draws)")
     return Assessment(option, s.width_now, mean, mcse, method, s.ks,
                       widths, time.perf_counter() - t0)
