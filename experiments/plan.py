@@ -269,6 +269,7 @@ class Assessment:
     ks: np.ndarray
     refit_widths: list
     seconds: float
+    screen_seconds: float  # of `seconds`: simulating the rows and the screen
 
     @property
     def reduction(self) -> float:
@@ -310,10 +311,11 @@ def assess(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0, prob:
         heads.append(gen[ctx.headline])
     s = screen(base[ctx.headline], data_loglik(base, streams), lls, prob, headlines=heads)
     bad = np.flatnonzero(~s.trusted)
+    screened = time.perf_counter() - t0
     refit = refit or (lambda case, sd: refit_width(ctx, case, sd, prob=prob))
     if not len(bad):
         return Assessment(option, s.width_now, s.width_expected, s.width_expected_mcse,
-                          "screen", s.ks, [], time.perf_counter() - t0)
+                          "screen", s.ks, [], time.perf_counter() - t0, screened)
     chosen = bad[np.unique(np.linspace(0, len(bad) - 1, min(max_refits, len(bad))).astype(int))]
     widths = [refit(cases[i], seed * 1000 + int(i)) for i in chosen]
     mean, mcse = stratified(s.widths, s.trusted, widths)
@@ -322,4 +324,4 @@ def assess(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0, prob:
               f"screen, refit where {K_REFIT_NOTE} ({len(chosen)} refit"
               f"{'s' if len(chosen) > 1 else ''} for {len(bad)} of {len(s.ks)} outer draws)")
     return Assessment(option, s.width_now, mean, mcse, method, s.ks,
-                      widths, time.perf_counter() - t0)
+                      widths, time.perf_counter() - t0, screened)

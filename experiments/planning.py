@@ -180,7 +180,11 @@ def plan_command(args: list[str]) -> int:
         return 2
     df = table(out)
     record.update(timings={"total_s": time.perf_counter() - t0,
-                           **{f"{a.option.name}_s": a.seconds for a in out}},
+                           "screen_s": sum(a.screen_seconds for a in out),
+                           "options": {a.option.name: {"total_s": a.seconds,
+                                                       "screen_s": a.screen_seconds,
+                                                       "refits": len(a.refit_widths)}
+                                       for a in out}},
                   pareto_front=[n for n, f in zip(df["option"], pareto_front(
                       df["cost"], df["width_expected"])) if f])
     with store.staged(folder) as tmp:
