@@ -116,6 +116,8 @@ def simulate(ctx, option, s: int, rng) -> dict:
     days = pass_days(case, option)
     usable = rng.random(len(days)) < usable_share(case, option)
     good = {(d - spec.start).days for d, u in zip(days, usable) if u}
+    if not good:  # no usable pass: nothing to show, whatever the family
+        return {"passes": list(zip(days, usable.tolist())), "sightings": []}
     ident = float(np.asarray(ctx.draws[f"identification_{end}"])[s])
     median = float(np.asarray(ctx.draws[f"port_call_days_{end}"])[s])
     transit = int(ctx.cfg.model.transit_days)

@@ -37,11 +37,12 @@ def _plans(run: Path) -> list[Path]:
 ])
 def test_bad_menu_exits_2_naming_option_and_key(first_run, capsys, override, message):
     run = _run_dir(first_run)
+    before = _plans(run)
     assert main(["plan", str(run), override]) == 2
     err = capsys.readouterr().err
     assert f"cargoinfer plan: {message}\n" in err
     assert "nothing was written" in err
-    assert not _plans(run)
+    assert _plans(run) == before
 
 
 def test_unknown_menu_and_missing_run(first_run, capsys, tmp_path):
@@ -90,3 +91,23 @@ def test_brief_of_a_run_with_a_plan_says_what_would_narrow_it(first_run, tmp_pat
     assert "## What would narrow this most" in text
     assert ("- A measurement of the filled pit area at Tikhoretsk on 25 October (2 k$) would "
             "not narrow it measurably.") in text
+
+
+def test_zero_passes_narrow_nothing(first_run, capsys):
+    """Imagery of no passes carries no information: its expected width is today's,
+    exactly (the data do not change), for any family."""
+    run = _run_dir(first_run)
+    assert main(["plan", str(run), "only=[archive_dunai_sep]", "n_outer=4",
+                 "plan.options.archive_dunai_sep.passes=0"]) == 0
+    folder = Path(capsys.readouterr().out.strip().splitlines()[-1].removeprefix("plan: "))
+    row = pl.read_csv(folder / "plan.csv").row(0, named=True)
+    assert row["reduction"] == 0.0 and row["method"] == "screen"
+
+
+def test_imagery_for_a_family_without_a_schedule_is_refused(first_run, capsys):
+    run = _run_dir(first_run)
+    before = _plans(run)
+    assert main(["plan", str(run), "only=[archive_dunai_sep]", "n_outer=4"]) == 2
+    err = capsys.readouterr().err
+    assert "imagery options need the joint family for now, not voyages; nothing was written" in err
+    assert _plans(run) == before
