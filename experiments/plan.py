@@ -114,22 +114,31 @@ def screen_depot(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0,
 
 
 def refit_width(ctx: Context, case: Case, seed: int, draws: int = 500, tune: int = 500,
-                chains: int = 2, prob: float = 0.9) -> float:
+                chains: int = 2, prob: float = 0.9, rhat_max: float = 1.01) -> float:
     """The headline's interval width after fitting `case` (the run's case with new rows)
-    with the run's family and priors, through its one compiled model."""
+    with the run's family and priors, through its one compiled model. A refit whose
+    largest R-hat is above `rhat_max`, or that diverged, is drawn again once with three
+    times the draws, twice the warmup and target_accept 0.99 (the status rule's second
+    round), so that a chain that did not mix does not pass for a wide interval."""
     import nutpie
 
+    from ..inference.diagnostics import sampling_diagnostics
     from ..inference.fit import adaptation, compiled
 
     family, inference = ctx.family, ctx.cfg.inference
     route = ctx.route_of(case)
     values = family.data_values(route, ctx.cfg.priors)
     model, _ = compiled(family, values)
-    tree = nutpie.sample(model, draws=draws, tune=tune, chains=chains,
-                         cores=int(inference.cores), seed=seed, progress_bar=False,
-                         target_accept=float(inference.target_accept),
-                         adaptation=adaptation(family, inference))
-    post = tree["posterior"]
+    for attempt in range(2):
+        tree = nutpie.sample(model, draws=draws * (1 + 2 * attempt), tune=tune * (1 + attempt),
+                             chains=chains, cores=int(inference.cores), seed=seed + attempt,
+                             progress_bar=False,
+                             target_accept=0.99 if attempt else float(inference.target_accept),
+                             adaptation=adaptation(family, inference))
+        post = tree["posterior"]
+        d = sampling_diagnostics(tree, list(post.data_vars))
+        if d["rhat_max"] <= rhat_max and not d["divergences"]:
+            break
     n = post.sizes["chain"] * post.sizes["draw"]
     flat = {v: np.asarray(post[v]).reshape(n, *post[v].shape[2:]) for v in post.data_vars}
     x = np.asarray(family.generate(flat, route, values, np.random.default_rng([seed, 1]))[
