@@ -7,8 +7,12 @@ end: the seen voyages seen only at the other end, and the voyages nobody saw, dr
 the family has them (joint: per segment of each vessel's schedule, `fleet`), on the
 vessel's schedule (`_days`). A usable pass on a day the ship is at the berth for a share w of
 the day shows and recognises it with chance identification x w (`detection`). The first
-such pass dates the sighting. Only joint draws the voyages nobody saw per day for now,
-and only passes inside the window are simulated.
+such pass dates the sighting. Only joint draws the voyages nobody saw per day for now.
+
+Passes after the window (tasked) are simulated the same way: they can only show the
+window's voyages still on their way to the destination, which is all a model reads of the
+days after the window (`aggregate.record_length`). Voyages leaving after the window are
+not data to any family, so tasked passes do not sharpen a forecast beyond those.
 """
 
 from __future__ import annotations
@@ -110,8 +114,6 @@ def simulate(ctx, option, s: int, rng) -> dict:
     """What the option's passes would show at outer draw s: {"passes": [(date, usable)],
     "sightings": [(row or None, vessel index, date)]}."""
     case, spec = ctx.case, ctx.case.spec
-    if option.end > spec.end:
-        raise ImageryError(f"{option.name}: passes after the window are not simulated yet")
     end = _end(case, option.site)
     days = pass_days(case, option)
     usable = rng.random(len(days)) < usable_share(case, option)
