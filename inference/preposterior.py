@@ -46,7 +46,10 @@ def reweight(log_ratio: np.ndarray, r_eff: float = 1.0) -> tuple[np.ndarray, flo
     log_ratio = np.asarray(log_ratio, float)
     if np.ptp(log_ratio) < 1e-12:  # the same under every draw: nothing to reweight
         return np.full(len(log_ratio), 1.0 / len(log_ratio)), float("-inf")
-    lw, k = array_stats.psislw(-(log_ratio - np.max(log_ratio)), r_eff)
+    try:
+        lw, k = array_stats.psislw(-(log_ratio - np.max(log_ratio)), r_eff)
+    except ValueError:  # the largest ratios are all equal: no tail to smooth
+        lw, k = log_ratio, 0.0
     w = np.exp(lw - np.max(lw))
     return w / w.sum(), float(k)
 

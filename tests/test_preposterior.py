@@ -4,7 +4,7 @@ y ~ N(theta, sigma^2); after y the posterior sd is (1 + 1/sigma^2)^(-1/2) whatev
 
 import numpy as np
 import pytest
-from cargoinfer.inference.preposterior import K_MAX, screen, weighted_interval
+from cargoinfer.inference.preposterior import K_MAX, reweight, screen, weighted_interval
 from scipy import stats
 
 Z90 = stats.norm.ppf(0.95)
@@ -92,3 +92,14 @@ def test_stratified_expectation_is_unbiased_over_refit_choices():
     assert np.isfinite(mcse) and mcse > 0
     with pytest.raises(ValueError):
         stratified(widths, trusted, [])
+
+
+def test_a_flat_tail_is_not_smoothed():
+    """Most draws with the same, largest likelihood ratio (new rows that only rule out a
+    few draws): PSIS's tail fit has nothing to fit; the raw weights are used, trusted."""
+    log_ratio = np.zeros(1000)
+    log_ratio[:10] = -5.0
+    w, k = reweight(log_ratio)
+    assert k <= K_MAX
+    np.testing.assert_allclose(w[10:], w[-1])
+    np.testing.assert_allclose(w[0] / w[-1], np.exp(-5.0), rtol=1e-12)
