@@ -4,7 +4,7 @@
 
 Prints the command's wall clock, and from plan.json: the screens' seconds (simulating
 each option's rows at the outer draws and reweighting, targets: the whole plan within
-5 minutes, the screens within 30 s), each option's seconds and refits. The plan
+5 minutes, the screens within 30 s), each option's seconds and refits, and the plan's table. The plan
 directory it writes is removed afterwards, so that the next run computes it again."""
 
 import json
@@ -35,6 +35,7 @@ def main() -> None:
     for name, o in t["options"].items():
         print(f"  {name}: {o['total_s']:.1f} s, screen {o['screen_s']:.1f} s, "
               f"{o['refits']} refits")
+    print("\n".join(proc.stdout.strip().splitlines()[:-1]))  # the plan's table
     shutil.rmtree(folder)
 
 

@@ -1,0 +1,176 @@
+"""Predicted against realised: does `cargoinfer plan` foresee how far an option narrows
+the interval?
+
+    .venv/bin/python bench/plan_realised.py prior|event FIRST-LAST OUT.jsonl [n_outer=16] [max_refits=2] [draws=1000]
+    .venv/bin/python bench/plan_realised.py --report OUT.jsonl [OUT2.jsonl ...]
+
+Per world (seeds FIRST..LAST-1): `prior` worlds are joint's own (`cargoinfer simulate
+model=joint`: parameters from its prior, data from its process on the embedded case's
+shape); `event` worlds are `observations.world`'s scenarios in turn, which no model shares.
+The world's case is fitted with joint (default settings); the check's options
+(`plan_truth.check_menu`: a count, a depot reading, archive passes of each end) are
+assessed as `cargoinfer plan` assesses them; then the case is refitted as the plan refits
+(2 chains, `draws` per chain), once as it is (the width now at the refit's settings) and
+once per option with the option's rows drawn from the world's own truth (the realised
+width). One JSON line per (world, option) goes to OUT.jsonl; worlds already there are
+skipped, so a stopped run resumes.
+
+--report prints, per world kind and option and over all: the mean predicted and realised
+reductions and their ratio (realised / predicted; target 0.8-1.25) with a bootstrap 90%
+interval over worlds, and Spearman's rank correlation between predicted and realised
+reductions over (world, option) pairs (target: at least 0.7)."""
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def world_case(kind: str, seed: int, tmp: Path):
+    """(case folder, truth): a prior world's parameters or an event-level World."""
+    from cargoinfer.experiments.config import case_dir, compose
+    from cargoinfer.experiments.simulate import simulate_model
+    from cargoinfer.models import registry
+    from cargoinfer.observations.case import load_case
+    from cargoinfer.observations.world import SCENARIOS, simulate_world, write_case
+
+    folder = tmp / f"{kind}-{seed}"
+    if kind == "event":
+        world = simulate_world(SCENARIOS[seed % len(SCENARIOS)], seed)
+        return write_case(world, folder), world
+    cfg = compose(["model=joint"])
+    truth = simulate_model(registry.get("joint"), cfg, load_case(case_dir(cfg)), seed, folder)
+    return folder, truth
+
+
+def context_of(folder: Path, seed: int):
+    """The world's case fitted with joint's defaults, as a plan's Context."""
+    from types import SimpleNamespace
+
+    from cargoinfer.experiments.config import compose
+    from cargoinfer.experiments.plan import Context
+    from cargoinfer.inference.fit import fit
+    from cargoinfer.models import registry
+    from cargoinfer.observations.aggregate import route_data
+    from cargoinfer.observations.case import load_case
+
+    cfg = compose(["model=joint"])
+    family = registry.get("joint")
+    case = load_case(folder)
+    m = cfg.model
+    route = route_data(case, m.transit_days, m.max_containers_per_voyage,
+                       transit_extra_days=m.transit_extra_days)
+    values = family.data_values(route, cfg.priors)
+    result = fit(family, route, values, seed, SimpleNamespace(**dict(cfg.inference)))
+    post = result.tree["posterior"]
+    total = post.sizes["chain"] * post.sizes["draw"]
+    keep = np.unique(np.linspace(0, total - 1, min(1000, total)).astype(int))
+    draws = {v: np.asarray(post[v]).reshape(total, *post[v].shape[2:])[keep]
+             for v in post.data_vars}
+    return Context(folder, case, family, cfg, route, values, draws, "total_containers"), result
+
+
+def one_world(kind: str, seed: int, tmp: Path, n_outer: int, max_refits: int,
+              draws: int) -> list[dict]:
+    from cargoinfer.experiments.plan import assess, refit_width, with_rows
+    from cargoinfer.experiments.plan_truth import check_menu, prior_rows, world_rows
+
+    t0 = time.perf_counter()
+    folder, truth = world_case(kind, seed, tmp)
+    ctx, result = context_of(folder, seed)
+    width_refit = refit_width(ctx, ctx.case, seed, draws=draws)
+    rows = []
+    for i, option in enumerate(check_menu(ctx.case)):
+        t1 = time.perf_counter()
+        a = assess(ctx, option, n_outer, seed, max_refits=max_refits,
+                   refit=lambda case, sd: refit_width(ctx, case, sd, draws=draws))
+        rng = np.random.default_rng([seed, 7, i])
+        if kind == "event":
+            readings = world_rows(truth, ctx.case, option, rng)
+        else:
+            readings = prior_rows(ctx, option, truth["parameters"], seed + 10_000)
+        realised = refit_width(ctx, with_rows(ctx.case, option.singles, readings),
+                               seed + 1, draws=draws)
+        rows.append({"kind": kind, "seed": seed, "option": option.name,
+                     "status": result.status, "width_now": a.width_now,
+                     "width_expected": a.width_expected, "mcse": a.width_expected_mcse,
+                     "method": a.method, "width_now_refit": width_refit,
+                     "width_realised": realised,
+                     "predicted": a.width_now - a.width_expected,
+                     "realised": width_refit - realised,
+                     "seconds": time.perf_counter() - t1})
+        print(f"{kind} {seed} {option.name}: predicted {rows[-1]['predicted']:,.0f} "
+              f"realised {rows[-1]['realised']:,.0f} ({a.method}; "
+              f"{rows[-1]['seconds']:.0f} s)", flush=True)
+    print(f"{kind} {seed}: {time.perf_counter() - t0:.0f} s", flush=True)
+    return rows
+
+
+def ratio(rows) -> tuple[float, float, float]:
+    """Sum of realised over sum of predicted reductions, and a bootstrap 90% interval
+    over worlds."""
+    pred = np.array([r["predicted"] for r in rows])
+    real = np.array([r["realised"] for r in rows])
+    worlds = sorted({(r["kind"], r["seed"]) for r in rows})
+    index = {w: [i for i, r in enumerate(rows) if (r["kind"], r["seed"]) == w] for w in worlds}
+    rng = np.random.default_rng(0)
+    boot = []
+    for _ in range(2000):
+        pick = [j for w in rng.choice(len(worlds), len(worlds)) for j in index[worlds[w]]]
+        boot.append(real[pick].sum() / pred[pick].sum())
+    lo, hi = np.quantile(boot, [0.05, 0.95])
+    return float(real.sum() / pred.sum()), float(lo), float(hi)
+
+
+def report(paths: list[str]) -> None:
+    from scipy import stats
+
+    rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
+    print(f"{len({(r['kind'], r['seed']) for r in rows})} worlds, {len(rows)} options")
+    print(f"{'worlds':8} {'option':22} {'n':>3} {'predicted':>10} {'realised':>10} "
+          f"{'ratio':>6} {'90% (bootstrap)':>16}")
+    groups = {}
+    for r in rows:
+        for key in ((r["kind"], r["option"]), (r["kind"], "all"), ("all", "all")):
+            groups.setdefault(key, []).append(r)
+    for (kind, option), part in sorted(groups.items()):
+        pred = np.mean([r["predicted"] for r in part])
+        real = np.mean([r["realised"] for r in part])
+        est, lo, hi = ratio(part)
+        print(f"{kind:8} {option:22} {len(part):3d} {pred:10,.0f} {real:10,.0f} {est:6.2f} "
+              f"{lo:7.2f} - {hi:5.2f}")
+    for kind in sorted({r["kind"] for r in rows}) + ["all"]:
+        part = [r for r in rows if kind in ("all", r["kind"])]
+        rho = stats.spearmanr([r["predicted"] for r in part], [r["realised"] for r in part])
+        print(f"Spearman rank correlation, {kind} worlds: {rho.statistic:.2f} "
+              f"(n = {len(part)})")
+
+
+def main() -> None:
+    if sys.argv[1] == "--report":
+        report(sys.argv[2:])
+        return
+    from cargoinfer.inference.logs import quiet
+
+    quiet()
+    kind, span, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    opts = dict(a.split("=", 1) for a in sys.argv[4:])
+    first, last = (int(x) for x in span.split("-"))
+    done = set()
+    if out.exists():
+        done = {(r["kind"], r["seed"]) for r in map(json.loads, out.read_text().splitlines())}
+    tmp = Path(tempfile.mkdtemp())
+    for seed in range(first, last):
+        if (kind, seed) in done:
+            continue
+        rows = one_world(kind, seed, tmp, int(opts.get("n_outer", 16)),
+                         int(opts.get("max_refits", 2)), int(opts.get("draws", 1000)))
+        with out.open("a") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""What a plan's options would really show in a simulated world, for checking
+`cargoinfer plan`'s predictions against realised refits (bench/plan_realised.py).
+
+`check_menu(case)` builds the options the check assesses from a world's case: a count of
+a voyage seen at the destination and never counted, a depot reading of the filled area
+on the window's last day, archive passes of each end over half of the window.
+
+Two kinds of world show them differently:
+- a world drawn from a family's prior (`cargoinfer simulate model=...`) shows an option's
+  rows as the family's own process draws them at the world's parameters (`prior_rows`):
+  the hidden voyages are drawn given the data and those parameters, which in a world the
+  model made is the distribution the world's own hidden voyages come from;
+- an event-level world (`observations.world`, a process no model shares) shows them from
+  its own voyages, loads, clouds and depot stock (`world_rows`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import timedelta
+
+import numpy as np
+import polars as pl
+
+from ..observations import world as worlds
+from . import plan_imagery
+from .plan import Context, simulate_rows
+from .plan_menu import Option, read_menu
+
+
+def check_menu(case, passes: int = 10) -> list[Option]:
+    """The check's options for `case` (those the case allows)."""
+    spec = case.spec
+    half = spec.start + timedelta(days=spec.days // 2)
+    menu = {}
+    counted = set(case.tables["containers"]["voyage_id"].drop_nulls().to_list())
+    seen = case.voyages.filter(pl.col("destination_seen").is_not_null()
+                               & pl.col("voyage_id").is_not_null()
+                               & ~pl.col("voyage_id").is_in(list(counted)))
+    if seen.height:
+        menu["count_voyage"] = {"kind": "count", "site": spec.destination[0], "cost": 1,
+                                "voyage": seen["voyage_id"][seen.height // 2], "coverage": 0.6}
+    area = case.tables["depot"].filter(pl.col("metric") == "filled_area_m2")
+    if spec.depot and area.height:
+        sd = 0.08 * float(area["value"][-1]) + 50.0
+        menu["depot_area_end"] = {"kind": "depot", "metric": "filled_area_m2", "cost": 1,
+                                  "date": spec.end.isoformat(), "sd": round(sd, 1)}
+    menu["archive_destination"] = {"kind": "imagery", "site": spec.destination[0], "cost": 1,
+                                   "start": half.isoformat(), "end": spec.end.isoformat(),
+                                   "passes": passes}
+    menu["archive_origin"] = {"kind": "imagery", "site": spec.origin[0], "cost": 1,
+                              "start": spec.start.isoformat(), "end": half.isoformat(),
+                              "passes": passes}
+    return read_menu(menu, case)
+
+
+def prior_rows(ctx: Context, option: Option, parameters: dict, seed: int) -> list:
+    """Each single option's reading in a world of the run's family whose parameters are
+    `parameters` (one value or array per variable, as the family's prior_draws gives)."""
+    truth = dataclasses.replace(ctx, draws={k: np.asarray(v)[None] for k, v in
+                                            parameters.items()})
+    return [simulate_rows(truth, o, np.array([0]), seed)[0] for o in option.singles]
+
+
+def world_rows(world: worlds.World, case, option: Option, rng) -> list:
+    """Each single option's reading in an event-level world: its own voyages and loads,
+    its clouds at the site, its depot stock; the world's recognition chance."""
+    return [_world_single(world, case, o, rng) for o in option.singles]
+
+
+def _world_single(world, case, option: Option, rng):
+    o = world.options
+    if option.kind == "depot":
+        truth = world.truth["depot_stock"] * o.m2_per_container  # on the window's last day
+        if option.date != case.spec.end or option.metric != "filled_area_m2":
+            raise ValueError(f"{option.name}: a world knows its filled area on the last day")
+        return max(round(float(rng.normal(truth, option.sd))), 0)
+    if option.kind == "count":
+        voyage = next(v for v in world.voyages if v.voyage_id == option.voyage)
+        coverage = min(option.coverage * math.exp(-rng.normal(0.0, o.coverage_error)), 1.0)
+        return int(rng.binomial(voyage.load, coverage))
+    return _world_imagery(world, case, option, rng)
+
+
+def _world_imagery(world, case, option: Option, rng) -> dict:
+    """The option's passes over the world's site: usable when not cloudy; a voyage not yet
+    seen at that end is seen on the first usable pass during its call, if recognised."""
+    spec = case.spec
+    site = worlds.SITES.index(option.site)
+    days = plan_imagery.pass_days(case, option)
+    usable = [bool(rng.random() >= o) for o in [world.options.cloud_prob[site]] * len(days)]
+    good = sorted((d - spec.start).days for d, u in zip(days, usable) if u)
+    column = "origin_seen" if site == 0 else "destination_seen"
+    rows = {vid: i for i, vid in enumerate(case.voyages["voyage_id"].to_list())}
+    names = [v.name for v in spec.vessels]
+    sightings = []
+    for v in world.voyages:
+        if (v.origin_seen if site == 0 else v.destination_seen) is not None:
+            continue
+        first, last = (v.load_start, v.depart) if site == 0 else (v.arrive, v.unload_end)
+        for d in good:
+            if first <= d <= last and rng.random() < world.options.recognise_prob:
+                row = rows.get(v.voyage_id)
+                if row is not None and case.voyages[column][row] is not None:
+                    break
+                sightings.append((row, names.index(v.vessel), spec.start + timedelta(days=d)))
+                break
+    return {"passes": list(zip(days, usable)), "sightings": sightings}
