@@ -1,7 +1,7 @@
 """Predicted against realised: does `cargoinfer plan` foresee how far an option narrows
 the interval?
 
-    .venv/bin/python bench/plan_realised.py prior|event FIRST-LAST OUT.jsonl [n_outer=16] [max_refits=2] [draws=1000]
+    .venv/bin/python bench/plan_realised.py prior|event FIRST-LAST OUT.jsonl [n_outer=16] [max_refits=2] [draws=2000]
     .venv/bin/python bench/plan_realised.py --report OUT.jsonl [OUT2.jsonl ...]
 
 Per world (seeds FIRST..LAST-1): `prior` worlds are joint's own (`cargoinfer simulate
@@ -10,7 +10,8 @@ shape); `event` worlds are `observations.world`'s scenarios in turn, which no mo
 The world's case is fitted with joint (default settings); the check's options
 (`plan_truth.check_menu`: a count, a depot reading, archive passes of each end) are
 assessed as `cargoinfer plan` assesses them; then the case is refitted as the plan refits
-(2 chains, `draws` per chain), once as it is (the width now at the refit's settings) and
+but with `draws` per chain (2 chains; the plan's refits draw 500: a realised width is one
+world's, not an average over outer draws), once as it is (the width now at the refit's settings) and
 once per option with the option's rows drawn from the world's own truth (the realised
 width). One JSON line per (world, option) goes to OUT.jsonl; worlds already there are
 skipped, so a stopped run resumes.
@@ -42,6 +43,7 @@ def world_case(kind: str, seed: int, tmp: Path):
         world = simulate_world(SCENARIOS[seed % len(SCENARIOS)], seed)
         return write_case(world, folder), world
     cfg = compose(["model=joint"])
+    folder.mkdir(parents=True)
     truth = simulate_model(registry.get("joint"), cfg, load_case(case_dir(cfg)), seed, folder)
     return folder, truth
 
@@ -85,8 +87,7 @@ def one_world(kind: str, seed: int, tmp: Path, n_outer: int, max_refits: int,
     rows = []
     for i, option in enumerate(check_menu(ctx.case)):
         t1 = time.perf_counter()
-        a = assess(ctx, option, n_outer, seed, max_refits=max_refits,
-                   refit=lambda case, sd: refit_width(ctx, case, sd, draws=draws))
+        a = assess(ctx, option, n_outer, seed, max_refits=max_refits)
         rng = np.random.default_rng([seed, 7, i])
         if kind == "event":
             readings = world_rows(truth, ctx.case, option, rng)
@@ -167,7 +168,7 @@ def main() -> None:
         if (kind, seed) in done:
             continue
         rows = one_world(kind, seed, tmp, int(opts.get("n_outer", 16)),
-                         int(opts.get("max_refits", 2)), int(opts.get("draws", 1000)))
+                         int(opts.get("max_refits", 2)), int(opts.get("draws", 2000)))
         with out.open("a") as f:
             f.writelines(json.dumps(r) + "\n" for r in rows)
 

@@ -52,7 +52,9 @@ def check_menu(case, passes: int = 10) -> list[Option]:
     menu["archive_origin"] = {"kind": "imagery", "site": spec.origin[0], "cost": 1,
                               "start": spec.start.isoformat(), "end": half.isoformat(),
                               "passes": passes}
-    return read_menu(menu, case)
+    options = read_menu(menu, case)
+    # imagery of a world whose record has every day already carries nothing: left out
+    return [o for o in options if o.kind != "imagery" or plan_imagery.pass_days(case, o)]
 
 
 def prior_rows(ctx: Context, option: Option, parameters: dict, seed: int) -> list:

@@ -62,6 +62,9 @@ class Screen:
     width_now: float
     widths: np.ndarray
     ks: np.ndarray
+    var_now: float = float("nan")  # the headline's variance now
+    means: np.ndarray | None = None  # its weighted mean after each outer draw's rows
+    variances: np.ndarray | None = None  # and its weighted variance
 
     @property
     def trusted(self) -> np.ndarray:
@@ -87,14 +90,17 @@ def screen(headline: np.ndarray, base: np.ndarray, outer: list[np.ndarray],
     headline = np.asarray(headline, float)
     flat = np.full(len(headline), 1.0 / len(headline))
     lo, hi = weighted_interval(headline, flat, prob)
-    widths, ks = [], []
+    widths, ks, means, variances = [], [], [], []
     for i, ll in enumerate(outer):
         w, k = reweight(np.asarray(ll, float) - base, r_eff)
         x = headline if headlines is None else np.asarray(headlines[i], float)
         a, b = weighted_interval(x, w, prob)
         widths.append(b - a)
         ks.append(k)
-    return Screen(hi - lo, np.array(widths, float), np.array(ks, float))
+        means.append(float(w @ x))
+        variances.append(float(w @ (x - means[-1]) ** 2))
+    return Screen(hi - lo, np.array(widths, float), np.array(ks, float), float(headline.var()),
+                  np.array(means), np.array(variances))
 
 
 def stratified(widths: np.ndarray, trusted: np.ndarray, refitted: list) -> tuple[float, float]:
