@@ -255,6 +255,8 @@ def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
 def plan_section(run_dir: Path, top: int = 3) -> list[tuple]:
     """"What would narrow this most": the options of the run's newest plan (a plan
     directory beside the run, `cargoinfer plan`) that narrow its interval most."""
+    from .planning import measurable
+
     plans = sorted(run_dir.parent.glob(f"{run_dir.name}-plan-*/plan.json"),
                    key=lambda p: p.stat().st_mtime)
     if not plans:
@@ -271,7 +273,7 @@ def plan_section(run_dir: Path, top: int = 3) -> list[tuple]:
         label = labels.get(r["option"], r["option"])
         label = label[:1].upper() + label[1:]
         err = r["width_expected_mcse"]
-        if r["reduction"] <= 2 * (err if err == err else 0.0):
+        if not measurable(r):
             effect = "would not narrow it measurably"
         else:
             effect = (f"would narrow it from {r['width_now']:,.0f} to about "

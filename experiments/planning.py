@@ -83,31 +83,64 @@ def figure(df: pl.DataFrame, path: Path, unit: str, headline: str) -> None:
     fig.savefig(path)
 
 
+HEADLINE_WORDS = {"total_containers": "the containers shipped in the window",
+                  "forecast_containers": "the containers shipped to the forecast's horizon"}
+
+
+def measurable(row: dict) -> bool:
+    """A reduction more than two Monte Carlo errors above none."""
+    err = row["width_expected_mcse"]
+    return row["reduction"] > 2 * (err if err == err else 0.0)
+
+
 def pages(folder: Path, df: pl.DataFrame, record: dict) -> None:
     from .document import write
 
     unit, headline = record["cost_unit"], record["headline"]
+    what = HEADLINE_WORDS.get(headline, headline)
     now = float(df["width_now"][0])
-    best = df.sort("width_expected").row(0, named=True)
     labels = {o["name"]: o["label"] for o in record["menu"]}
+
+    def label(name: str, capital: bool = False) -> str:
+        text = labels[name]
+        return text[:1].upper() + text[1:] if capital else text
+
+    best = df.sort("width_expected").row(0, named=True)
+    if measurable(best):
+        lead = (f"{label(best['option'], True)} would narrow the 90% interval of {what} "
+                f"from {now:,.0f} to about {best['width_expected']:,.0f} containers wide "
+                f"(Monte Carlo error {best['width_expected_mcse']:,.0f}).")
+    else:
+        lead = (f"No option on the menu would narrow the 90% interval of {what} "
+                f"({now:,.0f} containers wide) measurably: the best, "
+                f"{label(best['option'])}, would leave it at about "
+                f"{best['width_expected']:,.0f} ± {best['width_expected_mcse']:,.0f}.")
+    front = set(record.get("pareto_front", []))
+    rows = df.sort("reduction_per_cost", descending=True)
     blocks = [
         ("title", f"Collection plan for run {record['run_id']}"),
-        ("headline", f"{labels[best['option']][0].upper()}{labels[best['option']][1:]} would "
-                     f"narrow the 90% interval of {headline} from {now:,.0f} to about "
-                     f"{best['width_expected']:,.0f} wide (Monte Carlo error "
-                     f"{best['width_expected_mcse']:,.0f})."),
-        ("table", ["option", "cost", "expected width", "reduction", f"per {unit}", "method"],
-         [[labels[r["option"]], f"{r['cost']:g}",
+        ("headline", lead),
+        ("table", ["option", f"cost ({unit})", "expected width", "reduction",
+                   f"per {unit}", "method"],
+         [[label(r["option"], True) + (" *" if r["option"] in front else ""), f"{r['cost']:g}",
            f"{r['width_expected']:,.0f} ± {r['width_expected_mcse']:,.0f}",
-           f"{r['reduction']:,.0f}", f"{r['reduction_per_cost']:,.1f}", r["method"]]
-          for r in df.iter_rows(named=True)]),
+           f"{r['reduction']:,.0f}" if measurable(r) else "none measurable",
+           f"{r['reduction_per_cost']:,.1f}" if measurable(r) else "",
+           r["method"]] for r in rows.iter_rows(named=True)]),
+        ("p", f"Widths are of the 90% interval of {what}, in containers, after each option, "
+              "± their Monte Carlo error; a reduction within two Monte Carlo errors of none "
+              "is not measurable. * marks the options on the Pareto front: no other option "
+              "costs as little and narrows the interval as far. Options are sorted by "
+              f"reduction per {unit}."),
         ("figure", "plan.png", "Expected width against cost; the line joins the options no "
                                "other option beats on both."),
         ("p", f"Preposterior analysis of {record['model']}'s run: each option's new rows "
               f"simulated from the model at {record['settings']['n_outer']} posterior draws "
               "(the same for every option), the run's draws reweighted by the data's "
               "likelihood with them (Pareto-smoothed) and refitted where the reweighting "
-              "cannot be trusted (Pareto k above 0.7)."),
+              "cannot be trusted (Pareto k above 0.7). The method column says which "
+              "produced each figure. docs/plan.md explains the method and its check "
+              "against simulated worlds."),
     ]
     write(folder, blocks, f"Plan {record['run_id']}", stem="plan")
 
