@@ -1,0 +1,65 @@
+"""`cargoinfer plan` on a joint run of the embedded case (imagery needs joint): more
+passes never predict a wider interval, and passes of the origin after the window carry
+nothing the model reads."""
+
+import contextlib
+import dataclasses
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cargoinfer.experiments.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def joint_plan(store):
+    """A joint fit of the embedded case at quick settings (2 chains x 500 draws), its
+    plan context and the default menu's options by name."""
+    from cargoinfer.experiments.config import compose_plain
+    from cargoinfer.experiments.plan import context
+    from cargoinfer.experiments.plan_menu import read_menu
+    from omegaconf import OmegaConf
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["fit", "model=joint", "inference.draws=500", "inference.tune=500",
+                     "inference.chains=2", "inference.borderline_draws=0", f"store={store}",
+                     "seed=3"])
+    assert code == 0
+    run = Path(out.getvalue().strip().splitlines()[-1].removeprefix("run: "))
+    ctx = context(run, 1000)
+    menu = OmegaConf.to_container(compose_plain([], "plan_run").plan.options, resolve=True)
+    return ctx, {o.name: o for o in read_menu(menu, ctx.case)}
+
+
+def test_more_passes_never_predict_a_wider_interval(joint_plan):
+    """The Dunai archive at 0, 4 and 8 passes (the same outer draws and random streams:
+    common random numbers). Each step may widen by at most 3 Monte Carlo errors of the
+    difference (seeded; by chance about once in 700 per step if the errors are normal)."""
+    from cargoinfer.experiments.plan import assess
+
+    ctx, options = joint_plan
+    base = options["archive_dunai_sep"]
+    got = [assess(ctx, dataclasses.replace(base, passes=k), n_outer=16, seed=5, max_refits=2)
+           for k in (0, 4, 8)]
+    assert got[0].width_expected == got[0].width_now  # no pass: nothing changes
+    for fewer, more in zip(got, got[1:]):
+        se = np.hypot(np.nan_to_num(fewer.width_expected_mcse),
+                      np.nan_to_num(more.width_expected_mcse))
+        assert more.width_expected <= fewer.width_expected + 3 * se, (
+            [(a.option.passes, a.width_expected, a.width_expected_mcse, a.method) for a in got])
+
+
+def test_origin_passes_after_the_window_carry_nothing(joint_plan):
+    """Passes of Rajin after the window: every voyage of the window has left it by then,
+    and the model reads nothing else there, so the expected width is today's, exactly."""
+    from cargoinfer.experiments.plan import assess
+
+    ctx, options = joint_plan
+    tasked = dataclasses.replace(options["tasked_dunai_oct"], name="tasked_rajin_oct",
+                                 site="Rajin")
+    a = assess(ctx, tasked, n_outer=8, seed=5)
+    assert a.method == "screen" and a.width_expected == a.width_now
