@@ -1,12 +1,12 @@
 """cargoinfer: Bayesian inference of hidden cargo volumes.
 
     import cargoinfer as ci
-    run = ci.fit(model="joint", seed=1)   # experiments/api.py: fit, load, check, sweep, compare
+    run = ci.fit(model="joint", seed=1)   # experiments/api.py: fit, load, check, sweep, compare, plan
 """
 
 __version__ = "0.1.0"
 
-API = ("fit", "load", "check", "sweep", "compare", "Run", "InputError")
+API = ("fit", "load", "check", "sweep", "compare", "plan", "Run", "Plan", "InputError")
 __all__ = [*API, "__version__"]
 
 

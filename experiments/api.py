@@ -6,6 +6,7 @@
     run.tree             # the posterior DataTree (posterior.nc)
     run.status, run.reasons, run.dir
     ci.load(run.dir); ci.check(folder); ci.sweep(model=["voyages", "joint"]); ci.compare([...])
+    ci.plan(run, only=["quay_count_next"]).table   # cargoinfer plan: which collection next
 
 Options are the command line's overrides: Hydra override strings ("model=joint"), or
 keywords (`model="joint"`, `inference={"draws": 500}`, `**{"priors.depot_share.alpha": 3}`).
@@ -173,6 +174,52 @@ def compare(runs, out: str | Path | None = None):
     if out is not None:
         cmp.write(df, Path(out))
     return df
+
+
+def plan(run, *args: str, **options) -> "Plan":
+    """`cargoinfer plan` of a run (a Run or its folder) with these overrides of
+    configs/plan_run.yaml (`plan="NAME"`, `only=["A", "B"]`, `n_outer=16`,
+    `**{"plan.options.quay_count_next.cost": 5}`); returns the Plan (a plan done before is
+    read back). A bad menu or run raises InputError, naming option and key, and writes
+    nothing."""
+    from ..inference.logs import quiet
+    from .planning import PlanRefused, make_plan
+
+    quiet()
+    folder = run.dir if isinstance(run, Run) else Path(run).expanduser()
+    try:
+        out, table, record, reused = make_plan(folder, overrides(args, options))
+    except PlanRefused as e:
+        raise InputError(e.problems[-1] if len(e.problems) == 1 else
+                         f"plan refused: {'; '.join(e.problems)}", e.problems) from None
+    return Plan(out, table, record, reused)
+
+
+class Plan:
+    """A plan directory (`cargoinfer plan`): `table` is plan.csv, `record` plan.json."""
+
+    def __init__(self, folder: Path, table, record: dict, reused: bool = False):
+        self.dir, self.table, self.record, self.reused = Path(folder), table, record, reused
+
+    def __repr__(self) -> str:
+        from .planning import text
+
+        return f"Plan of run {self.record['run_id']} ({self.dir})\n" + text(
+            self.table, self.record["cost_unit"])
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        data = base64.b64encode((self.dir / "plan.png").read_bytes()).decode()
+        head = "".join(f"<th>{e(c)}</th>" for c in self.table.columns)
+        body = "".join("<tr>" + "".join(
+            f"<td>{e(f'{v:,.1f}' if isinstance(v, float) else str(v))}</td>" for v in row)
+            + "</tr>" for row in self.table.iter_rows())
+        return (f"<div><p>Plan of run <code>{e(self.record['run_id'])}</code> "
+                f"({e(self.record['model'])}, headline {e(self.record['headline'])})</p>"
+                f"<table><tr>{head}</tr>{body}</table>"
+                f'<img alt="expected width against cost" style="max-width:640px" '
+                f'src="data:image/png;base64,{data}">'
+                f"<p><code>{e(str(self.dir))}</code></p></div>")
 
 
 class Run:

@@ -148,7 +148,18 @@ def pages(folder: Path, df: pl.DataFrame, record: dict) -> None:
 USAGE = "usage: cargoinfer plan RUN_DIR [plan=NAME] [only=[A,B]] [seed=N] [n_outer=N] [max_refits=N]"
 
 
-def plan_command(args: list[str]) -> int:
+class PlanRefused(ValueError):
+    """A plan that cannot be made: every problem, one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def make_plan(run_dir, overrides: list[str], say=lambda line: None):
+    """The plan of the run at `run_dir` with `overrides` of configs/plan_run.yaml: (plan
+    directory, plan.csv as a DataFrame, plan.json's record, reused). A plan done before
+    is read back, not assessed again. Raises PlanRefused (nothing written)."""
     from omegaconf import OmegaConf
 
     from . import store
@@ -157,21 +168,14 @@ def plan_command(args: list[str]) -> int:
     from .plan import PLAN_VERSION, PlanError, assess, context
     from .plan_menu import MenuError, read_menu
 
-    runs = [a for a in args if "=" not in a]
-    overrides = [a for a in args if "=" in a]
-    if len(runs) != 1 or runs[0].startswith("-"):
-        print(USAGE, file=sys.stderr)
-        return 2
     try:
         cfg = compose_plain(overrides, "plan_run")
     except ConfigError as e:
-        print(f"cargoinfer plan: config refused: {e}", file=sys.stderr)
-        return 2
+        raise PlanRefused([f"config refused: {e}"]) from None
     try:
-        ctx = context(runs[0], int(cfg.n_draws))
+        ctx = context(run_dir, int(cfg.n_draws))
     except BriefError as e:
-        print(f"cargoinfer plan: {e}", file=sys.stderr)
-        return 2
+        raise PlanRefused([str(e)]) from None
     menu = OmegaConf.to_container(cfg.plan.options, resolve=True)
     try:
         options = read_menu(menu, ctx.case)
@@ -180,9 +184,7 @@ def plan_command(args: list[str]) -> int:
         if unknown:
             raise MenuError([f"only: {n!r} is not an option of the menu" for n in unknown])
     except MenuError as e:
-        print("\n".join(f"cargoinfer plan: {p}" for p in e.problems), file=sys.stderr)
-        print("cargoinfer plan: menu refused; nothing was written", file=sys.stderr)
-        return 2
+        raise PlanRefused([*e.problems, "menu refused; nothing was written"]) from None
     if cfg.only:
         options = [o for o in options if o.name in cfg.only]
     plain = OmegaConf.to_container(cfg, resolve=True)
@@ -196,21 +198,18 @@ def plan_command(args: list[str]) -> int:
               "settings": settings}
     folder = ctx.folder.parent / f"{ctx.folder.name}-plan-{store.digest(record)[:12]}"
     if (folder / "plan.json").is_file():  # the same plan, done before
-        print(text(pl.read_csv(folder / "plan.csv"), record["cost_unit"]))
-        print(f"plan: {folder}")
-        return 0
+        return (folder, pl.read_csv(folder / "plan.csv"),
+                json.loads((folder / "plan.json").read_text()), True)
     t0, out = time.perf_counter(), []
     try:
         for option in options:
             out.append(assess(ctx, option, int(cfg.n_outer), int(cfg.seed),
                               max_refits=int(cfg.max_refits)))
             a = out[-1]
-            print(f"  {option.name}: {a.width_now:,.0f} -> {a.width_expected:,.0f} "
-                  f"+- {a.width_expected_mcse:,.0f} ({a.method}; {a.seconds:.1f} s)",
-                  file=sys.stderr)
+            say(f"  {option.name}: {a.width_now:,.0f} -> {a.width_expected:,.0f} "
+                f"+- {a.width_expected_mcse:,.0f} ({a.method}; {a.seconds:.1f} s)")
     except PlanError as e:
-        print(f"cargoinfer plan: {e}; nothing was written", file=sys.stderr)
-        return 2
+        raise PlanRefused([f"{e}; nothing was written"]) from None
     df = table(out)
     record.update(timings={"total_s": time.perf_counter() - t0,
                            "screen_s": sum(a.screen_seconds for a in out),
@@ -225,6 +224,21 @@ def plan_command(args: list[str]) -> int:
         figure(df, tmp / "plan.png", record["cost_unit"], ctx.headline)
         pages(tmp, df, record)
         (tmp / "plan.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    return folder, df, record, False
+
+
+def plan_command(args: list[str]) -> int:
+    runs = [a for a in args if "=" not in a]
+    overrides = [a for a in args if "=" in a]
+    if len(runs) != 1 or runs[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        folder, df, record, _ = make_plan(runs[0], overrides,
+                                          say=lambda line: print(line, file=sys.stderr))
+    except PlanRefused as e:
+        print("\n".join(f"cargoinfer plan: {p}" for p in e.problems), file=sys.stderr)
+        return 2
     print(text(df, record["cost_unit"]))
     print(f"plan: {folder}")
     return 0

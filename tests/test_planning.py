@@ -134,3 +134,23 @@ def test_law_of_total_variance_on_a_run(first_run):
     se = np.hypot(s.variances.std(ddof=1) / np.sqrt(n), s.means.var() * np.sqrt(2 / (n - 1)))
     assert abs(total - s.var_now) < 4 * se + 0.03 * s.var_now, (total, s.var_now, se)
     assert s.means.var() > 0  # the count moves the headline
+
+
+def test_python_api_plan_is_the_command_s(first_run, capsys):
+    """`ci.plan` makes the same plan directory as the command for the same settings (read
+    back, not assessed again); a bad menu raises InputError naming option and key, and
+    writes nothing."""
+    import cargoinfer as ci
+
+    run = _run_dir(first_run)
+    assert main(["plan", str(run), "only=[depot_area_late_oct]", "n_outer=4"]) == 0
+    folder = Path(capsys.readouterr().out.strip().splitlines()[-1].removeprefix("plan: "))
+    p = ci.plan(ci.load(run), only=["depot_area_late_oct"], n_outer=4)
+    assert p.dir == folder and p.reused
+    assert p.table.equals(pl.read_csv(folder / "plan.csv"))
+    assert "depot_area_late_oct" in p._repr_html_() and "data:image/png;base64," in p._repr_html_()
+    before = _plans(run)
+    with pytest.raises(ci.InputError) as e:
+        ci.plan(run, **{"plan.options.quay_count_next.cost": -1})
+    assert "plan.options.quay_count_next.cost: -1.0 must be at least 0" in e.value.problems
+    assert _plans(run) == before
