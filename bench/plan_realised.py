@@ -100,6 +100,7 @@ def one_world(kind: str, seed: int, tmp: Path, n_outer: int, max_refits: int,
                      "width_expected": a.width_expected, "mcse": a.width_expected_mcse,
                      "method": a.method, "width_now_refit": width_refit,
                      "width_realised": realised,
+                     "outer_widths": [None if w != w else float(w) for w in a.widths],
                      "predicted": a.width_now - a.width_expected,
                      "realised": width_refit - realised,
                      "seconds": time.perf_counter() - t1})

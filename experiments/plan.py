@@ -237,6 +237,7 @@ class Assessment:
     refit_widths: list
     seconds: float
     screen_seconds: float  # of `seconds`: simulating the rows and the screen
+    widths: np.ndarray | None = None  # per outer draw (refitted ones' refit; nan: neither)
 
     @property
     def reduction(self) -> float:
@@ -290,13 +291,16 @@ def assess(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0, prob:
     refit = refit or (lambda case, sd: refit_width(ctx, case, sd, prob=prob))
     if not len(bad):
         return Assessment(option, s.width_now, s.width_expected, s.width_expected_mcse,
-                          "screen", s.ks, [], time.perf_counter() - t0, screened)
+                          "screen", s.ks, [], time.perf_counter() - t0, screened,
+                          np.where(s.trusted, s.widths, np.nan))
     chosen = bad[np.unique(np.linspace(0, len(bad) - 1, min(max_refits, len(bad))).astype(int))]
     widths = [refit(cases[i], seed * 1000 + int(i)) for i in chosen]
     mean, mcse = stratified(s.widths, s.trusted, widths)
+    each = np.where(s.trusted, s.widths, np.nan)
+    each[chosen] = widths
     good = s.widths[s.trusted]
     method = (f"refit ({len(chosen)} of {len(s.ks)} outer draws)" if not len(good) else
               f"screen, refit where {K_REFIT_NOTE} ({len(chosen)} refit"
               f"{'s' if len(chosen) > 1 else ''} for {len(bad)} of {len(s.ks)} outer draws)")
     return Assessment(option, s.width_now, mean, mcse, method, s.ks,
-                      widths, time.perf_counter() - t0, screened)
+                      widths, time.perf_counter() - t0, screened, each)
