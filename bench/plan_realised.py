@@ -30,59 +30,15 @@ from pathlib import Path
 import numpy as np
 
 
-def world_case(kind: str, seed: int, tmp: Path):
-    """(case folder, truth): a prior world's parameters or an event-level World."""
-    from cargoinfer.experiments.config import case_dir, compose
-    from cargoinfer.experiments.simulate import simulate_model
-    from cargoinfer.models import registry
-    from cargoinfer.observations.case import load_case
-    from cargoinfer.observations.world import SCENARIOS, simulate_world, write_case
-
-    folder = tmp / f"{kind}-{seed}"
-    if kind == "event":
-        world = simulate_world(SCENARIOS[seed % len(SCENARIOS)], seed)
-        return write_case(world, folder), world
-    cfg = compose(["model=joint"])
-    folder.mkdir(parents=True)
-    truth = simulate_model(registry.get("joint"), cfg, load_case(case_dir(cfg)), seed, folder)
-    return folder, truth
-
-
-def context_of(folder: Path, seed: int):
-    """The world's case fitted with joint's defaults, as a plan's Context."""
-    from types import SimpleNamespace
-
-    from cargoinfer.experiments.config import compose
-    from cargoinfer.experiments.plan import Context
-    from cargoinfer.inference.fit import fit
-    from cargoinfer.models import registry
-    from cargoinfer.observations.aggregate import route_data
-    from cargoinfer.observations.case import load_case
-
-    cfg = compose(["model=joint"])
-    family = registry.get("joint")
-    case = load_case(folder)
-    m = cfg.model
-    route = route_data(case, m.transit_days, m.max_containers_per_voyage,
-                       transit_extra_days=m.transit_extra_days)
-    values = family.data_values(route, cfg.priors)
-    result = fit(family, route, values, seed, SimpleNamespace(**dict(cfg.inference)))
-    post = result.tree["posterior"]
-    total = post.sizes["chain"] * post.sizes["draw"]
-    keep = np.unique(np.linspace(0, total - 1, min(1000, total)).astype(int))
-    draws = {v: np.asarray(post[v]).reshape(total, *post[v].shape[2:])[keep]
-             for v in post.data_vars}
-    return Context(folder, case, family, cfg, route, values, draws, "total_containers"), result
-
-
 def one_world(kind: str, seed: int, tmp: Path, n_outer: int, max_refits: int,
               draws: int) -> list[dict]:
     from cargoinfer.experiments.plan import assess, refit_width, with_rows
-    from cargoinfer.experiments.plan_truth import check_menu, prior_rows, world_rows
+    from cargoinfer.experiments.plan_truth import (check_menu, fitted, prior_rows, world_case,
+                                                   world_rows)
 
     t0 = time.perf_counter()
-    folder, truth = world_case(kind, seed, tmp)
-    ctx, result = context_of(folder, seed)
+    folder, truth = world_case(kind, seed, tmp / f"{kind}-{seed}")
+    ctx, result = fitted(folder, seed)
     width_refit = refit_width(ctx, ctx.case, seed, draws=draws)
     rows = []
     for i, option in enumerate(check_menu(ctx.case)):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -55,6 +56,51 @@ def check_menu(case, passes: int = 10) -> list[Option]:
     options = read_menu(menu, case)
     # imagery of a world whose record has every day already carries nothing: left out
     return [o for o in options if o.kind != "imagery" or plan_imagery.pass_days(case, o)]
+
+
+def world_case(kind: str, seed: int, folder: Path):
+    """(case folder, truth) of world `seed`: `prior`, joint's own (`cargoinfer simulate
+    model=joint` on the embedded case's shape; truth.json's record), or `event`, the
+    event-level scenarios in turn (the World)."""
+    from ..models import registry
+    from ..observations.case import load_case
+    from .config import case_dir, compose
+    from .simulate import simulate_model
+
+    folder.mkdir(parents=True)
+    if kind == "event":
+        world = worlds.simulate_world(worlds.SCENARIOS[seed % len(worlds.SCENARIOS)], seed)
+        return worlds.write_case(world, folder), world
+    cfg = compose(["model=joint"])
+    truth = simulate_model(registry.get("joint"), cfg, load_case(case_dir(cfg)), seed, folder)
+    return folder, truth
+
+
+def fitted(folder: Path, seed: int, overrides: tuple[str, ...] = ()):
+    """(Context, Fit): the case at `folder` fitted with joint's defaults (and overrides)
+    in this process, as a plan's context (1000 draws, thinned evenly)."""
+    from types import SimpleNamespace
+
+    from ..inference.fit import fit
+    from ..models import registry
+    from ..observations.aggregate import route_data
+    from ..observations.case import load_case
+    from .config import compose
+
+    cfg = compose(["model=joint", *overrides])
+    family = registry.get("joint")
+    case = load_case(folder)
+    m = cfg.model
+    route = route_data(case, m.transit_days, m.max_containers_per_voyage,
+                       transit_extra_days=m.transit_extra_days)
+    values = family.data_values(route, cfg.priors)
+    result = fit(family, route, values, seed, SimpleNamespace(**dict(cfg.inference)))
+    post = result.tree["posterior"]
+    total = post.sizes["chain"] * post.sizes["draw"]
+    keep = np.unique(np.linspace(0, total - 1, min(1000, total)).astype(int))
+    draws = {v: np.asarray(post[v]).reshape(total, *post[v].shape[2:])[keep]
+             for v in post.data_vars}
+    return Context(folder, case, family, cfg, route, values, draws, "total_containers"), result
 
 
 def prior_rows(ctx: Context, option: Option, parameters: dict, seed: int) -> list:

@@ -63,3 +63,28 @@ def test_origin_passes_after_the_window_carry_nothing(joint_plan):
                                  site="Rajin")
     a = assess(ctx, tasked, n_outer=8, seed=5)
     assert a.method == "screen" and a.width_expected == a.width_now
+
+
+def test_realised_widths_are_among_those_the_plan_foresaw(tmp_path):
+    """Predicted against realised, small (bench/plan_realised.py is the full check): in
+    one world drawn from joint's prior (seed 4), each option of the check's menu (a count,
+    a depot reading) is planned, then its rows are drawn from the world's own parameters
+    and the case is refitted. The realised width must lie within the range of the widths
+    the plan foresaw at its 16 outer draws, widened by 15% for the refits' Monte Carlo
+    error (about 5% each at 2 x 1000 draws). In a world the model made the realised
+    width is exchangeable with the foreseen ones: outside their range with chance 2/17
+    before the widening, far less after it; seeded."""
+    from cargoinfer.experiments.plan import assess, refit_width, with_rows
+    from cargoinfer.experiments.plan_truth import check_menu, fitted, prior_rows, world_case
+
+    folder, truth = world_case("prior", 4, tmp_path / "world")
+    ctx, _ = fitted(folder, 4, ("inference.draws=500",))
+    options = check_menu(ctx.case)
+    assert {o.kind for o in options} == {"count", "depot"}
+    for i, option in enumerate(options):
+        a = assess(ctx, option, n_outer=16, seed=4, max_refits=2)
+        readings = prior_rows(ctx, option, truth["parameters"], 10_004 + i)
+        realised = refit_width(ctx, with_rows(ctx.case, option.singles, readings), 5,
+                               draws=1000)
+        lo, hi = np.nanmin(a.widths), np.nanmax(a.widths)
+        assert 0.85 * lo <= realised <= 1.15 * hi, (option.name, lo, hi, realised, a.method)
