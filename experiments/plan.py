@@ -59,8 +59,12 @@ def context(folder: str | Path, n_draws: int = 1000) -> Context:
     view = brief.load_view(folder)  # raises BriefError for a folder that is not a run
     if view.case is None:
         raise brief.BriefError(view.case_note or f"{folder}: the run's case cannot be read")
-    cfg = OmegaConf.load(folder / "config.yaml")
     family = view.family
+    if family is None or not hasattr(family, "generate"):
+        name = view.record.get("model", {}).get("name", "?")
+        raise brief.BriefError(f"{folder}: a {name} run has no model to simulate new rows "
+                               "from (plan a run of joint, voyages or dynamic)")
+    cfg = OmegaConf.load(folder / "config.yaml")
     values = family.data_values(view.route, cfg.priors)
     post = view.tree["posterior"]
     total = post.sizes["chain"] * post.sizes["draw"]

@@ -7,7 +7,9 @@ end: the seen voyages seen only at the other end, and the voyages nobody saw, dr
 the family has them (joint: per segment of each vessel's schedule, `fleet`), on the
 vessel's schedule (`_days`). A usable pass on a day the ship is at the berth for a share w of
 the day shows and recognises it with chance identification x w (`detection`). The first
-such pass dates the sighting. Only joint draws the voyages nobody saw per day for now.
+such pass dates the sighting. Joint draws the voyages nobody saw per segment of each
+vessel's schedule; voyages and dynamic per period, on days in proportion to the chance of
+being missed (`_unseen_by_period`).
 
 Passes after the window (tasked) are simulated the same way: they can only show the
 window's voyages still on their way to the destination, which is all a model reads of the
@@ -61,10 +63,9 @@ def _candidates(ctx, s: int, end: str, rng) -> list[tuple[int | None, int, int]]
     """(row of voyages.csv or None for a voyage nobody saw, vessel index, departure day)
     of the voyages not yet seen at `end`, at draw s."""
     spec, route = ctx.case.spec, ctx.route
-    if ctx.family.NAME != "joint":
-        raise ImageryError(f"imagery options need the joint family for now, not {ctx.family.NAME}")
-    from ..models import joint
-
+    if ctx.family.NAME not in ("joint", "voyages", "dynamic"):
+        raise ImageryError(f"imagery options need a family that draws the voyages nobody "
+                           f"saw (joint, voyages, dynamic), not {ctx.family.NAME}")
     out = []
     days = int(np.sum(route.period_days))
     dep = fleet.departure_days(route)
@@ -81,6 +82,10 @@ def _candidates(ctx, s: int, end: str, rng) -> list[tuple[int | None, int, int]]
         if row[column] is None and np.isnan(seen_here[j]) and 0 <= dep[j] < days:
             out.append((i, names.index(row["vessel"]), int(dep[j])))
     p = {k: v[[s]] for k, v in ctx.draws.items()}
+    if ctx.family.NAME != "joint":
+        return out + _unseen_by_period(ctx, p, rng)
+    from ..models import joint
+
     weights = joint.schedule_weights(p, ctx.values)
     unseen = fleet.draw_unseen(weights, rng)[0]  # (J,)
     cycle = np.asarray(p["vessel_cycle"], float)[0]
@@ -91,6 +96,31 @@ def _candidates(ctx, s: int, end: str, rng) -> list[tuple[int | None, int, int]]
             out += [(None, v, t) for t in _days(int(lay["fleet_kind"][j]), lay["fleet_lo"][j],
                                                 lay["fleet_length"][j], int(m), cycle[v],
                                                 days, rng)]
+    return out
+
+
+def _unseen_by_period(ctx, p: dict, rng) -> list[tuple[None, int, int]]:
+    """The voyages nobody saw at one draw p, as voyages and dynamic have them: a count per
+    period (`generate`'s voyages_period less the voyages recorded), each on a day of its
+    period drawn in proportion to the chance of being missed at both ends that day
+    (`voyages.first_sightings`), its vessel in proportion to the vessels' recorded
+    voyages plus one (the share's posterior mean under generate's Dirichlet)."""
+    from ..models import voyages
+
+    route = ctx.route
+    gen = ctx.family.generate(p, route, ctx.values, rng)
+    unseen = np.asarray(gen["voyages_period"])[0] - route.captures.sum(axis=1)
+    first = voyages.first_sightings(p, ctx.values)
+    miss = (1 - first["origin"][0][0]) * (1 - first["destination"][0][0])  # (days,)
+    seen = np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap)) + 1.0
+    out, start = [], 0
+    for m, length in zip(unseen.astype(int), route.period_days.astype(int)):
+        w = miss[start:start + length]
+        if m > 0 and w.sum() > 0:
+            days = start + rng.choice(length, size=m, p=w / w.sum())
+            vessels = rng.choice(len(seen), size=m, p=seen / seen.sum())
+            out += [(None, int(v), int(t)) for v, t in zip(vessels, days)]
+        start += length
     return out
 
 
