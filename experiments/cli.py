@@ -56,7 +56,7 @@ commands:
                           one) once on the default case, in the worker, which keeps them
                           for later commands (`make` runs `warm --default` after installing)
   worker [status|stop]    the local worker that keeps compiled models between fit, sweep,
-                          calibrate and warm (on by default; --no-worker or
+                          calibrate, plan and warm (on by default; --no-worker or
                           CARGOINFER_WORKER=0: run in this process; idle exit after
                           CARGOINFER_WORKER_IDLE seconds, default 10800)
 """

@@ -1,6 +1,6 @@
 """A local worker that keeps compiled models between commands.
 
-`cargoinfer fit`, `sweep`, `calibrate` and `warm` hand their arguments to a worker
+`cargoinfer fit`, `sweep`, `calibrate`, `plan` and `warm` hand their arguments to a worker
 process, which runs them exactly as the command would (the client's stdin, stdout and
 stderr are passed to it over the socket, with its directory, environment and umask) and
 keeps what it compiled for the next command. Like mypy's dmypy or Gradle's daemon:
@@ -32,7 +32,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-SERVED = ("fit", "sweep", "calibrate", "warm")
+SERVED = ("fit", "sweep", "calibrate", "plan", "warm")
 IDLE_S = 3 * 3600
 ENV_READ_AT_IMPORT = ("PYTENSOR_FLAGS", "PYTENSORRC", "PYTHONPATH", "PYTHONHASHSEED",
                       "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")

@@ -92,6 +92,12 @@ def test_same_output_files_and_exit_codes_as_in_process(tmp_path, where):
     r1, r2 = _run(bad, _env(where)), _run(bad, _env(where, CARGOINFER_WORKER="0"))
     assert (r1.returncode, r1.stdout, r1.stderr) == (r2.returncode, r2.stdout, r2.stderr)
     assert r1.returncode == 2 and not (tmp_path / "c").exists()
+    # a plan goes to the worker too: a baseline run's plan is refused the same way
+    run = tmp_path / "a/default" / rid
+    plan = ["plan", str(run), "only=[quay_count_next]"]
+    p1, p2 = _run(plan, _env(where)), _run(plan, _env(where, CARGOINFER_WORKER="0"))
+    assert (p1.returncode, p1.stdout, p1.stderr) == (p2.returncode, p2.stdout, p2.stderr)
+    assert p1.returncode == 2 and "no model to simulate new rows from" in p1.stderr
     # relative paths are the client's: its working directory, not the worker's
     rel = _run(["fit", "model=baseline", "seed=3", "store=rel"], _env(where), cwd=tmp_path)
     assert rel.returncode == 0 and _runs(tmp_path / "rel") == [rid]
