@@ -155,3 +155,21 @@ def _world_imagery(world, case, option: Option, rng) -> dict:
                 sightings.append((row, names.index(v.vessel), spec.start + timedelta(days=d)))
                 break
     return {"passes": list(zip(days, usable)), "sightings": sightings}
+
+
+def screened_width(ctx: Context, case, seed: int, prob: float = 0.9) -> tuple[float, float]:
+    """(width, Pareto k): the headline's interval width after `case` (the run's case with
+    new rows) by reweighting the run's own draws, as the plan's screen does. Measured on
+    the same draws as the plan's width now, a realised reduction carries no refit noise;
+    trust it where k is at most 0.7."""
+    from ..inference.preposterior import data_loglik, screen
+
+    family, streams = ctx.family, list(ctx.family.LOGLIK_DIMS)
+    base = family.generate(ctx.draws, ctx.route, ctx.values, np.random.default_rng([seed, 22]))
+    route = ctx.route_of(case)
+    gen = family.generate(ctx.draws, route, family.data_values(route, ctx.cfg.priors),
+                          np.random.default_rng([seed, 22]))
+    s = screen(base[ctx.headline], data_loglik(base, streams), [data_loglik(gen, streams)],
+               prob, headlines=[gen[ctx.headline]])
+    return float(s.widths[0]), float(s.ks[0])
+
