@@ -42,8 +42,7 @@ def main() -> None:
     for seed in range(first, last):
         s, _ = plan.screen_option(ctx, option, n_outer=a.n_outer, seed=seed)
         n = len(s.means)
-        total = s.variances.mean() + s.means.var()
-        se = np.hypot(s.variances.std(ddof=1) / np.sqrt(n), s.means.var() * np.sqrt(2 / (n - 1)))
+        total, se = s.total_variance()
         ratios.append(total / s.var_now)
         print(f"  seed {seed}: (E[Var] + Var[E]) / Var = {ratios[-1]:.3f} +- {se / s.var_now:.3f}"
               f"  (Var[E] / Var {s.means.var() / s.var_now:.3f}; trusted {s.trusted.sum()}/{n})")

@@ -256,25 +256,28 @@ def screen_option(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0
                   prob: float = 0.9) -> tuple[Screen, list[Case]]:
     """The screen of `option` at `n_outer` evenly spaced outer draws, and each outer
     draw's case with its new rows."""
-    family = ctx.family
-    streams = list(family.LOGLIK_DIMS)
     n = len(ctx.draws[next(iter(ctx.draws))])
     outer = np.unique(np.linspace(0, n - 1, min(n_outer, n)).astype(int))
     singles = option.singles
     per_single = [simulate_rows(ctx, o, outer, seed) for o in singles]
     readings = [[r[i] for r in per_single] for i in range(len(outer))]
+    cases = [with_rows(ctx.case, singles, row) for row in readings]
+    return screen_cases(ctx, cases, seed, prob), cases
+
+
+def screen_cases(ctx: Context, cases: list[Case], seed: int, prob: float = 0.9) -> Screen:
+    """The screen of the run's draws reweighted by each case's data (the run's case with
+    new rows), on common random numbers for the headline."""
+    family, streams = ctx.family, list(ctx.family.LOGLIK_DIMS)
     base = family.generate(ctx.draws, ctx.route, ctx.values, np.random.default_rng([seed, 22]))
-    cases, lls, heads = [], [], []
-    for row in readings:
-        case_s = with_rows(ctx.case, singles, row)
-        route_s = ctx.route_of(case_s)
-        gen = family.generate(ctx.draws, route_s, family.data_values(route_s, ctx.cfg.priors),
+    lls, heads = [], []
+    for case in cases:
+        route = ctx.route_of(case)
+        gen = family.generate(ctx.draws, route, family.data_values(route, ctx.cfg.priors),
                               np.random.default_rng([seed, 22]))
-        cases.append(case_s)
         lls.append(data_loglik(gen, streams))
         heads.append(gen[ctx.headline])
-    s = screen(base[ctx.headline], data_loglik(base, streams), lls, prob, headlines=heads)
-    return s, cases
+    return screen(base[ctx.headline], data_loglik(base, streams), lls, prob, headlines=heads)
 
 
 def assess(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0, prob: float = 0.9,

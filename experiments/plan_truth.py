@@ -26,7 +26,7 @@ import polars as pl
 
 from ..observations import world as worlds
 from . import plan_imagery
-from .plan import Context, simulate_rows
+from .plan import Context, screen_cases, simulate_rows
 from .plan_menu import Option, read_menu
 
 
@@ -162,14 +162,5 @@ def screened_width(ctx: Context, case, seed: int, prob: float = 0.9) -> tuple[fl
     new rows) by reweighting the run's own draws, as the plan's screen does. Measured on
     the same draws as the plan's width now, a realised reduction carries no refit noise;
     trust it where k is at most 0.7."""
-    from ..inference.preposterior import data_loglik, screen
-
-    family, streams = ctx.family, list(ctx.family.LOGLIK_DIMS)
-    base = family.generate(ctx.draws, ctx.route, ctx.values, np.random.default_rng([seed, 22]))
-    route = ctx.route_of(case)
-    gen = family.generate(ctx.draws, route, family.data_values(route, ctx.cfg.priors),
-                          np.random.default_rng([seed, 22]))
-    s = screen(base[ctx.headline], data_loglik(base, streams), [data_loglik(gen, streams)],
-               prob, headlines=[gen[ctx.headline]])
+    s = screen_cases(ctx, [case], seed, prob)
     return float(s.widths[0]), float(s.ks[0])
-

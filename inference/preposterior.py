@@ -70,6 +70,15 @@ class Screen:
     def trusted(self) -> np.ndarray:
         return self.ks <= K_MAX
 
+    def total_variance(self) -> tuple[float, float]:
+        """E[Var] + Var[E] over the outer draws (today's variance, by the law of total
+        variance, when the new rows follow the model) and its Monte Carlo error."""
+        n = len(self.means)
+        total = self.variances.mean() + self.means.var()
+        se = np.hypot(self.variances.std(ddof=1) / np.sqrt(n),
+                      self.means.var() * np.sqrt(2 / (n - 1)))
+        return float(total), float(se)
+
     @property
     def width_expected(self) -> float:
         return float(np.nanmean(np.where(self.trusted, self.widths, np.nan)))

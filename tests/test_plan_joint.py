@@ -107,8 +107,6 @@ def test_law_of_total_variance_for_imagery(joint_plan):
     ctx, options = joint_plan
     option = dataclasses.replace(options["archive_dunai_sep"], passes=14)
     s, _ = screen_option(ctx, option, n_outer=64, seed=6)
-    n = len(s.means)
-    total = s.variances.mean() + s.means.var()
-    se = np.hypot(s.variances.std(ddof=1) / np.sqrt(n), s.means.var() * np.sqrt(2 / (n - 1)))
+    total, se = s.total_variance()
     assert abs(total - s.var_now) < 3 * se + 0.02 * s.var_now, (total / s.var_now, se / s.var_now)
     assert s.means.var() > 0.03 * s.var_now  # the passes carry information

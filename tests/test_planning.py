@@ -159,9 +159,7 @@ def test_law_of_total_variance_on_a_run(first_run):
     option = next(o for o in read_menu(menu, ctx.case) if o.name == "quay_count_next")
     s, _ = screen_option(ctx, option, n_outer=64, seed=3)
     assert s.trusted.all()
-    n = len(s.means)
-    total = s.variances.mean() + s.means.var()
-    se = np.hypot(s.variances.std(ddof=1) / np.sqrt(n), s.means.var() * np.sqrt(2 / (n - 1)))
+    total, se = s.total_variance()
     assert abs(total - s.var_now) < 4 * se + 0.03 * s.var_now, (total, s.var_now, se)
     assert s.means.var() > 0  # the count moves the headline
 
