@@ -2,7 +2,8 @@
 headline should equal the expected variance after an option plus the variance of the
 headline's expected value over the option's outcomes, when the option's rows are drawn
 from the model's own process. A shortfall means the simulated rows say more than the
-model's likelihood expects, so the plan overstates that option's reduction.
+model's likelihood expects, or the family's refit is not a coherent update of today's
+posterior (bench/plan_coherence.py).
 
     PYTHONPATH=... .venv/bin/python bench/plan_lotv.py RUN_DIR [--option archive_dunai_sep] [--passes 14] [--seeds 5-13] [--n-outer 64]
 

@@ -184,7 +184,7 @@ def simulate_count(ctx: Context, option: Option, rows: np.ndarray, rng) -> np.nd
 # ---------------------------------------------------------------- any option: assess
 
 K_REFIT_NOTE = "Pareto k above 0.7"
-PLAN_VERSION = 2  # a plan directory's address changes with the method
+PLAN_VERSION = 3  # a plan directory's address changes with the method
 
 
 class PlanError(ValueError):

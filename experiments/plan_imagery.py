@@ -7,7 +7,9 @@ end: the seen voyages seen only at the other end, and the voyages nobody saw, dr
 the family has them (joint: per segment of each vessel's schedule, `fleet`), on the
 vessel's schedule (`_days`). A usable pass on a day the ship is at the berth for a share w of
 the day shows and recognises it with chance identification x w (`detection`). The first
-such pass dates the sighting. Joint draws the voyages nobody saw per segment of each
+such pass dates the sighting. The call's length and late start are drawn given that the
+record so far missed the voyage at that end (`detection.misses`): short calls are missed
+more often, and drawing them from their prior made the passes show too much. Joint draws the voyages nobody saw per segment of each
 vessel's schedule; voyages and dynamic per period, on days in proportion to the chance of
 being missed (`_unseen_by_period`).
 
@@ -153,24 +155,41 @@ def simulate(ctx, option, s: int, rng) -> dict:
     ident = float(np.asarray(ctx.draws[f"identification_{end}"])[s])
     median = float(np.asarray(ctx.draws[f"port_call_days_{end}"])[s])
     transit = int(ctx.cfg.model.transit_days)
-    extra = int(ctx.cfg.model.transit_extra_days)
+    shift, scale, weight, missed = _missed_so_far(ctx, s, end)
     sightings = []
     for row, vessel, t in _candidates(ctx, s, end, rng):
-        # the call's length as the model has it: one of its Gauss-Hermite nodes
-        node = rng.choice(detection.NODES, p=detection.NODE_WEIGHTS)
-        length = median * np.exp(detection.CALL_SPREAD * node)
+        # the call as the model has it (a Gauss-Hermite node of its length, a late start),
+        # given that the record so far missed it there
+        p = weight * missed[:, t]
+        c = rng.choice(len(weight), p=p / p.sum() if p.sum() > 0 else weight / weight.sum())
+        length = median * scale[c]
         k = np.arange(int(np.ceil(length)) + 1)
         share = np.clip(length - k, 0.0, 1.0)
         if end == "origin":
             call = (t - k)[::-1]  # in time order
             share = share[::-1]
         else:
-            call = t + transit + int(rng.integers(0, extra + 1)) + k
+            call = t + transit + int(shift[c]) + k
         for day, w in zip(call, share):
             if int(day) in good and rng.random() < ident * w:
                 sightings.append((row, vessel, spec.start + timedelta(days=int(day))))
                 break
     return {"passes": list(zip(days, usable.tolist())), "sightings": sightings}
+
+
+def _missed_so_far(ctx, s: int, end: str):
+    """`detection.call_combos` at `end` and the chance (C, D) that the record so far missed
+    a voyage leaving on each day, per combination, at draw s (`detection.misses`)."""
+    from ..models import voyages
+
+    i = voyages.ENDS.index(end)
+    v = ctx.values
+    draw = lambda name: float(np.asarray(ctx.draws[f"{name}_{end}"])[s])  # noqa: E731
+    usable = 1.0 if float(v["has_record"][i]) > 0.5 else draw("usable_image_day")
+    late = v["arrival_weights"] if i else None
+    missed = detection.misses(voyages.record_layout(v, end), draw("port_call_days"),
+                              draw("identification"), usable, v["call_k"], late)
+    return (*detection.call_combos(late), missed)
 
 
 def with_rows(case, option, sim: dict):

@@ -101,20 +101,44 @@ def chances(ops, lay: dict, call_days, identification, usable, k, late_weights=N
     period. call_days, identification, usable (...): per draw; usable counts only
     without a record (its layout's `calls` are then all days), so pass 1 with a record.
     The call lengths' nodes and the late starts are stacked (axis -2) into one product."""
-    lates = np.arange(1 if late_weights is None else LATE_MAX + 1)
-    shift = np.repeat(lates, len(NODES))  # (C,) combinations of a late start and a node
-    scale = np.tile(np.exp(CALL_SPREAD * NODES), len(lates))
-    weight = np.tile(NODE_WEIGHTS, len(lates))
-    if late_weights is not None:
-        weight = weight * late_weights[shift]
-    lengths = call_days[..., None] * scale  # (..., C)
-    w = ops.clip(lengths[..., None] - (k - shift[:, None]), 0.0, 1.0) * (k >= shift[:, None])
-    a = (identification * usable)[..., None, None] * w  # (..., C, K+1)
-    m = ops.log(ops.maximum(1.0 - a, FLOOR))  # each call day's log chance to miss
+    shift, scale, weight = call_combos(late_weights)
+    m = _log_miss(ops, call_days, identification, usable, k, shift, scale)
     seen = ops.matmul(weight, 1.0 - ops.exp(ops.matmul(m, lay["calls"].T)))
     recorded = ops.matmul(weight, ops.exp(ops.matmul(m, lay["before"].T))
                           * (1.0 - ops.exp(ops.matmul(m, lay["inside"].T))))
     return seen, recorded
+
+
+def call_combos(late_weights=None):
+    """The (late start, call length) combinations `chances` sums over: shift (late days),
+    scale (of the median call length) and weight, each (C,)."""
+    lates = np.arange(1 if late_weights is None else LATE_MAX + 1)
+    shift = np.repeat(lates, len(NODES))
+    scale = np.tile(np.exp(CALL_SPREAD * NODES), len(lates))
+    weight = np.tile(NODE_WEIGHTS, len(lates))
+    if late_weights is not None:
+        weight = weight * late_weights[shift]
+    return shift, scale, weight
+
+
+def _log_miss(ops, call_days, identification, usable, k, shift, scale):
+    """(..., C, K+1): each call day's log chance to miss the ship, per combination."""
+    lengths = call_days[..., None] * scale  # (..., C)
+    w = ops.clip(lengths[..., None] - (k - shift[:, None]), 0.0, 1.0) * (k >= shift[:, None])
+    a = (identification * usable)[..., None, None] * w
+    return ops.log(ops.maximum(1.0 - a, FLOOR))
+
+
+def misses(lay: dict, call_days: float, identification: float, usable: float, k,
+           late_weights=None) -> np.ndarray:
+    """(C, D), numpy, one draw: the chance that a voyage leaving on each day is missed at
+    this end for each combination of `call_combos` (its `chances` weighted by `weight` is
+    1 - seen). What a new pass could show of a voyage missed so far depends on which
+    combination missed it: short calls are missed more often."""
+    shift, scale, _ = call_combos(late_weights)
+    m = _log_miss(np, np.asarray(call_days, float), np.asarray(identification * usable),
+                  1.0, k, shift, scale)
+    return np.exp(m @ lay["calls"].T)
 
 
 def histories(ops, origin, destination, lay_o: dict, lay_d: dict):

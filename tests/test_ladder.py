@@ -91,4 +91,4 @@ def test_joint_families_write_every_stream(tmp_path, capsys, model):
         # refitted), 8 errors; it must be measurable (more than 2 errors: by chance under
         # once in 1,000 seeds even at half that reduction; seeded)
         assert row["reduction"] > 2 * row["width_expected_mcse"], row
-        assert "overstates the narrowing" in row["method"]  # bench/plan_lotv.py: 13% short
+        assert "re-reads its weekly table" in row["method"]  # bench/plan_coherence.py

@@ -20,6 +20,25 @@ def setup(default_case_dir):
     return route, values
 
 
+@pytest.mark.parametrize("late", [None, np.array([0.5, 0.5])])
+def test_misses_per_call_average_to_the_chance_to_miss(late):
+    """`detection.misses` splits the chance that a voyage is missed so far by the call's
+    length and late start; weighted by their prior it is 1 - `detection.chances`' seen,
+    and a short call is missed at least as often as a long one (exact, any record)."""
+    from cargoinfer.models import detection, streams
+
+    rng = np.random.default_rng(4)
+    passes = (rng.random((40, voyages.CALL_K.size)) < 0.4).astype(float)
+    lay = detection.layout(passes, 1.0, np.array([7.0] * 5 + [5.0]), forward=late is not None)
+    seen, _ = detection.chances(streams.NUMPY, lay, np.array(1.7), np.array(0.8), np.array(1.0),
+                                voyages.CALL_K, late)
+    shift, scale, weight = detection.call_combos(late)
+    missed = detection.misses(lay, 1.7, 0.8, 1.0, voyages.CALL_K, late)
+    np.testing.assert_allclose(weight @ missed, 1.0 - seen, rtol=1e-12)
+    short, long = np.argmin(scale[shift == 0]), np.argmax(scale[shift == 0])
+    assert (missed[short] >= missed[long] - 1e-12).all() and (missed[short] > missed[long]).any()
+
+
 def test_count_evidence_matches_scipy():
     grid = np.arange(50.0)
     ev = loads.count_evidence(grid, np.array([7.0, 7.0]), np.array([0.4, 0.5]),

@@ -99,7 +99,9 @@ def test_law_of_total_variance_for_imagery(joint_plan):
     over their outcomes, when the sightings are drawn from the model's own process. The
     passes move the headline (Var[E] about 5-11% of today's variance at seeds 5-10,
     bench/plan_lotv.py), so rows drawn more or less informative than the model expects
-    break it: voyages' and dynamic's per-period draws fall 13% short (docs/plan.md).
+    break it (before the call's length was drawn given the record's misses, voyages'
+    imagery fell 12% short; its remaining 8% is the family re-reading its weekly table,
+    docs/plan.md).
     Tolerance: 3 Monte Carlo errors of the two terms (64 outer draws) plus 2% for the
     Pareto smoothing; seeded, a false failure about once in 400 seeds if normal."""
     from cargoinfer.experiments.plan import screen_option
