@@ -10,7 +10,6 @@ cannot be trusted (`assess`). The command and the plan directory: `planning`.
 
 from __future__ import annotations
 
-import dataclasses
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,15 +77,9 @@ def context(folder: str | Path, n_draws: int = 1000) -> Context:
 
 def with_depot_row(case: Case, option: Option, value: float) -> Case:
     """A copy of `case` with the depot measurement `option` appended, reading `value`."""
-    row = {"date": [option.date], "site": [case.spec.depot], "metric": [option.metric],
-           "value": [float(value)], "sd": [option.sd], "source": [f"plan: {option.name}"]}
-    old = case.tables["depot"]
-    new = pl.DataFrame({k: v for k, v in row.items() if k in old.columns},
-                       schema={k: old.schema[k] for k in row if k in old.columns})
-    if "_row" in old.columns:
-        new = new.with_columns(pl.lit(old.height + 2, dtype=old.schema["_row"]).alias("_row"))
-    tables = {**case.tables, "depot": pl.concat([old, new.select(old.columns)])}
-    return dataclasses.replace(case, tables=tables)
+    return case.with_rows("depot", {"date": [option.date], "site": [case.spec.depot],
+                                    "metric": [option.metric], "value": [float(value)],
+                                    "sd": [option.sd], "source": [f"plan: {option.name}"]})
 
 
 REFIT_RHAT_MAX = 1.05  # a refit's chains that failed to mix, not a reported fit's 1.01
@@ -143,16 +136,10 @@ def with_count_row(case: Case, option: Option, visible: int) -> Case:
         seen = row["origin_seen"] if stage == "loading" else row["destination_seen"]
         when = seen or row["origin_seen"] or row["destination_seen"]
         voyage = option.voyage
-    old = case.tables["containers"]
-    new = {"date": [when], "site": [option.site], "vessel": [None], "voyage_id": [voyage],
-           "stage": [stage], "visible": [int(visible)], "coverage": [option.coverage],
-           "source": [f"plan: {option.name}"]}
-    frame = pl.DataFrame({k: v for k, v in new.items() if k in old.columns},
-                         schema={k: old.schema[k] for k in new if k in old.columns})
-    if "_row" in old.columns:
-        frame = frame.with_columns(pl.lit(old.height + 2, dtype=old.schema["_row"]).alias("_row"))
-    tables = {**case.tables, "containers": pl.concat([old, frame.select(old.columns)])}
-    return dataclasses.replace(case, tables=tables)
+    return case.with_rows("containers", {
+        "date": [when], "site": [option.site], "vessel": [None], "voyage_id": [voyage],
+        "stage": [stage], "visible": [int(visible)], "coverage": [option.coverage],
+        "source": [f"plan: {option.name}"]})
 
 
 def simulate_count(ctx: Context, option: Option, rows: np.ndarray, rng) -> np.ndarray:

@@ -198,14 +198,11 @@ def with_rows(case, option, sim: dict):
     spec = case.spec
     end = _end(case, option.site)
     source = f"plan: {option.name}"
-    img = case.tables["imagery"]
-    new = pl.DataFrame({"date": [d for d, _ in sim["passes"]],
-                        "site": [option.site] * len(sim["passes"]),
-                        "usable": [bool(u) for _, u in sim["passes"]],
-                        "source": [source] * len(sim["passes"])},
-                       schema={k: img.schema[k] for k in ("date", "site", "usable", "source")})
-    tables = dict(case.tables)
-    tables["imagery"] = pl.concat([img, _fill(new, img)])
+    n = len(sim["passes"])
+    case = case.with_rows("imagery", {"date": [d for d, _ in sim["passes"]],
+                                      "site": [option.site] * n,
+                                      "usable": [bool(u) for _, u in sim["passes"]],
+                                      "source": [source] * n})
     voy = case.tables["voyages"]
     column = f"{end}_seen"
     dates = dict.fromkeys(range(voy.height))
@@ -218,30 +215,13 @@ def with_rows(case, option, sim: dict):
     if any(v is not None for v in dates.values()):
         voy = voy.with_columns(pl.Series(column, [dates[i] or voy[column][i]
                                                    for i in range(voy.height)], pl.Date))
+        case = dataclasses.replace(case, tables={**case.tables, "voyages": voy})
     if fresh:
-        rows = pl.DataFrame({"vessel": [v for v, _ in fresh],
-                             "origin_seen": [d if end == "origin" else None for _, d in fresh],
-                             "destination_seen": [d if end == "destination" else None
-                                                  for _, d in fresh],
-                             "evidence": ["imagery"] * len(fresh),
-                             "voyage_id": [f"plan-{option.name}-{i}" for i in range(len(fresh))],
-                             "source": [source] * len(fresh)},
-                            schema={k: voy.schema[k] for k in ("vessel", "origin_seen",
-                                                               "destination_seen", "evidence",
-                                                               "voyage_id", "source")})
-        voy = pl.concat([voy, _fill(rows, voy)])
-    tables["voyages"] = voy
-    return dataclasses.replace(case, tables=tables)
-
-
-def _fill(new: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
-    """`new` with `old`'s columns, in its order: `_row` numbered on, others null."""
-    cols = []
-    for c in old.columns:
-        if c in new.columns:
-            cols.append(new[c].cast(old.schema[c]))
-        elif c == "_row":
-            cols.append(pl.Series(c, np.arange(new.height) + old.height + 2, old.schema[c]))
-        else:
-            cols.append(pl.Series(c, [None] * new.height, old.schema[c]))
-    return pl.DataFrame(cols)
+        case = case.with_rows("voyages", {
+            "vessel": [v for v, _ in fresh],
+            "origin_seen": [d if end == "origin" else None for _, d in fresh],
+            "destination_seen": [d if end == "destination" else None for _, d in fresh],
+            "evidence": ["imagery"] * len(fresh),
+            "voyage_id": [f"plan-{option.name}-{i}" for i in range(len(fresh))],
+            "source": [source] * len(fresh)})
+    return case

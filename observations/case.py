@@ -6,12 +6,14 @@ problem of the folder as `file:row:column: message`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from .cells import CellError, parse_cell
@@ -40,6 +42,22 @@ class Case:
         if name in tables:
             return tables[name]
         raise AttributeError(name)
+
+    def with_rows(self, name: str, columns: dict[str, list]) -> "Case":
+        """A copy with rows appended to table `name`: `columns` maps a column to its values
+        (cast to the table's types); `_row` is numbered on, other columns are null."""
+        old = self.tables[name]
+        n = len(next(iter(columns.values())))
+        cols = []
+        for c in old.columns:
+            if c in columns:
+                cols.append(pl.Series(c, columns[c]).cast(old.schema[c]))
+            elif c == "_row":
+                cols.append(pl.Series(c, np.arange(n) + old.height + 2).cast(old.schema[c]))
+            else:
+                cols.append(pl.Series(c, [None] * n, old.schema[c]))
+        tables = {**self.tables, name: pl.concat([old, pl.DataFrame(cols)])}
+        return dataclasses.replace(self, tables=tables)
 
 
 def empty_table(table: Table) -> pl.DataFrame:
