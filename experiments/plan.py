@@ -255,16 +255,19 @@ def screen_option(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0
 def screen_cases(ctx: Context, cases: list[Case], seed: int, prob: float = 0.9) -> Screen:
     """The screen of the run's draws reweighted by each case's data (the run's case with
     new rows), on common random numbers for the headline."""
+    from concurrent.futures import ThreadPoolExecutor
+
     family, streams = ctx.family, list(ctx.family.LOGLIK_DIMS)
-    base = family.generate(ctx.draws, ctx.route, ctx.values, np.random.default_rng([seed, 22]))
-    lls, heads = [], []
-    for case in cases:
-        route = ctx.route_of(case)
-        gen = family.generate(ctx.draws, route, family.data_values(route, ctx.cfg.priors),
-                              np.random.default_rng([seed, 22]))
-        lls.append(data_loglik(gen, streams))
-        heads.append(gen[ctx.headline])
-    return screen(base[ctx.headline], data_loglik(base, streams), lls, prob, headlines=heads)
+
+    def one(case):  # each case on its own generator: the same numbers in any thread
+        route = ctx.route if case is None else ctx.route_of(case)
+        values = ctx.values if case is None else family.data_values(route, ctx.cfg.priors)
+        gen = family.generate(ctx.draws, route, values, np.random.default_rng([seed, 22]))
+        return data_loglik(gen, streams), np.asarray(gen[ctx.headline], float)
+
+    with ThreadPoolExecutor(max(1, int(ctx.cfg.inference.cores))) as pool:
+        (base, head), *rest = pool.map(one, [None, *cases])
+    return screen(head, base, [r[0] for r in rest], prob, headlines=[r[1] for r in rest])
 
 
 def assess(ctx: Context, option: Option, n_outer: int = 32, seed: int = 0, prob: float = 0.9,
