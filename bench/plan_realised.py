@@ -24,7 +24,9 @@ width is about 5% noisy, as large as most reductions).
 --report prints, per world kind and option and over all: the mean predicted and realised
 reductions and their ratio (realised / predicted; target 0.8-1.25) with a bootstrap 90%
 interval over worlds, and Spearman's rank correlation between predicted and realised
-reductions over (world, option) pairs (target: at least 0.7)."""
+reductions over (world, option) pairs (target: at least 0.7); and the ratio with each
+reduction taken as a share of its world's width now, so that one very wide world (a prior
+world can be) does not decide it."""
 
 import json
 import sys
@@ -75,11 +77,14 @@ def one_world(kind: str, seed: int, tmp: Path, n_outer: int, max_refits: int,
     return rows
 
 
-def ratio(rows) -> tuple[float, float, float]:
-    """Sum of realised over sum of predicted reductions, and a bootstrap 90% interval
-    over worlds."""
+def ratio(rows, relative: bool = False) -> tuple[float, float, float]:
+    """Sum of realised over sum of predicted reductions (with `relative`, each as a share
+    of its width now), and a bootstrap 90% interval over worlds."""
     pred = np.array([r["predicted"] for r in rows])
     real = np.array([r["realised"] for r in rows])
+    if relative:  # each as a share of its own width now: a wide world does not dominate
+        pred = pred / np.array([r["width_now"] for r in rows])
+        real = real / np.array([r["width_now_refit"] for r in rows])
     worlds = sorted({(r["kind"], r["seed"]) for r in rows})
     index = {w: [i for i, r in enumerate(rows) if (r["kind"], r["seed"]) == w] for w in worlds}
     rng = np.random.default_rng(0)
@@ -108,7 +113,12 @@ def report(paths: list[str]) -> None:
         est, lo, hi = ratio(part)
         print(f"{kind:8} {option:22} {len(part):3d} {pred:10,.0f} {real:10,.0f} {est:6.2f} "
               f"{lo:7.2f} - {hi:5.2f}")
-    screened = [dict(r, realised=r["realised_screen"]) for r in rows
+    for kind in sorted({r["kind"] for r in rows}) + ["all"]:
+        part = [r for r in rows if kind in ("all", r["kind"])]
+        est, lo, hi = ratio(part, relative=True)
+        print(f"relative to each world's width, {kind}: ratio {est:.2f} ({lo:.2f} - {hi:.2f})")
+    screened = [dict(r, realised=r["realised_screen"], width_now_refit=r["width_now"])
+                for r in rows
                 if r.get("realised_screen") is not None]
     if screened:  # the realised width by reweighting the plan's own draws: no refit noise
         print(f"realised by reweighting the run's draws (k <= 0.7): {len(screened)} of "
@@ -116,9 +126,10 @@ def report(paths: list[str]) -> None:
         for kind in sorted({r["kind"] for r in screened}) + ["all"]:
             part = [r for r in screened if kind in ("all", r["kind"])]
             est, lo, hi = ratio(part)
+            rel, _, _ = ratio(part, relative=True)
             rho = stats.spearmanr([r["predicted"] for r in part], [r["realised"] for r in part])
-            print(f"  {kind:8} n {len(part):3d}  ratio {est:5.2f} ({lo:.2f} - {hi:.2f})  "
-                  f"Spearman {rho.statistic:.2f}")
+            print(f"  {kind:8} n {len(part):3d}  ratio {est:5.2f} ({lo:.2f} - {hi:.2f}), "
+                  f"relative {rel:.2f}  Spearman {rho.statistic:.2f}")
     for kind in sorted({r["kind"] for r in rows}) + ["all"]:
         part = [r for r in rows if kind in ("all", r["kind"])]
         rho = stats.spearmanr([r["predicted"] for r in part], [r["realised"] for r in part])
