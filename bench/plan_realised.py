@@ -26,7 +26,8 @@ reductions and their ratio (realised / predicted; target 0.8-1.25) with a bootst
 interval over worlds, and Spearman's rank correlation between predicted and realised
 reductions over (world, option) pairs (target: at least 0.7); and the ratio with each
 reduction taken as a share of its world's width now, so that one very wide world (a prior
-world can be) does not decide it."""
+world can be) does not decide it. A world whose fit is not briefing-grade is left out and
+named: its plan stands on draws that are not its posterior's."""
 
 import json
 import sys
@@ -100,7 +101,11 @@ def report(paths: list[str]) -> None:
     from scipy import stats
 
     rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
-    print(f"{len({(r['kind'], r['seed']) for r in rows})} worlds, {len(rows)} options")
+    review = sorted({(r["kind"], r["seed"]) for r in rows if r["status"] != "briefing-grade"})
+    rows = [r for r in rows if r["status"] == "briefing-grade"]
+    print(f"{len({(r['kind'], r['seed']) for r in rows})} worlds, {len(rows)} options; left out, "
+          f"their fit not briefing-grade (the plan's draws are not the posterior's): "
+          f"{', '.join(f'{k} {s}' for k, s in review) or 'none'}")
     print(f"{'worlds':8} {'option':22} {'n':>3} {'predicted':>10} {'realised':>10} "
           f"{'ratio':>6} {'90% (bootstrap)':>16}")
     groups = {}

@@ -38,6 +38,8 @@ class Context:
     values: dict
     draws: dict
     headline: str
+    status: str = "briefing-grade"  # the run's, and why not (status.py's reasons)
+    reasons: tuple[str, ...] = ()
 
     def route_of(self, case: Case):
         m = self.cfg.model
@@ -72,7 +74,9 @@ def context(folder: str | Path, n_draws: int = 1000) -> Context:
              for v in post.data_vars}
     headline = (view.record.get("headline") or {}).get("estimand") or (
         "forecast_containers" if view.horizon is not None else "total_containers")
-    return Context(folder, view.case, family, cfg, view.route, values, draws, headline)
+    return Context(folder, view.case, family, cfg, view.route, values, draws, headline,
+                   view.record.get("status", "briefing-grade"),
+                   tuple(view.record.get("reasons") or ()))
 
 
 def with_depot_row(case: Case, option: Option, value: float) -> Case:

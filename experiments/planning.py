@@ -93,6 +93,14 @@ def measurable(row: dict) -> bool:
     return row["reduction"] > 2 * (err if err == err else 0.0)
 
 
+def not_briefing_grade(record: dict) -> str:
+    """What a plan of a run that is not briefing-grade must say: its figures stand on
+    draws that may not be the posterior's."""
+    why = "; ".join(record.get("run_reasons") or []) or "see the run's diagnostics"
+    return (f"run {record['run_id']} is not briefing-grade ({why}): the plan's figures rest "
+            "on its draws, so they are no better than they are")
+
+
 def pages(folder: Path, df: pl.DataFrame, record: dict) -> None:
     from .document import write
 
@@ -119,6 +127,8 @@ def pages(folder: Path, df: pl.DataFrame, record: dict) -> None:
     rows = df.sort("reduction_per_cost", descending=True)
     blocks = [
         ("title", f"Collection plan for run {record['run_id']}"),
+        *([("banner", f"REVIEW: {not_briefing_grade(record)}")]
+          if record.get("run_status", "briefing-grade") != "briefing-grade" else []),
         ("headline", lead),
         ("table", ["option", f"cost ({unit})", "expected width", "reduction",
                    f"per {unit}", "method"],
@@ -213,11 +223,14 @@ def make_plan(run_dir, overrides: list[str], say=lambda line: None):
               "menu": [{"name": o.name, **{k: v for k, v in menu[o.name].items()
                                            if v is not None}, "label": o.label}
                        for o in options],
-              "settings": settings}
+              "settings": settings, "run_status": ctx.status,
+              "run_reasons": list(ctx.reasons)}
     folder = ctx.folder.parent / f"{ctx.folder.name}-plan-{store.digest(record)[:12]}"
     if (folder / "plan.json").is_file():  # the same plan, done before
         return (folder, pl.read_csv(folder / "plan.csv"),
                 json.loads((folder / "plan.json").read_text()), True)
+    if ctx.status != "briefing-grade":
+        say(f"warning: {not_briefing_grade(record)}")
     t0, out = time.perf_counter(), []
     try:
         for option in options:

@@ -81,6 +81,28 @@ def test_an_option_the_model_does_not_use_narrows_nothing(first_run, capsys):
     assert capsys.readouterr().out.strip().endswith(f"plan: {folder}")
 
 
+def test_a_plan_of_a_run_that_is_not_briefing_grade_says_so(first_run, capsys, tmp_path):
+    """A run whose status is review (here a copy of the voyages run with its record
+    saying so): the plan is made, but the command warns, and plan.json, plan.md and
+    plan.html carry the run's status and reasons."""
+    import shutil
+
+    run = _run_dir(first_run)
+    copy = tmp_path / "default" / run.name
+    shutil.copytree(run, copy)
+    record = json.loads((copy / "run.json").read_text())
+    record.update(status="review", reasons=["R-hat 1.08 above 1.01"])
+    (copy / "run.json").write_text(json.dumps(record))
+    assert main(["plan", str(copy), "only=[depot_area_late_oct]", "n_outer=4"]) == 0
+    out, err = capsys.readouterr()
+    folder = Path(out.strip().splitlines()[-1].removeprefix("plan: "))
+    assert f"warning: run {run.name} is not briefing-grade (R-hat 1.08 above 1.01)" in err
+    plan = json.loads((folder / "plan.json").read_text())
+    assert plan["run_status"] == "review" and plan["run_reasons"] == ["R-hat 1.08 above 1.01"]
+    for page in ("plan.md", "plan.html"):
+        assert "REVIEW: run" in (folder / page).read_text()
+
+
 def test_brief_of_a_run_with_a_plan_says_what_would_narrow_it(first_run, tmp_path):
     """After a plan, `cargoinfer brief` adds the plan's options: here one that cannot
     narrow the interval (a depot reading for voyages), said so."""
