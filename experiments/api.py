@@ -21,6 +21,7 @@ import base64
 import html
 import json
 import re
+import warnings
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -187,8 +188,13 @@ def plan(run, *args: str, **options) -> "Plan":
 
     quiet()
     folder = run.dir if isinstance(run, Run) else Path(run).expanduser()
+
+    def say(line: str) -> None:  # the command's warnings, as Python warnings
+        if line.startswith("warning: "):
+            warnings.warn(line.removeprefix("warning: "), stacklevel=3)
+
     try:
-        out, table, record, reused = make_plan(folder, overrides(args, options))
+        out, table, record, reused = make_plan(folder, overrides(args, options), say=say)
     except PlanRefused as e:
         raise InputError(e.problems[-1] if len(e.problems) == 1 else
                          f"plan refused: {'; '.join(e.problems)}", e.problems) from None
@@ -204,7 +210,11 @@ class Plan:
     def __repr__(self) -> str:
         from .planning import text
 
-        return f"Plan of run {self.record['run_id']} ({self.dir})\n" + text(
+        from .planning import not_briefing_grade
+
+        review = (f"REVIEW: {not_briefing_grade(self.record)}\n"
+                  if self.record.get("run_status", "briefing-grade") != "briefing-grade" else "")
+        return f"Plan of run {self.record['run_id']} ({self.dir})\n" + review + text(
             self.table, self.record["cost_unit"])
 
     def _repr_html_(self) -> str:

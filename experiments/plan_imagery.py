@@ -9,9 +9,9 @@ vessel's schedule (`_days`). A usable pass on a day the ship is at the berth for
 the day shows and recognises it with chance identification x w (`detection`). The first
 such pass dates the sighting. The call's length and late start are drawn given that the
 record so far missed the voyage at that end (`detection.misses`): short calls are missed
-more often, and drawing them from their prior made the passes show too much. Joint draws the voyages nobody saw per segment of each
-vessel's schedule; voyages and dynamic per period, on days in proportion to the chance of
-being missed (`_unseen_by_period`).
+more often, and drawing them from their prior made the passes show too much. Joint draws
+the voyages nobody saw per segment of each vessel's schedule; voyages and dynamic per
+period, on days in proportion to the chance of being missed (`_unseen_by_period`).
 
 Passes after the window (tasked) are simulated the same way: they can only show the
 window's voyages still on their way to the destination, which is all a model reads of the

@@ -97,8 +97,8 @@ def not_briefing_grade(record: dict) -> str:
     """What a plan of a run that is not briefing-grade must say: its figures stand on
     draws that may not be the posterior's."""
     why = "; ".join(record.get("run_reasons") or []) or "see the run's diagnostics"
-    return (f"run {record['run_id']} is not briefing-grade ({why}): the plan's figures rest "
-            "on its draws, so they are no better than they are")
+    return (f"run {record['run_id']} is not briefing-grade ({why}): the plan starts from "
+            "its draws, so its figures need the same review")
 
 
 def pages(folder: Path, df: pl.DataFrame, record: dict) -> None:
@@ -226,11 +226,11 @@ def make_plan(run_dir, overrides: list[str], say=lambda line: None):
               "settings": settings, "run_status": ctx.status,
               "run_reasons": list(ctx.reasons)}
     folder = ctx.folder.parent / f"{ctx.folder.name}-plan-{store.digest(record)[:12]}"
+    if ctx.status != "briefing-grade":
+        say(f"warning: {not_briefing_grade(record)}")
     if (folder / "plan.json").is_file():  # the same plan, done before
         return (folder, pl.read_csv(folder / "plan.csv"),
                 json.loads((folder / "plan.json").read_text()), True)
-    if ctx.status != "briefing-grade":
-        say(f"warning: {not_briefing_grade(record)}")
     t0, out = time.perf_counter(), []
     try:
         for option in options:

@@ -101,6 +101,13 @@ def test_a_plan_of_a_run_that_is_not_briefing_grade_says_so(first_run, capsys, t
     assert plan["run_status"] == "review" and plan["run_reasons"] == ["R-hat 1.08 above 1.01"]
     for page in ("plan.md", "plan.html"):
         assert "REVIEW: run" in (folder / page).read_text()
+    assert main(["plan", str(copy), "only=[depot_area_late_oct]", "n_outer=4"]) == 0
+    assert "not briefing-grade" in capsys.readouterr().err  # read back, warned again
+    import cargoinfer as ci
+
+    with pytest.warns(UserWarning, match="is not briefing-grade"):
+        again = ci.plan(copy, only=["depot_area_late_oct"], n_outer=4)
+    assert again.dir == folder and "REVIEW: run" in repr(again)
 
 
 def test_brief_of_a_run_with_a_plan_says_what_would_narrow_it(first_run, tmp_path):
