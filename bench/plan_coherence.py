@@ -52,7 +52,7 @@ def main() -> None:
         raise SystemExit("passes at a destination site only (their news keeps the week)")
     option = dataclasses.replace(option, usable=1.0)
     family, streams = ctx.family, list(ctx.family.LOGLIK_DIMS)
-    passes = plan_imagery.simulate(ctx, option, 0, np.random.default_rng(0))["passes"]
+    passes = [(d, True) for d in plan_imagery.pass_days(ctx.case, option)]
     route = ctx.route_of(plan_imagery.with_rows(ctx.case, option,
                                                 {"passes": passes, "sightings": []}))
     values = family.data_values(route, ctx.cfg.priors)

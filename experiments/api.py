@@ -212,9 +212,9 @@ class Plan:
 
         from .planning import not_briefing_grade
 
-        review = (f"REVIEW: {not_briefing_grade(self.record)}\n"
-                  if self.record.get("run_status", "briefing-grade") != "briefing-grade" else "")
-        return f"Plan of run {self.record['run_id']} ({self.dir})\n" + review + text(
+        review = not_briefing_grade(self.record)
+        return f"Plan of run {self.record['run_id']} ({self.dir})\n" + (
+            f"REVIEW: {review}\n" if review else "") + text(
             self.table, self.record["cost_unit"])
 
     def _repr_html_(self) -> str:

@@ -179,17 +179,12 @@ def simulate(ctx, option, s: int, rng) -> dict:
 
 def _missed_so_far(ctx, s: int, end: str):
     """`detection.call_combos` at `end` and the chance (C, D) that the record so far missed
-    a voyage leaving on each day, per combination, at draw s (`detection.misses`)."""
+    a voyage leaving on each day, per combination, at draw s (`voyages.misses`)."""
     from ..models import voyages
 
-    i = voyages.ENDS.index(end)
-    v = ctx.values
-    draw = lambda name: float(np.asarray(ctx.draws[f"{name}_{end}"])[s])  # noqa: E731
-    usable = 1.0 if float(v["has_record"][i]) > 0.5 else draw("usable_image_day")
-    late = v["arrival_weights"] if i else None
-    missed = detection.misses(voyages.record_layout(v, end), draw("port_call_days"),
-                              draw("identification"), usable, v["call_k"], late)
-    return (*detection.call_combos(late), missed)
+    p = {k: np.asarray(v)[s] for k, v in ctx.draws.items() if k.endswith(f"_{end}")}
+    late = ctx.values["arrival_weights"] if end == "destination" else None
+    return (*detection.call_combos(late), voyages.misses(p, ctx.values, end))
 
 
 def with_rows(case, option, sim: dict):

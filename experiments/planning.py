@@ -93,9 +93,11 @@ def measurable(row: dict) -> bool:
     return row["reduction"] > 2 * (err if err == err else 0.0)
 
 
-def not_briefing_grade(record: dict) -> str:
-    """What a plan of a run that is not briefing-grade must say: its figures stand on
-    draws that may not be the posterior's."""
+def not_briefing_grade(record: dict) -> str | None:
+    """What a plan of a run that is not briefing-grade must say (None for one that is):
+    its figures stand on draws that may not be the posterior's."""
+    if record.get("run_status", "briefing-grade") == "briefing-grade":
+        return None
     why = "; ".join(record.get("run_reasons") or []) or "see the run's diagnostics"
     return (f"run {record['run_id']} is not briefing-grade ({why}): the plan starts from "
             "its draws, so its figures need the same review")
@@ -127,8 +129,7 @@ def pages(folder: Path, df: pl.DataFrame, record: dict) -> None:
     rows = df.sort("reduction_per_cost", descending=True)
     blocks = [
         ("title", f"Collection plan for run {record['run_id']}"),
-        *([("banner", f"REVIEW: {not_briefing_grade(record)}")]
-          if record.get("run_status", "briefing-grade") != "briefing-grade" else []),
+        *([("banner", f"REVIEW: {review}")] if (review := not_briefing_grade(record)) else []),
         ("headline", lead),
         ("table", ["option", f"cost ({unit})", "expected width", "reduction",
                    f"per {unit}", "method"],
@@ -226,8 +227,8 @@ def make_plan(run_dir, overrides: list[str], say=lambda line: None):
               "settings": settings, "run_status": ctx.status,
               "run_reasons": list(ctx.reasons)}
     folder = ctx.folder.parent / f"{ctx.folder.name}-plan-{store.digest(record)[:12]}"
-    if ctx.status != "briefing-grade":
-        say(f"warning: {not_briefing_grade(record)}")
+    if review := not_briefing_grade(record):
+        say(f"warning: {review}")
     if (folder / "plan.json").is_file():  # the same plan, done before
         return (folder, pl.read_csv(folder / "plan.csv"),
                 json.loads((folder / "plan.json").read_text()), True)

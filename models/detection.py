@@ -136,8 +136,8 @@ def misses(lay: dict, call_days: float, identification: float, usable: float, k,
     1 - seen). What a new pass could show of a voyage missed so far depends on which
     combination missed it: short calls are missed more often."""
     shift, scale, _ = call_combos(late_weights)
-    m = _log_miss(np, np.asarray(call_days, float), np.asarray(identification * usable),
-                  1.0, k, shift, scale)
+    m = _log_miss(np, np.asarray(call_days, float), np.asarray(identification, float), usable,
+                  k, shift, scale)
     return np.exp(m @ lay["calls"].T)
 
 
