@@ -167,24 +167,6 @@ class PlanRefused(ValueError):
         self.problems = problems
 
 
-REREAD = ("this family re-reads its weekly table with the new passes: its interval after "
-          "them is about 8% narrower in variance than a coherent update (docs/plan.md)")
-
-
-def caveat(ctx, a):
-    """`a` with its method saying what the figure carries: imagery on a voyages or dynamic
-    run, whose refit re-reads the weekly table of sightings as if the new passes had
-    always been in the record, not today's posterior updated by the news
-    (bench/plan_coherence.py). The plan foresees that refit; the law of total variance
-    falls short by that much (bench/plan_lotv.py)."""
-    import dataclasses
-
-    passes = any(o.kind == "imagery" and o.passes for o in a.option.singles)
-    if passes and ctx.family.NAME in ("voyages", "dynamic"):
-        return dataclasses.replace(a, method=f"{a.method}; {REREAD}")
-    return a
-
-
 def make_plan(run_dir, overrides: list[str], say=lambda line: None):
     """The plan of the run at `run_dir` with `overrides` of configs/plan_run.yaml: (plan
     directory, plan.csv as a DataFrame, plan.json's record, reused). A plan done before
@@ -235,8 +217,8 @@ def make_plan(run_dir, overrides: list[str], say=lambda line: None):
     t0, out = time.perf_counter(), []
     try:
         for option in options:
-            out.append(caveat(ctx, assess(ctx, option, int(cfg.n_outer), int(cfg.seed),
-                                          max_refits=int(cfg.max_refits))))
+            out.append(assess(ctx, option, int(cfg.n_outer), int(cfg.seed),
+                              max_refits=int(cfg.max_refits)))
             a = out[-1]
             say(f"  {option.name}: {a.width_now:,.0f} -> {a.width_expected:,.0f} "
                 f"+- {a.width_expected_mcse:,.0f} ({a.method}; {a.seconds:.1f} s)")

@@ -518,7 +518,9 @@ def model_totals(p: dict, route: RouteData, truth: dict, values: dict, unseen_by
     prior = loads.load_prior_logp(route.grid, lv["load_caps"], float(p["containers_per_voyage"]),
                                   alpha)
     post, _ = loads.normalised(prior[lv["group_cap_row"]] + lv["load_evidence"])
-    m1, m2 = streams.load_moments(streams.NUMPY, np.exp(prior), post, route.grid)
+    g1, g2 = streams.load_moments(post, route.grid)  # counted groups, then capacities
+    c1, c2 = streams.load_moments(np.exp(prior), route.grid)
+    m1, m2 = np.concatenate([g1, c1]), np.concatenate([g2, c2])
     sv = seen_voyages(route, lv["vessel_cap_row"])
     in_period = sv["voyage_in_period"] * (1.0 if inside is None else inside[None, :])
     containers = streams.shipped(streams.NUMPY, m1, m2, route.n_groups, sv["moment_row"],

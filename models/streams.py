@@ -79,16 +79,12 @@ def claim_loglik(ops, expected, value, width, terms):
             - terms[..., 2] * ops.log(scale))
 
 
-def load_moments(ops, load_probs, group_post, grid):
-    """First and second moments of a voyage's load, (..., G + caps) each: a counted group's
-    load given its counts (rows 0..G-1, from `group_post` (..., G, K)), then each
-    capacity's load prior (`load_probs` (..., caps, K)), on the grid of loads. (The model
-    gets the same moments by matrix products, `voyages.loads_story`.)"""
-    m1 = ops.concat([ops.sum(group_post * grid, axis=-1), ops.sum(load_probs * grid, axis=-1)],
-                    axis=-1)
-    m2 = ops.concat([ops.sum(group_post * grid**2, axis=-1),
-                     ops.sum(load_probs * grid**2, axis=-1)], axis=-1)
-    return m1, m2
+def load_moments(probs, grid):
+    """First and second moments of loads with probabilities `probs` (..., K) on the grid of
+    loads, (...) each. (The model gets the same moments by matrix products,
+    `voyages.loads_story`.)"""
+    grid = np.asarray(grid, float)
+    return probs @ grid, probs @ grid**2
 
 
 def shipped(ops, m1, m2, n_groups, moment_row, in_period, vessel_cap_row, unseen_rate, z, z_unseen,

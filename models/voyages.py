@@ -29,6 +29,10 @@ too high (docs/validation.md).
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -366,17 +370,16 @@ def _loads_chunk(route: RouteData, values, mu, alpha, a, b, unseen, share, rng, 
     grid, n = route.grid, len(mu)
     # each distinct capacity's load prior (the model's numbers), and a counted group's load
     # given its counts: prior x the counts' evidence (scaled as the model scales it)
-    prior_probs = truncated_nb.probs_draws(mu, alpha, grid, values["load_caps"])  # (n, caps, K)
+    by_cap, group_prior, cap_m = _load_priors(mu, alpha, grid, values["load_caps"],
+                                              values["group_cap_row"])
     n_groups, n_caps = route.n_groups, len(values["load_caps"])
-    post = np.take(prior_probs, values["group_cap_row"], axis=1)
-    post *= values["load_weight"][:n_groups]
+    post = group_prior * values["load_weight"][:n_groups]
     total = post.sum(axis=-1)  # > 0: the weight is 1 somewhere below the cap, the prior floored
     loglik = np.log(total) + values["load_weight_log_scale"]
     post /= total[..., None]
     group_load = (grid[loads.GridSampler(post).draw_each(rng).reshape(n, n_groups)]
                   if n_groups else np.zeros((n, 0)))
-    # one sampler of the capacities' priors serves every voyage's and fresh group's load
-    by_cap = loads.GridSampler(prior_probs)
+    # one sampler of the capacities' priors (by_cap) serves every voyage's and group's load
     cap_row = np.arange(n)[:, None] * n_caps  # row of (draw, capacity 0)
     vessel_row, n_vessels = values["vessel_cap_row"], len(route.vessel_cap)
 
@@ -421,8 +424,36 @@ def _loads_chunk(route: RouteData, values, mu, alpha, a, b, unseen, share, rng, 
         pred = rng.binomial(fresh[:, route.count_group].astype(int), cov)
     load_m = None
     if moments:
-        load_m = streams.load_moments(streams.NUMPY, prior_probs, post, grid)
+        group_m = streams.load_moments(post, grid)
+        load_m = tuple(np.concatenate([g, c], axis=-1) for g, c in zip(group_m, cap_m))
     return containers, loglik, pred, load_m
+
+
+_PRIORS: OrderedDict = OrderedDict()  # the last few draws' load priors, newest last
+_PRIORS_LOCK = threading.Lock()
+_PRIORS_KEPT = 8  # a screen's 1,000 draws are 4 chunks (about 20 MB each)
+
+
+def _load_priors(mu, alpha, grid, caps, group_cap_row):
+    """What the loads need of the draws alone, for draws mu, alpha (n,): a sampler of each
+    capacity's load prior (n, caps, K), the counted groups' copy of the prior (n, G, K) and
+    the capacities' moments. A plan's screen generates many cases on the same draws, so the
+    last few are kept (`_PRIORS_KEPT`)."""
+    parts = [np.ascontiguousarray(x, float) for x in (mu, alpha, grid, caps, group_cap_row)]
+    key = hashlib.blake2b(repr([x.shape for x in parts]).encode()
+                          + b"".join(x.tobytes() for x in parts)).digest()
+    with _PRIORS_LOCK:
+        if key in _PRIORS:
+            _PRIORS.move_to_end(key)
+            return _PRIORS[key]
+    prior_probs = truncated_nb.probs_draws(mu, alpha, grid, caps)
+    out = (loads.GridSampler(prior_probs),
+           np.take(prior_probs, group_cap_row, axis=1), streams.load_moments(prior_probs, grid))
+    with _PRIORS_LOCK:
+        _PRIORS[key] = out
+        while len(_PRIORS) > _PRIORS_KEPT:
+            _PRIORS.popitem(last=False)
+    return out
 
 
 HISTORY_LABELS = HISTORIES
