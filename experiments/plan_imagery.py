@@ -114,13 +114,18 @@ def _unseen_by_period(ctx, p: dict, rng) -> list[tuple[None, int, int]]:
     unseen = np.asarray(gen["voyages_period"])[0] - route.captures.sum(axis=1)
     first = voyages.first_sightings(p, ctx.values)
     miss = (1 - first["origin"][0][0]) * (1 - first["destination"][0][0])  # (days,)
-    seen = np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap)) + 1.0
+    rates = getattr(ctx.family, "vessel_rates", None)
+    if rates is not None:  # the family's own rate per period and vessel at the draw
+        who = np.asarray(rates(p))[0]  # (P, V)
+    else:
+        seen = np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap)) + 1.0
+        who = np.broadcast_to(seen, (len(route.period_days), len(seen)))
     out, start = [], 0
-    for m, length in zip(unseen.astype(int), route.period_days.astype(int)):
+    for period, (m, length) in enumerate(zip(unseen.astype(int), route.period_days.astype(int))):
         w = miss[start:start + length]
         if m > 0 and w.sum() > 0:
             days = start + rng.choice(length, size=m, p=w / w.sum())
-            vessels = rng.choice(len(seen), size=m, p=seen / seen.sum())
+            vessels = rng.choice(who.shape[1], size=m, p=who[period] / who[period].sum())
             out += [(None, int(v), int(t)) for v, t in zip(vessels, days)]
         start += length
     return out

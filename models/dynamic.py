@@ -133,6 +133,14 @@ def generate(p, route: RouteData, values: dict, rng):
     return out
 
 
+def vessel_rates(p: dict) -> np.ndarray:
+    """Weekly voyages per period and vessel (S, P, V) at draws p: who sailed the voyages
+    nobody saw, in proportion (`plan_imagery`)."""
+    return weekly_rates(np.asarray(p["voyages_per_week"]), np.asarray(p["rate_walk_sd"]),
+                        np.asarray(p["vessel_rate_sd"]), np.asarray(p["rate_walk_z"]),
+                        np.asarray(p["vessel_rate_z"]), np)
+
+
 def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generator,
              totals: str = "exact", **kw):
     """Data from this model's own generative process, on the shape of `template`.
