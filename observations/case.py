@@ -19,7 +19,7 @@ import polars as pl
 from .cells import CellError, parse_cell
 from .problems import CaseInvalid, Problem
 from .read import RawTable, read_table
-from .schema import CASE_FILE, EXAMPLE, EXAMPLE_HINT, TABLES, Column, Table
+from .schema import CASE_FILE, EXAMPLE, EXAMPLE_HINT, TABLE_BY_NAME, TABLES, Column, Table
 from .spec import CaseSpec, read_spec
 
 _DTYPES = {"str": pl.String, "enum": pl.String, "date": pl.Date, "bool": pl.Boolean,
@@ -72,6 +72,7 @@ def load_case(folder: str | Path) -> Case:
     spec = read_spec(folder, problems)
     tables: dict[str, pl.DataFrame] = {}
     files: dict[str, str] = {}
+    headers: dict[str, list[str]] = {}
     for table in TABLES:
         path = _find(folder, table, problems)
         if path is None:
@@ -79,10 +80,13 @@ def load_case(folder: str | Path) -> Case:
             continue
         files[table.name] = path.name
         raw = read_table(path, problems)
+        headers[table.name] = raw.header if raw is not None else []
         df = _typed(raw, table, problems) if raw is not None else None
         tables[table.name] = df if df is not None else empty_table(table)
     if spec is not None:
         _cross_check(spec, tables, files, problems)
+        if "_row" in tables["voyages"].columns:  # read and typed
+            _voyage_sites(spec, tables["voyages"], files["voyages"], headers["voyages"], problems)
     if problems:
         raise CaseInvalid(str(folder), _ordered(problems))
     return Case(folder, spec, tables, _hash(folder, files), files)
@@ -109,15 +113,13 @@ def _typed(raw: RawTable, table: Table, problems: list[Problem]) -> pl.DataFrame
     dupes = sorted({h for h in header if header.count(h) > 1})
     for h in dupes:
         problems.append(Problem(raw.file, 1, h, "column appears more than once"))
-    missing = [c for c in table.column_names if c not in header]
+    missing = [c for c in table.required_names if c not in header]
     for c in missing:
-        near = difflib.get_close_matches(c, [h for h in header if h not in table.column_names], n=1)
-        hint = f" (is '{near[0]}' a misspelling?)" if near else ""
-        problems.append(Problem(raw.file, 1, c, f"required column is missing{hint}"))
+        problems.append(Problem(raw.file, 1, c, f"required column is missing{_misspelt(c, header, table)}"))
     if dupes or missing:
         return None
     index = {h: i for i, h in enumerate(header)}
-    values: dict[str, list] = {h: [] for h in header}
+    values: dict[str, list] = {h: [] for h in [*header, *table.column_names]}
     rows: list[int] = []
     before = len(problems)
     for row, cells in raw.rows:
@@ -131,7 +133,8 @@ def _typed(raw: RawTable, table: Table, problems: list[Problem]) -> pl.DataFrame
                                     f"this row is {EXAMPLE_HINT} with an observation and its "
                                     "source, or delete the row"))
         for col in table.columns:
-            values[col.name].append(_cell(raw.file, row, col, cells[index[col.name]], problems))
+            text = cells[index[col.name]] if col.name in index else ""  # absent: optional
+            values[col.name].append(_cell(raw.file, row, col, text, problems))
         for h in header:
             if h not in table.column_names:
                 values[h].append(cells[index[h]] or None)
@@ -140,6 +143,11 @@ def _typed(raw: RawTable, table: Table, problems: list[Problem]) -> pl.DataFrame
     data = {c.name: pl.Series(c.name, values[c.name], dtype=_DTYPES[c.kind]) for c in table.columns}
     extra = {h: pl.Series(h, values[h], dtype=pl.String) for h in header if h not in data}
     return pl.DataFrame({**data, **extra, "_row": pl.Series(rows, dtype=pl.Int64)})
+
+
+def _misspelt(column: str, header: list[str], table: Table) -> str:
+    near = difflib.get_close_matches(column, [h for h in header if h not in table.column_names], n=1)
+    return f" (is '{near[0]}' a misspelling?)" if near else ""
 
 
 def _cell(file: str, row: int, col: Column, text: str, problems: list[Problem]):
@@ -163,8 +171,13 @@ def _cross_check(spec: CaseSpec, t: dict[str, pl.DataFrame], files: dict[str, st
         problems.append(Problem(files[table], row, col, msg))
 
     voyage_vessel: dict[str, str] = {}
+    voyage_site: dict[str, dict[str, str]] = {"origin": {}, "destination": {}}
     if "voyages" in files:
         for r in t["voyages"].iter_rows(named=True):
+            # a voyage's known sites (one not of its end is named by _voyage_sites)
+            for end, known in (("origin", spec.origin), ("destination", spec.destination)):
+                if r["voyage_id"] is not None and r[f"{end}_site"] in known:
+                    voyage_site[end][r["voyage_id"]] = r[f"{end}_site"]
             if r["vessel"] not in vessels:
                 bad("voyages", r["_row"], "vessel", f"'{r['vessel']}' is not a vessel in case.yaml")
             o, d = r["origin_seen"], r["destination_seen"]
@@ -205,13 +218,56 @@ def _cross_check(spec: CaseSpec, t: dict[str, pl.DataFrame], files: dict[str, st
                     f"'{r['vessel']}' but voyage {vid} is by {voyage_vessel[vid]}")
             if r["stage"] == "loading" and r["site"] not in spec.origin:
                 bad("containers", r["_row"], "site", f"loading for voyage {vid} at '{r['site']}', not an origin")
-            if r["stage"] == "unloading" and r["site"] not in spec.destination:
+            elif r["stage"] == "unloading" and r["site"] not in spec.destination:
                 bad("containers", r["_row"], "site",
                     f"unloading for voyage {vid} at '{r['site']}', not a destination")
+            elif r["stage"] in ("loading", "unloading"):
+                end = "origin" if r["stage"] == "loading" else "destination"
+                named = voyage_site[end].get(vid)
+                if named is not None and r["site"] != named:
+                    bad("containers", r["_row"], "site",
+                        f"{r['stage']} for voyage {vid} at '{r['site']}', but voyages has its "
+                        f"{end}_site '{named}'")
     if "claims" in files:
         for r in t["claims"].iter_rows(named=True):
             if r["start"] > r["end"]:
                 bad("claims", r["_row"], "end", f"{r['end']} is before start {r['start']}")
+
+
+def _voyage_sites(spec: CaseSpec, voyages: pl.DataFrame, file: str, header: list[str],
+                  problems: list[Problem]) -> None:
+    """origin_site and destination_site: a site of their end in case.yaml, set only where
+    the voyage was seen at that end, and required there when the end has several sites."""
+    for end, sites, other in (("origin", spec.origin, spec.destination),
+                              ("destination", spec.destination, spec.origin)):
+        column, seen, plural = f"{end}_site", f"{end}_seen", f"{len(sites)} {end}s"
+        several = len(sites) > 1
+        if column not in header:
+            if several:
+                near = _misspelt(column, header, TABLE_BY_NAME["voyages"])
+                problems.append(Problem(file, 1, column, f"required column is missing{near}: "
+                                        f"case.yaml lists {plural} ({', '.join(sites)})"))
+            continue
+        for r in voyages.iter_rows(named=True):
+            site, row = r[column], r["_row"]
+            if site is None:
+                if several and r[seen] is not None:
+                    problems.append(Problem(file, row, column, f"is empty but case.yaml lists "
+                                            f"{plural} ({', '.join(sites)}): name the one the "
+                                            f"voyage was seen at on {r[seen]}"))
+            elif r[seen] is None:
+                problems.append(Problem(file, row, column, f"'{site}' is set but {seen} is "
+                                        f"empty: name a site only where the voyage was seen"))
+            elif site in other and site not in sites:
+                problems.append(Problem(file, row, column, f"'{site}' is {_AN[_OTHER[end]]} in "
+                                        f"case.yaml, not {_AN[end]}"))
+            elif site not in sites:
+                problems.append(Problem(file, row, column, f"'{site}' is not {_AN[end]} in "
+                                        f"case.yaml (known: {', '.join(sites)})"))
+
+
+_AN = {"origin": "an origin", "destination": "a destination"}
+_OTHER = {"origin": "destination", "destination": "origin"}
 
 
 _FILE_ORDER = {CASE_FILE: 0, **{t.name: i + 1 for i, t in enumerate(TABLES)}}

@@ -14,6 +14,7 @@ class Column:
     min: float | None = None  # inclusive lower bound
     above: float | None = None  # exclusive lower bound
     max: float | None = None  # inclusive upper bound
+    optional: bool = False  # the header may leave it out (then every cell is null)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def required_names(self) -> tuple[str, ...]:
+        """The columns every file of this table has."""
+        return tuple(c.name for c in self.columns if not c.optional)
+
 
 SOURCE = Column("source", "str")
 
@@ -37,6 +43,9 @@ TABLES: tuple[Table, ...] = (
         Column("evidence", "enum", choices=("imagery", "ais", "report")),
         Column("voyage_id", "str", nullable=True),
         SOURCE,
+        # the site of each end it was seen at: required where case.yaml lists several
+        Column("origin_site", "str", nullable=True, optional=True),
+        Column("destination_site", "str", nullable=True, optional=True),
     )),
     Table("imagery", False, (
         Column("date", "date"),

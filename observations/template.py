@@ -74,7 +74,8 @@ CLOUDY = {"2024-03-16", "2024-04-09", "2024-04-27"}  # passes shown as unusable
 
 
 def tables() -> dict[str, list[list[str]]]:
-    """Each table's rows (header first), its columns as the contract lists them."""
+    """Each table's rows (header first), its columns as the contract lists them (the
+    optional ones left out: the template has one site per end)."""
     src = "EXAMPLE: replace with where this row comes from"
     voyages = [[v, o, d, "imagery", vid, f"{src} (an image of the ship at each port)"]
                for v, o, d, vid in VOYAGES]
@@ -98,7 +99,7 @@ def tables() -> dict[str, list[list[str]]]:
                f"{src} (a stated figure: who said it, when, in what words)"]]
     rows = {"voyages": voyages, "imagery": imagery, "containers": containers, "depot": depot,
             "claims": claims}
-    return {name: [list(TABLE_BY_NAME[name].column_names), *body] for name, body in rows.items()}
+    return {name: [list(TABLE_BY_NAME[name].required_names), *body] for name, body in rows.items()}
 
 
 def files() -> dict[str, str]:

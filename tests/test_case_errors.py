@@ -14,6 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from cargoinfer.experiments.cli import main
@@ -309,6 +310,81 @@ CASES = [
      ["voyages.parquet:1:evidence: required column is missing (is 'evidance' a misspelling?)"]),
 ]
 
+# voyages.csv's optional origin_site and destination_site (route networks)
+SITED = """\
+vessel,origin_seen,destination_seen,evidence,voyage_id,source,origin_site,destination_site
+Angara,2023-08-17,2023-08-19,imagery,A1,test,Rajin,Dunai
+Maria,2023-08-22,,imagery,M1,test,Rajin,
+Angara,,2023-08-30,report,A2,"test, with a comma",,Dunai
+Maria,2023-09-05,2023-09-08,ais,,test,Rajin,Dunai
+"""
+TWO_ORIGINS = sub("case.yaml", "origin: [Rajin]", "origin: [Rajin, Chongjin]")
+TWO_DESTINATIONS = sub("case.yaml", "destination: [Dunai]", "destination: [Dunai, Vostochny]")
+
+
+def sited(old: str = "", new: str = ""):
+    """voyages.csv with both site columns, `old` replaced by `new` (once)."""
+    assert SITED.count(old) == 1 or not old
+    return put("voyages.csv", SITED.replace(old, new) if old else SITED)
+
+
+CASES += [
+    ("sites_origin_unknown", sited("M1,test,Rajin,", "M1,test,Nampo,"),
+     ["voyages.csv:3:origin_site: 'Nampo' is not an origin in case.yaml (known: Rajin)"]),
+    ("sites_destination_unknown", sited(",ais,,test,Rajin,Dunai", ",ais,,test,Rajin,Vladivostok"),
+     ["voyages.csv:5:destination_site: 'Vladivostok' is not a destination in case.yaml "
+      "(known: Dunai)"]),
+    ("sites_origin_is_a_destination", sited("A1,test,Rajin,", "A1,test,Dunai,"),
+     ["voyages.csv:2:origin_site: 'Dunai' is a destination in case.yaml, not an origin"]),
+    ("sites_destination_is_an_origin", sited("A1,test,Rajin,Dunai", "A1,test,Rajin,Rajin"),
+     ["voyages.csv:2:destination_site: 'Rajin' is an origin in case.yaml, not a destination"]),
+    ("sites_wrong_case", sited("M1,test,Rajin,", "M1,test,rajin,"),
+     ["voyages.csv:3:origin_site: 'rajin' is not an origin in case.yaml (known: Rajin)"]),
+    ("sites_origin_without_its_date", sited('comma",,Dunai', 'comma",Rajin,Dunai'),
+     ["voyages.csv:4:origin_site: 'Rajin' is set but origin_seen is empty: name a site only "
+      "where the voyage was seen"]),
+    ("sites_destination_without_its_date", sited("M1,test,Rajin,", "M1,test,Rajin,Dunai"),
+     ["voyages.csv:3:destination_site: 'Dunai' is set but destination_seen is empty: name a "
+      "site only where the voyage was seen"]),
+    ("sites_two_origins_column_missing", TWO_ORIGINS,
+     ["voyages.csv:1:origin_site: required column is missing: case.yaml lists 2 origins "
+      "(Rajin, Chongjin)"]),
+    ("sites_two_destinations_column_missing", TWO_DESTINATIONS,
+     ["voyages.csv:1:destination_site: required column is missing: case.yaml lists 2 "
+      "destinations (Dunai, Vostochny)"]),
+    ("sites_two_origins_column_misspelt", both(TWO_ORIGINS, sited("source,origin_site,",
+                                                                  "source,origin_sites,")),
+     ["voyages.csv:1:origin_site: required column is missing (is 'origin_sites' a "
+      "misspelling?): case.yaml lists 2 origins (Rajin, Chongjin)"]),
+    ("sites_two_origins_cell_empty", both(TWO_ORIGINS, sited("M1,test,Rajin,", "M1,test,,")),
+     ["voyages.csv:3:origin_site: is empty but case.yaml lists 2 origins (Rajin, Chongjin): "
+      "name the one the voyage was seen at on 2023-08-22"]),
+    ("sites_two_destinations_cell_empty", both(TWO_DESTINATIONS,
+                                               sited('comma",,Dunai', 'comma",,')),
+     ["voyages.csv:4:destination_site: is empty but case.yaml lists 2 destinations (Dunai, "
+      "Vostochny): name the one the voyage was seen at on 2023-08-30"]),
+    ("sites_both_ends_several_columns_missing", both(TWO_ORIGINS, TWO_DESTINATIONS),
+     ["voyages.csv:1:origin_site: required column is missing: case.yaml lists 2 origins "
+      "(Rajin, Chongjin)",
+      "voyages.csv:1:destination_site: required column is missing: case.yaml lists 2 "
+      "destinations (Dunai, Vostochny)"]),
+    ("sites_count_loading_at_another_origin", both(TWO_ORIGINS, sited("A1,test,Rajin,",
+                                                                      "A1,test,Chongjin,")),
+     ["containers.csv:2:site: loading for voyage A1 at 'Rajin', but voyages has its "
+      "origin_site 'Chongjin'"]),
+    ("sites_count_unloading_at_another_destination", both(TWO_DESTINATIONS, sited(
+        "A1,test,Rajin,Dunai", "A1,test,Rajin,Vostochny")),
+     ["containers.csv:3:site: unloading for voyage A1 at 'Dunai', but voyages has its "
+      "destination_site 'Vostochny'"]),
+    ("sites_column_twice", sited("source,origin_site,destination_site",
+                                 "source,origin_site,origin_site"),
+     ["voyages.csv:1:origin_site: column appears more than once"]),
+    ("sites_parquet_unknown", voyages_parquet(origin_site=["Rajin", "Rajin", None],
+                                              destination_site=["Dunai", None, "Nakhodka"]),
+     ["voyages.parquet:4:destination_site: 'Nakhodka' is not a destination in case.yaml "
+      "(known: Dunai)"]),
+]
+
 assert len({c[0] for c in CASES}) == len(CASES), "case ids must be distinct"
 
 
@@ -363,6 +439,34 @@ def test_valid_parquet_tables_are_accepted(tmp_path):
     case = load_case(folder)
     assert case.files["voyages"] == "voyages.parquet"
     assert case.voyages["destination_seen"].to_list() == VOYAGES_DF["destination_seen"]
+
+
+def test_sites_of_several_ports_are_accepted(tmp_path):
+    folder = write_base(tmp_path / "case")
+    both(TWO_ORIGINS, sited(",ais,,test,Rajin,", ",ais,,test,Chongjin,"))(folder)
+    case = load_case(folder)
+    assert case.spec.origin == ("Rajin", "Chongjin")
+    assert case.voyages["origin_site"].to_list() == ["Rajin", "Rajin", None, "Chongjin"]
+    assert case.voyages["destination_site"].to_list() == ["Dunai", None, "Dunai", "Dunai"]
+
+
+def test_a_one_route_folder_reads_the_same_with_or_without_sites(tmp_path):
+    """The columns are optional for one site per end: without them they are null, and the
+    data the models read (`route_data`) is the same as with them filled in."""
+    from dataclasses import fields
+
+    from cargoinfer.observations.aggregate import route_data
+
+    plain = load_case(write_base(tmp_path / "plain"))
+    folder = write_base(tmp_path / "sited")
+    sited()(folder)
+    named = load_case(folder)
+    assert plain.voyages["origin_site"].null_count() == plain.voyages.height
+    a, b = route_data(plain), route_data(named)
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        assert np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True) if isinstance(
+            x, np.ndarray) else x == y, f.name
 
 
 def test_unknown_column_is_kept(tmp_path):
@@ -447,7 +551,8 @@ def test_cli_check_title_with_lone_surrogate(tmp_path):
 
 # --- through the command line ---------------------------------------------------------------
 
-CLI_CASES = ["csv_missing_column_misspelt", "yaml_impossible_date", "parquet_corrupt"]
+CLI_CASES = ["csv_missing_column_misspelt", "yaml_impossible_date", "parquet_corrupt",
+             "sites_two_origins_cell_empty"]
 
 
 @pytest.mark.parametrize("case_id", CLI_CASES)

@@ -26,9 +26,9 @@ def test_init_then_check_names_what_to_replace(tmp_path, capsys):
     assert out.splitlines()[-1].endswith(f"cargoinfer check {folder}")
     written = {p.name for p in folder.iterdir()}
     assert written == {"case.yaml", "README.md", *(f"{t.name}.csv" for t in TABLES)}
-    for table in TABLES:  # every table with the contract's header and example rows
+    for table in TABLES:  # every table with the contract's required header and example rows
         lines = (folder / f"{table.name}.csv").read_text().splitlines()
-        assert lines[0] == ",".join(table.column_names) and len(lines) > 1
+        assert lines[0] == ",".join(table.required_names) and len(lines) > 1
     assert main(["check", str(folder)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     problems, last = err[:-1], err[-1]
