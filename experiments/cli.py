@@ -42,7 +42,9 @@ commands:
                           drawn from its prior, on the shape of a template case
   simulate scenario=NAME seed=N out=DIR
                           an event-level synthetic case folder plus truth.json
-                          (scenarios: steady, pause, load_change, vessel_joins)
+                          (scenarios: steady, pause, load_change, vessel_joins; and
+                          network: several ports per end, each imaged at its own
+                          cadence, vessels switching routes)
   plan RUN_DIR [plan=NAME] [only=[A,B]]
                           which next collection (imagery, a count, a depot
                           measurement, a package) narrows the run's headline interval

@@ -12,8 +12,10 @@ Two sources of synthetic data:
                         [period_days=N] [cloud_prob=P] [usable_share=P] [vessels=N]
                         [depot_share=S] [m2_per_container=A] [rail_delay_median=D]
                         [depot_metrics=area|counts] [claims=true|false]
+                        [origin_ports=N] [destination_ports=N] [switch_prob=P]
         an event-level world that no model shares (observations/world.py): what an analyst
-        cannot know is drawn from wide ranges by the seed; these keys fix one of them.
+        cannot know is drawn from wide ranges by the seed; these keys fix one of them
+        (the last three: scenario=network only, several ports per end).
 
 The folder appears whole or not at all: it is written beside `out`, checked with
 `load_case`, then renamed into place. Exit 2 (one line, nothing written) for bad arguments,
@@ -29,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from ..observations.case import load_case
-from ..observations.world import SCENARIOS, make_options, simulate_world, write_case
+from ..observations.world import (ALL_SCENARIOS, NETWORK, make_options, simulate_world,
+                                  write_case)
 from . import store
 from .config import did_you_mean
 
@@ -37,11 +40,13 @@ USAGE = ("usage: cargoinfer simulate model=NAME [seed=N] out=DIR [case=NAME | ca
          "[priors.X.Y=V ...] | [scenario=NAME] [seed=N] out=DIR [start=YYYY-MM-DD] "
          "[end=YYYY-MM-DD] [period_days=N] [cloud_prob=P] [usable_share=P] [vessels=N] "
          "[depot_share=S] [m2_per_container=A] [rail_delay_median=D] "
-         "[depot_metrics=area|counts] [claims=true|false]")
+         "[depot_metrics=area|counts] [claims=true|false] [origin_ports=N] "
+         "[destination_ports=N] [switch_prob=P]")
 # world options a user may fix (every other is drawn from the world's ranges, by seed)
 WORLD_TYPES = {"period_days": int, "cloud_prob": float, "usable_share": float, "vessels": int,
                "depot_share": float, "m2_per_container": float, "rail_delay_median": float,
-               "depot_metrics": str, "claims": bool}
+               "depot_metrics": str, "claims": bool, "origin_ports": int,
+               "destination_ports": int, "switch_prob": float}
 WORLD_KEYS = ("scenario", "start", "end", *WORLD_TYPES)
 MODEL_KEYS = ("model", "case", "case.path")  # and priors.* / model.* overrides
 KEYS = ("seed", "out", *WORLD_KEYS, *MODEL_KEYS)
@@ -88,13 +93,16 @@ def parse(args: list[str]) -> dict:
     if model_args:
         raise Refused(f"{model_args[0]}= needs model=NAME (voyages, joint, dynamic)")
     scenario = given.pop("scenario", "steady")
-    if scenario not in SCENARIOS:
-        raise Refused(f"unknown scenario '{scenario}' (known: {', '.join(SCENARIOS)})"
-                      + did_you_mean(scenario, SCENARIOS))
+    if scenario not in ALL_SCENARIOS:
+        raise Refused(f"unknown scenario '{scenario}' (known: {', '.join(ALL_SCENARIOS)})"
+                      + did_you_mean(scenario, ALL_SCENARIOS))
     out["scenario"] = scenario
     for key, kind in WORLD_TYPES.items():
         if key in given:
             given[key] = _typed(given[key], key, kind)
+    network = {"origin_ports", "destination_ports", "switch_prob"} & set(given)
+    if network and scenario != NETWORK:
+        raise Refused(f"{sorted(network)[0]}= is an option of scenario={NETWORK}")
     try:
         make_options(**given)  # checked as the world checks them
     except ValueError as e:

@@ -18,7 +18,9 @@ slices (`truth["slices"]`). Any drawn value can be fixed by an override.
 
 Scenarios: steady (constant schedule), pause (no vessel loads or sails for 2-3
 weeks mid-window), load_change (the loads shift up or down mid-window), vessel_joins
-(the fleet's last vessel joins the route mid-window).
+(the fleet's last vessel joins the route mid-window), and network (a steady schedule on
+several ports per end, each imaged at its own cadence, vessels switching routes:
+`draw_network`). Only network writes voyages.csv's origin_site and destination_site.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ import numpy as np
 
 from .cells import CellError, parse_date
 
-SCENARIOS = ("steady", "pause", "load_change", "vessel_joins")
+SCENARIOS = ("steady", "pause", "load_change", "vessel_joins")  # one route
+NETWORK = "network"
+ALL_SCENARIOS = (*SCENARIOS, NETWORK)
 ORIGIN, DESTINATION, DEPOT = "PortA", "PortB", "DepotC"
-SITES = (ORIGIN, DESTINATION)
+SITES = (ORIGIN, DESTINATION)  # of a one-route world; a network's: `ports`
 VESSEL_NAMES = ("Alpha", "Bravo", "Charlie", "Delta")  # in vessel_joins the last one joins
 SOURCE = "simulated"
 BURN_IN_DAYS = (30, 45)  # ships start this many days before the window, so it opens mid-cycle
@@ -63,11 +67,19 @@ class Options:
     transit_days: tuple[int, int] = (1, 2)
     unloading_days: tuple[int, int] = (1, 3)
     idle_days: tuple[int, int] = (2, 8)
-    # imagery: per site, the share of days with a usable pass, the chance a pass is cloudy,
-    # and whether passes come on a fixed revisit cycle (else each day by chance)
-    usable_share: tuple[float, float] = (0.4, 0.4)
-    cloud_prob: tuple[float, float] = (0.35, 0.35)
-    regular_revisit: tuple[bool, bool] = (False, False)
+    # the ports (a network: PortA, PortA2, ... and PortB, PortB2, ...), each vessel's home
+    # route drawn by the routes' weights (origins x destinations, row-major; empty: equal)
+    # and a voyage off it with switch_prob, on a route drawn the same way
+    origin_ports: int = 1
+    destination_ports: int = 1
+    route_weights: tuple[float, ...] = ()
+    switch_prob: float = 0.0
+    # imagery: per site (origins, then destinations), the share of days with a usable pass,
+    # the chance a pass is cloudy, and whether passes come on a fixed revisit cycle (else
+    # each day by chance)
+    usable_share: tuple[float, ...] = (0.4, 0.4)
+    cloud_prob: tuple[float, ...] = (0.35, 0.35)
+    regular_revisit: tuple[bool, ...] = (False, False)
     recognise_prob: float = 0.85  # a ship in a usable pass is recognised
     # counts
     count_prob: float = 0.6  # a seen port call gets a container count
@@ -105,6 +117,8 @@ class Voyage:
     load: int
     origin_seen: int | None = None
     destination_seen: int | None = None
+    origin_site: str = ORIGIN
+    destination_site: str = DESTINATION
 
 
 @dataclass
@@ -171,9 +185,49 @@ def draw_options(rng: np.random.Generator) -> dict:
     }
 
 
+MAX_PORTS = 9  # per end
+
+
+def draw_network(rng: np.random.Generator, origin_ports: int | None = None,
+                 destination_ports: int | None = None) -> dict:
+    """A route network's unknowns: 2 origins and 2-3 destinations (unless given); each
+    port's usable share of days drawn log-uniformly in 5-90% (so one world may watch a
+    port nearly daily and another every two or three weeks), its cloud 20-70%, half on a
+    fixed revisit; the routes' weights Dirichlet(1, ..., 1); 0-40% of voyages off their
+    vessel's home route. Every port's values are drawn for MAX_PORTS per end, so giving
+    the number of ports changes nothing else."""
+    drawn_d = int(rng.integers(2, 4))
+    n_o, n_d = origin_ports or 2, destination_ports or drawn_d
+    if not (1 <= n_o <= MAX_PORTS and 1 <= n_d <= MAX_PORTS):
+        raise ValueError(f"origin_ports {n_o} and destination_ports {n_d} must be between 1 "
+                         f"and {MAX_PORTS}")
+    usable = np.exp(rng.uniform(np.log(0.05), np.log(0.9), (2, MAX_PORTS)))
+    cloud = rng.uniform(0.2, 0.7, (2, MAX_PORTS))
+    regular = rng.random((2, MAX_PORTS)) < 0.5
+    weights = rng.gamma(1.0, size=(MAX_PORTS, MAX_PORTS))[:n_o, :n_d].ravel()
+
+    def per_port(a, kind):
+        return tuple(kind(x) for x in (*a[0, :n_o], *a[1, :n_d]))
+
+    return {
+        "origin_ports": n_o, "destination_ports": n_d,
+        "usable_share": per_port(usable, float), "cloud_prob": per_port(cloud, float),
+        "regular_revisit": per_port(regular, bool),
+        "route_weights": tuple(float(w) for w in weights / weights.sum()),
+        "switch_prob": float(rng.uniform(0.0, 0.4)),
+    }
+
+
+def ports(o: Options) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(origins, destinations): PortA, PortA2, ... and PortB, PortB2, ..."""
+    def named(first: str, n: int) -> tuple[str, ...]:
+        return (first, *(f"{first}{i}" for i in range(2, n + 1)))
+    return named(ORIGIN, o.origin_ports), named(DESTINATION, o.destination_ports)
+
+
 def make_options(drawn: dict | None = None, **overrides) -> Options:
     """Options from drawn values (`draw_options`) with overrides on top; dates may be ISO
-    text, and a float for a per-site option applies to both sites. Raises ValueError."""
+    text, and a float for a per-site option applies to every site. Raises ValueError."""
     known = {f.name for f in fields(Options)}
     for key in overrides:
         if key not in known:
@@ -185,9 +239,12 @@ def make_options(drawn: dict | None = None, **overrides) -> Options:
                 options[key] = parse_date(options[key])
             except CellError as e:
                 raise ValueError(f"{key}: {e}") from None
+    n_sites = int(options.get("origin_ports", 1)) + int(options.get("destination_ports", 1))
     for key in ("usable_share", "cloud_prob", "regular_revisit"):
         if key in options and not isinstance(options[key], (tuple, list)):
-            options[key] = (options[key], options[key])
+            options[key] = (options[key],) * n_sites
+        elif key not in options and n_sites != 2:
+            options[key] = (getattr(Options, key)[0],) * n_sites
     if "start" in overrides and "end" not in overrides and drawn and "end" in drawn:
         options["end"] = options["start"] + (drawn["end"] - START)  # keep the drawn length
     o = Options(**options)
@@ -196,9 +253,23 @@ def make_options(drawn: dict | None = None, **overrides) -> Options:
         raise ValueError(f"end {o.end} is before start {o.start}")
     if not 1 <= o.period_days <= days:
         raise ValueError(f"period_days {o.period_days} is not between 1 and the window's {days} days")
+    if not (1 <= o.origin_ports <= MAX_PORTS and 1 <= o.destination_ports <= MAX_PORTS):
+        raise ValueError(f"origin_ports {o.origin_ports} and destination_ports "
+                         f"{o.destination_ports} must be between 1 and {MAX_PORTS}")
+    n_sites = o.origin_ports + o.destination_ports
+    for name in ("usable_share", "cloud_prob", "regular_revisit"):
+        if len(getattr(o, name)) != n_sites:
+            raise ValueError(f"{name} has {len(getattr(o, name))} values for {n_sites} ports")
     for name in ("cloud_prob", "usable_share"):
         if not all(0.0 <= x <= 1.0 for x in getattr(o, name)):
             raise ValueError(f"{name} {_plain(getattr(o, name))} is not in [0, 1]")
+    n_routes = o.origin_ports * o.destination_ports
+    if o.route_weights and (len(o.route_weights) != n_routes or min(o.route_weights) < 0
+                            or sum(o.route_weights) <= 0):
+        raise ValueError(f"route_weights {_plain(o.route_weights)} are not {n_routes} "
+                         f"weights (origins x destinations) with a positive sum")
+    if not 0.0 <= o.switch_prob <= 1.0:
+        raise ValueError(f"switch_prob {o.switch_prob} is not in [0, 1]")
     if not 0.0 < o.depot_share <= 1.0:
         raise ValueError(f"depot_share {o.depot_share} is not in (0, 1]")
     if not o.m2_per_container > 0:
@@ -217,14 +288,21 @@ def _plain(x):
 
 
 def simulate_world(scenario: str, seed: int, **overrides) -> World:
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario '{scenario}' (known: {', '.join(SCENARIOS)})")
+    if scenario not in ALL_SCENARIOS:
+        raise ValueError(f"unknown scenario '{scenario}' (known: {', '.join(ALL_SCENARIOS)})")
     # one random stream per part, so a seed gives the same design, imagery (and depot
-    # noise) in every scenario
-    (rng_design, rng_event, rng_imagery, rng_sight, rng_rail, rng_depot, rng_claims,
-     *rng_ships) = (np.random.default_rng(s)
-                    for s in np.random.SeedSequence(seed).spawn(7 + len(VESSEL_NAMES)))
-    o = make_options(draw_options(rng_design), **overrides)
+    # noise) in every scenario; the network's own draws come last
+    streams = [np.random.default_rng(s)
+               for s in np.random.SeedSequence(seed).spawn(8 + len(VESSEL_NAMES))]
+    (rng_design, rng_event, rng_imagery, rng_sight, rng_rail, rng_depot, rng_claims) = streams[:7]
+    rng_ships, rng_network = streams[7:-1], streams[-1]
+    drawn = draw_options(rng_design)
+    if scenario == NETWORK:
+        drawn |= draw_network(rng_network, overrides.get("origin_ports"),
+                              overrides.get("destination_ports"))
+    elif {"origin_ports", "destination_ports", "route_weights", "switch_prob"} & set(overrides):
+        raise ValueError(f"ports and routes are options of scenario={NETWORK}")
+    o = make_options(drawn, **overrides)
     days = (o.end - o.start).days + 1
 
     event = int(days * rng_event.uniform(*o.event_day))
@@ -244,6 +322,8 @@ def simulate_world(scenario: str, seed: int, **overrides) -> World:
         voyages += _sail(VESSEL_NAMES[i], o.capacity[i], o.load_factor_a[i], first, days,
                          pause, change, o, rng)
     voyages.sort(key=lambda v: (v.load_start, v.vessel))
+    if scenario == NETWORK:
+        _routes(voyages, [name for name, _ in vessels], o, rng_network)
 
     passes = _passes(days, o, rng_imagery)
     _sight(voyages, passes, o.recognise_prob, rng_sight)
@@ -268,11 +348,19 @@ def simulate_world(scenario: str, seed: int, **overrides) -> World:
 
 
 def slices(o: Options, scenario: str) -> dict[str, str]:
-    """The world's place in the ranges a bench reports by."""
+    """The world's place in the ranges a bench reports by; a network's cadence is how far
+    apart its ports' usable shares are (very different: the most watched port has a
+    usable pass at least 4 times as often as the least), and its switching."""
     share = next(name for lo, hi, name in SHARE_SLICES if lo <= o.depot_share < hi)
-    cadence = {0: "daily chance", 1: "one regular", 2: "both regular"}[sum(o.regular_revisit)]
-    return {"scenario": scenario, "depot_share": share, "depot_metrics": o.depot_metrics,
-            "claims": "claims" if o.claims else "no claims", "cadence": cadence}
+    out = {"scenario": scenario, "depot_share": share, "depot_metrics": o.depot_metrics,
+           "claims": "claims" if o.claims else "no claims"}
+    if scenario != NETWORK:
+        return out | {"cadence": {0: "daily chance", 1: "one regular",
+                                  2: "both regular"}[sum(o.regular_revisit)]}
+    spread = max(o.usable_share) / max(min(o.usable_share), 1e-9)
+    return out | {"cadence": "very different" if spread >= 4 else "similar",
+                  "switching": "often" if o.switch_prob >= 0.2 else "rarely",
+                  "ports": f"{o.origin_ports}x{o.destination_ports}"}
 
 
 def _between(rng, bounds) -> int:
@@ -297,6 +385,20 @@ def _sail(name, cap, a, first, days, pause, change, o: Options, rng) -> list[Voy
     return out
 
 
+def _routes(voyages, vessels: list[str], o: Options, rng) -> None:
+    """Each vessel's home route, drawn by the routes' weights; each voyage sails it, or
+    with switch_prob a route drawn the same way."""
+    origins, destinations = ports(o)
+    n = len(origins) * len(destinations)
+    weights = np.asarray(o.route_weights or (1.0,) * n, float)
+    weights = weights / weights.sum()
+    home = {name: int(rng.choice(n, p=weights)) for name in vessels}
+    for v in voyages:
+        route = int(rng.choice(n, p=weights)) if rng.random() < o.switch_prob else home[v.vessel]
+        v.origin_site, v.destination_site = (origins[route // len(destinations)],
+                                             destinations[route % len(destinations)])
+
+
 def _load(cap, a, factor, rng) -> int:
     """capacity x Beta(a, 2), scaled by the scenario's factor, at least 1 and at most capacity."""
     return int(min(max(round(cap * rng.beta(a, 2.0) * factor), 1), cap))
@@ -306,7 +408,7 @@ def _passes(days, o: Options, rng) -> list[tuple[int, str, bool]]:
     """Passes over each site: on a fixed revisit cycle or each day by chance, as often as
     that site's usable share needs given its cloud (a pass a day at most)."""
     out = []
-    for i, site in enumerate(SITES):
+    for i, site in enumerate((*ports(o)[0], *ports(o)[1])):
         # at most a pass a day: a usable share above 1 - cloud_prob is not reached
         rate = min(o.usable_share[i] / max(1.0 - o.cloud_prob[i], 1e-9), 1.0)
         if rate <= 0:
@@ -323,17 +425,18 @@ def _passes(days, o: Options, rng) -> list[tuple[int, str, bool]]:
 
 def _sight(voyages, passes, recognise_prob, rng) -> None:
     """A port call is seen on the first usable pass during it on which the ship is recognised."""
-    usable = {site: [d for d, s, u in passes if s == site and u] for site in SITES}
+    usable = {site: [d for d, s, u in passes if s == site and u]
+              for site in {s for _, s, _ in passes}}
 
     def first_seen(site, first, last):
-        for d in usable[site]:
+        for d in usable.get(site, ()):
             if first <= d <= last and rng.random() < recognise_prob:
                 return d
         return None
 
     for v in voyages:
-        v.origin_seen = first_seen(ORIGIN, v.load_start, v.depart)
-        v.destination_seen = first_seen(DESTINATION, v.arrive, v.unload_end)
+        v.origin_seen = first_seen(v.origin_site, v.load_start, v.depart)
+        v.destination_seen = first_seen(v.destination_site, v.arrive, v.unload_end)
 
 
 def _counts(voyages, o: Options, rng) -> list[dict]:
@@ -342,7 +445,8 @@ def _counts(voyages, o: Options, rng) -> list[dict]:
     `unknown_coverage_factor` times a draw of the same population."""
     out = []
     for v in voyages:
-        ends = (("loading", ORIGIN, v.origin_seen), ("unloading", DESTINATION, v.destination_seen))
+        ends = (("loading", v.origin_site, v.origin_seen),
+                ("unloading", v.destination_site, v.destination_seen))
         for stage, site, day in ends:
             if day is None or rng.random() >= o.count_prob:
                 continue
@@ -439,6 +543,19 @@ def _truth(world: World, arrivals, claim_truth, parameters) -> dict:
     def share(seen: int) -> float | None:
         return round(seen / len(inside), 4) if inside else None
 
+    origins, destinations = ports(world.options)
+    routes = []
+    for o in origins:
+        for d in destinations:
+            these = [v for v in inside if (v.origin_site, v.destination_site) == (o, d)]
+            routes.append({"origin": o, "destination": d, "voyages": len(these),
+                           "containers": sum(v.load for v in these)})
+
+    def seen_at(site: str) -> float | None:  # of the voyages that called there
+        calls = [v.origin_seen if v.origin_site == site else v.destination_seen
+                 for v in inside if site in (v.origin_site, v.destination_site)]
+        return round(sum(c is not None for c in calls) / len(calls), 4) if calls else None
+
     claims = [{"start": iso(c["start"]), "end": iso(c["end"]), "quantity": c["quantity"],
                "relation": c["relation"], "value": c["value"], "true_value": t["true_value"]}
               for c, t in zip(world.claims, claim_truth)]
@@ -454,6 +571,9 @@ def _truth(world: World, arrivals, claim_truth, parameters) -> dict:
         "series": series,
         "detection": {"origin": share(sum(v.origin_seen is not None for v in inside)),
                       "destination": share(sum(v.destination_seen is not None for v in inside))},
+        "ports": {"origin": list(origins), "destination": list(destinations)},
+        "routes": routes,  # the voyages that left inside the window, per route
+        "site_detection": {site: seen_at(site) for site in (*origins, *destinations)},
         "depot_stock": _stock(arrivals, days - 1),
         "depot_series": [{"date": iso(d), "stock": s}
                          for d, s in sorted({(r["date"], r["stock"]) for r in world.depot})],
@@ -462,7 +582,8 @@ def _truth(world: World, arrivals, claim_truth, parameters) -> dict:
                         "departed": iso(v.depart), "arrived": iso(v.arrive),
                         "unload_end": iso(v.unload_end), "load": v.load,
                         "origin_seen": iso(v.origin_seen) if v.origin_seen is not None else None,
-                        "destination_seen": iso(v.destination_seen) if v.destination_seen is not None else None}
+                        "destination_seen": iso(v.destination_seen) if v.destination_seen is not None else None,
+                        "origin_site": v.origin_site, "destination_site": v.destination_site}
                        for v in world.voyages],
         "parameters": parameters,
     }
@@ -489,10 +610,15 @@ def write_case(world: World, out_dir: str | Path) -> Path:
 
     seen = [v for v in world.voyages if v.origin_seen is not None or v.destination_seen is not None]
     seen.sort(key=lambda v: (min(d for d in (v.origin_seen, v.destination_seen) if d is not None), v.vessel))
-    _write_csv(out / "voyages.csv",
-               ["vessel", "origin_seen", "destination_seen", "evidence", "voyage_id", "source"],
-               [[v.vessel, iso(v.origin_seen), iso(v.destination_seen), "imagery", v.voyage_id, SOURCE]
-                for v in seen])
+    header = ["vessel", "origin_seen", "destination_seen", "evidence", "voyage_id", "source"]
+    rows = [[v.vessel, iso(v.origin_seen), iso(v.destination_seen), "imagery", v.voyage_id, SOURCE]
+            for v in seen]
+    if world.scenario == NETWORK:  # each end's site where the voyage was seen there
+        header += ["origin_site", "destination_site"]
+        rows = [[*row, v.origin_site if v.origin_seen is not None else None,
+                 v.destination_site if v.destination_seen is not None else None]
+                for row, v in zip(rows, seen)]
+    _write_csv(out / "voyages.csv", header, rows)
     _write_csv(out / "imagery.csv", ["date", "site", "usable", "source"],
                [[iso(d), site, "true" if usable else "false", SOURCE] for d, site, usable in world.passes])
     _write_csv(out / "containers.csv",
@@ -528,7 +654,7 @@ def _case_yaml(world: World) -> str:
             f"title: Simulated world, scenario {world.scenario}, seed {world.seed}\n"
             f"window: {{start: {o.start.isoformat()}, end: {o.end.isoformat()}}}\n"
             f"period_days: {o.period_days}\n"
-            f"origin: [{ORIGIN}]\n"
-            f"destination: [{DESTINATION}]\n"
+            f"origin: [{', '.join(ports(o)[0])}]\n"
+            f"destination: [{', '.join(ports(o)[1])}]\n"
             f"depot: {DEPOT}\n"
             f"vessels:\n{vessels}\n")

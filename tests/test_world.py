@@ -211,6 +211,10 @@ def test_simulate_command_writes_a_case(tmp_path, capsys):
     ["out={out}", "claims=maybe"],
     ["out={out}", "vessels=9"],
     ["out={out}", "scenario=vessel_joins", "vessels=1"],
+    ["out={out}", "origin_ports=2"],
+    ["out={out}", "scenario=network", "destination_ports=0"],
+    ["out={out}", "scenario=network", "origin_ports=10"],
+    ["out={out}", "scenario=network", "switch_prob=1.5"],
     ["out={out}", "--verbose"],
 ])
 def test_simulate_command_refuses_bad_arguments(tmp_path, capsys, args):
@@ -248,3 +252,95 @@ def test_depot_rows_measure_the_true_stock():
             if true > 3 * r["sd"]:
                 z.append((r["value"] - true) / r["sd"])
     assert len(z) > 200 and abs(np.mean(z)) < 0.25 and 0.8 < np.std(z) < 1.2, (len(z), np.mean(z), np.std(z))
+
+
+# ---- route networks (scenario=network) ----
+
+NETWORK_SEEDS = range(24)
+
+
+@pytest.fixture(scope="module")
+def networks(tmp_path_factory) -> list:
+    """(truth, Case) of network worlds 0-23, written and read back (a bad folder raises)."""
+    root = tmp_path_factory.mktemp("networks")
+    out = []
+    for seed in NETWORK_SEEDS:
+        folder = write_case(simulate_world("network", seed), root / f"network-{seed}")
+        out.append((json.loads((folder / "truth.json").read_text()), load_case(folder)))
+    return out
+
+
+def test_a_network_world_names_each_voyages_ports(networks):
+    """Several ports per end in case.yaml; each voyage's site set exactly at the ends it was
+    seen at, and the one it called at; counts at their voyage's port; the routes' totals
+    add up to the network's."""
+    for truth, case in networks:
+        log = {v["voyage_id"]: v for v in truth["voyage_log"]}
+        assert len(case.spec.origin) >= 2 and len(case.spec.destination) >= 2
+        for r in case.voyages.iter_rows(named=True):
+            v = log[r["voyage_id"]]
+            for end in ("origin", "destination"):
+                named = r[f"{end}_site"]
+                assert (named is None) == (r[f"{end}_seen"] is None)
+                assert named in (None, v[f"{end}_site"])
+        for r in case.containers.iter_rows(named=True):
+            v = log[r["voyage_id"]]
+            assert r["site"] == v["origin_site" if r["stage"] == "loading" else "destination_site"]
+        assert sum(r["containers"] for r in truth["routes"]) == truth["total_containers"]
+        assert sum(r["voyages"] for r in truth["routes"]) == truth["voyages"]
+
+
+def test_network_ports_are_imaged_at_their_own_cadences(networks):
+    """Each port's passes follow its own usable share: over 24 worlds the share of days with
+    a usable pass tracks the drawn one (correlation above 0.9; a port's share is
+    Binomial over 42-98 days, sd at most 0.08 against drawn shares spread over 0.05-0.9),
+    and most worlds have cadences that differ at least 4-fold (a world of 4 ports drawn
+    log-uniformly does with chance 0.72, of 5 with 0.84: fewer than 10 of 24 has a chance
+    below 1e-3)."""
+    drawn, seen, spread = [], [], 0
+    for truth, case in networks:
+        p = truth["parameters"]
+        sites = [*truth["ports"]["origin"], *truth["ports"]["destination"]]
+        days = case.spec.days
+        for site, share, cloud in zip(sites, p["usable_share"], p["cloud_prob"]):
+            usable = case.imagery.filter((pl.col("site") == site) & pl.col("usable")).height
+            drawn.append(min(share, 1 - cloud))  # at most a pass a day
+            seen.append(usable / days)
+        spread += truth["slices"]["cadence"] == "very different"
+    assert np.corrcoef(drawn, seen)[0, 1] > 0.9
+    assert spread >= 10, spread
+
+
+def test_network_vessels_switch_routes_as_often_as_drawn():
+    """switch_prob 0: every vessel keeps one route; 1: each voyage's route is drawn afresh,
+    so over 8 worlds some vessel sails at least 3 routes (each of 4+ routes has weight;
+    seeded)."""
+    def routes_per_vessel(world):
+        out = {}
+        for v in world.voyages:
+            out.setdefault(v.vessel, set()).add((v.origin_site, v.destination_site))
+        return out
+
+    for seed in range(8):
+        assert all(len(r) == 1 for r in routes_per_vessel(
+            simulate_world("network", seed, switch_prob=0.0)).values())
+    most = max(len(r) for seed in range(8)
+               for r in routes_per_vessel(simulate_world("network", seed, switch_prob=1.0)).values())
+    assert most >= 3
+
+
+def test_network_options_change_nothing_else():
+    """Giving the number of ports keeps every other port's drawn values; a one-route
+    scenario refuses network options."""
+    a = simulate_world("network", 5).truth["parameters"]
+    b = simulate_world("network", 5, destination_ports=4).truth["parameters"]
+    n_o, n_d = a["origin_ports"], a["destination_ports"]
+    assert b["destination_ports"] == 4 and b["usable_share"][:n_o + n_d] == a["usable_share"]
+    assert {k: v for k, v in a.items() if k not in ("destination_ports", "usable_share",
+                                                    "cloud_prob", "regular_revisit",
+                                                    "route_weights")} == \
+           {k: v for k, v in b.items() if k not in ("destination_ports", "usable_share",
+                                                    "cloud_prob", "regular_revisit",
+                                                    "route_weights")}
+    with pytest.raises(ValueError, match="scenario=network"):
+        simulate_world("steady", 5, origin_ports=2)
