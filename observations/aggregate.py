@@ -177,6 +177,12 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         notes.append(f"{outside} voyage(s) left the origin outside the window and are not counted")
     if stacked:
         notes.append(f"{stacked} count(s) of stacked containers are not used by voyage loads")
+    for end, sites in (("origin", spec.origin), ("destination", spec.destination)):
+        if len(sites) > 1:
+            notes.append(f"the {end}s {', '.join(sites)} are pooled: a usable pass of any one "
+                         f"is taken as a look at all, so a port imaged less often than the "
+                         f"others looks better watched than it was and the voyages it missed "
+                         f"can be underestimated")
     return RouteData(
         periods=periods, period_days=period_days, captures=captures,
         captures_vessel=captures_vessel,

@@ -20,8 +20,18 @@ def summary(case: Case) -> str:
     vessels = ", ".join(f"{v.name} ({v.capacity_teu} TEU)" if v.capacity_teu else v.name
                         for v in s.vessels)
     counts = ", ".join(f"{case.tables[n].height} {n}" for n in case.files if n != "voyages")
+    ports = ", ".join(f"{site} {n}" for col in ("origin_site", "destination_site")
+                      for site, n in _seen_at(case, col))
+    ports = f" Voyages seen per port: {ports}." if ports else ""
     return (f"{s.name}: {s.title}. Window {s.start} to {s.end} ({s.days} days, "
             f"{len(s.periods())} periods of {s.period_days} days), {' / '.join(s.origin)} -> "
             f"{' / '.join(s.destination)}. Vessels: {vessels}. Voyages: {case.voyages.height} "
             f"({hist[2]} seen at both ends, {hist[0]} at the origin only, {hist[1]} at the "
-            f"destination only). Other rows: {counts or 'none'}. Dates span {span}. OK.")
+            f"destination only).{ports} Other rows: {counts or 'none'}. Dates span {span}. OK.")
+
+
+def _seen_at(case: Case, column: str) -> list[tuple[str, int]]:
+    """(site, voyages seen there) for each site of that end, where the column names any."""
+    named = case.voyages[column].drop_nulls().to_list()
+    sites = case.spec.origin if column == "origin_site" else case.spec.destination
+    return [(site, named.count(site)) for site in sites] if named else []

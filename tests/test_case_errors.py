@@ -448,6 +448,15 @@ def test_sites_of_several_ports_are_accepted(tmp_path):
     assert case.spec.origin == ("Rajin", "Chongjin")
     assert case.voyages["origin_site"].to_list() == ["Rajin", "Rajin", None, "Chongjin"]
     assert case.voyages["destination_site"].to_list() == ["Dunai", None, "Dunai", "Dunai"]
+    from cargoinfer.observations.aggregate import route_data
+    from cargoinfer.observations.summary import summary
+
+    assert "Voyages seen per port: Rajin 2, Chongjin 1, Dunai 3." in summary(case)
+    notes = route_data(case).notes  # the models pool an end's ports, and say so
+    assert [n for n in notes if "pooled" in n] == [
+        "the origins Rajin, Chongjin are pooled: a usable pass of any one is taken as a look "
+        "at all, so a port imaged less often than the others looks better watched than it "
+        "was and the voyages it missed can be underestimated"]
 
 
 def test_a_one_route_folder_reads_the_same_with_or_without_sites(tmp_path):
