@@ -38,7 +38,7 @@ CASES = [
      f"cargoinfer warm: unknown model 'voyagez' (known: {FAMILIES}); did you mean 'voyages'?"),
     (["simulate", "scenario=paus", "out=OUT"],
      "cargoinfer simulate: unknown scenario 'paus' (known: steady, pause, load_change, "
-     "vessel_joins); did you mean 'pause'?"),
+     "vessel_joins, network); did you mean 'pause'?"),
     (["simulate", "model=jiont", "out=OUT"],
      "cargoinfer simulate: model 'jiont' is unknown (known: dynamic, joint, voyages); "
      "did you mean 'joint'?"),
