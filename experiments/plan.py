@@ -93,14 +93,23 @@ REFIT_RHAT_MAX = 1.05  # a refit's chains that failed to mix, not a reported fit
 def refit_width(ctx: Context, case: Case, seed: int, draws: int = 500, tune: int = 500,
                 chains: int = 2, prob: float = 0.9, rhat_max: float = REFIT_RHAT_MAX) -> float:
     """The headline's interval width after fitting `case` (the run's case with new rows)
-    with the run's family and priors, through its one compiled model. A refit whose
-    largest R-hat is above `rhat_max`, or that diverged, is drawn again once with three
+    with the run's family and priors, through its one compiled model (`refit`)."""
+    x, _ = refit(ctx, case, seed, draws, tune, chains, rhat_max)
+    lo, hi = np.quantile(x, [(1 - prob) / 2, 1 - (1 - prob) / 2])
+    return float(hi - lo)
+
+
+def refit(ctx: Context, case: Case, seed: int, draws: int = 500, tune: int = 500,
+          chains: int = 2, rhat_max: float = REFIT_RHAT_MAX) -> tuple[np.ndarray, bool]:
+    """The headline's draws after fitting `case`, and whether the chains mixed. A refit
+    whose largest R-hat is above `rhat_max`, or that diverged, is drawn again once with three
     times the draws, twice the warmup and target_accept 0.99 (the status rule's second
-    round), so that a chain that did not mix does not pass for a wide interval. A refit
-    is one inner estimate among the outer draws, whose spread gives the plan's Monte
-    Carlo error: it is held to chains that mix (R-hat at most 1.05), not to the 1.01 of a
-    fit whose figures are reported; with 2 chains of 500 draws, 3 of 4 refits of the
-    default case's joint run were above 1.01 (1.0087-1.0204) and none above 1.05."""
+    round), so that a chain that did not mix does not pass for a wide interval; `mixed` is
+    False when the second round failed too. A refit is one inner estimate among the outer
+    draws, whose spread gives the plan's Monte Carlo error: it is held to chains that mix
+    (R-hat at most 1.05), not to the 1.01 of a fit whose figures are reported; with 2
+    chains of 500 draws, 3 of 4 refits of the default case's joint run were above 1.01
+    (1.0087-1.0204) and none above 1.05."""
     import nutpie
 
     from ..inference.diagnostics import sampling_diagnostics
@@ -118,14 +127,14 @@ def refit_width(ctx: Context, case: Case, seed: int, draws: int = 500, tune: int
                              adaptation=adaptation(family, inference))
         post = tree["posterior"]
         d = sampling_diagnostics(tree, list(post.data_vars))
-        if d["rhat_max"] <= rhat_max and not d["divergences"]:
+        mixed = d["rhat_max"] <= rhat_max and not d["divergences"]
+        if mixed:
             break
     n = post.sizes["chain"] * post.sizes["draw"]
     flat = {v: np.asarray(post[v]).reshape(n, *post[v].shape[2:]) for v in post.data_vars}
     x = np.asarray(family.generate(flat, route, values, np.random.default_rng([seed, 1]))[
         ctx.headline], float)
-    lo, hi = np.quantile(x, [(1 - prob) / 2, 1 - (1 - prob) / 2])
-    return float(hi - lo)
+    return x, bool(mixed)
 
 
 def with_count_row(case: Case, option: Option, visible: int) -> Case:
