@@ -92,6 +92,8 @@ class Priors:
     # dynamic: rates that change between periods and vessels
     rate_walk_sd: HalfNormalPrior = MISSING
     vessel_rate_sd: HalfNormalPrior = MISSING
+    # network: routes between several ports per end
+    route_rate_sd: HalfNormalPrior = MISSING
     # joint: the fleet's schedule
     cycle_days: LogNormalPrior = MISSING  # days between one vessel's departures, fleet median
     vessel_cycle_spread: RelativeError = MISSING  # vessels' own cycles around it (fixed)
@@ -124,6 +126,7 @@ MEANING = {
     "claim_width": "relative sd of a third-party figure, by its stated confidence",
     "rate_walk_sd": "week-to-week step of a vessel's log rate",
     "vessel_rate_sd": "spread of the vessels' shares of the route",
+    "route_rate_sd": "spread of the routes' shares of the voyages (a route network)",
     "cycle_days": "days between one vessel's departures (the fleet's median)",
     "vessel_cycle_spread": "spread (log-sd) of the vessels' own cycles around the fleet's",
     "cycle_cv": "variation of one cycle's length (coefficient of variation)",

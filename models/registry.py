@@ -41,7 +41,8 @@ def tables_used(family: ModuleType) -> set[str]:
 def pick(present: set[str]) -> tuple[str, str]:
     """The family for a case whose non-empty tables are `present`: of the sampled families,
     the one that uses most of them, then the fewest parameters. Returns (name, why)."""
-    sampled = {n: f for n, f in families().items() if hasattr(f, "build")}
+    sampled = {n: f for n, f in families().items()
+               if hasattr(f, "build") and getattr(f, "AUTO", True)}
     def rank(item):
         name, family = item
         return (-len(tables_used(family) & present), len(family.PARAMS), name)

@@ -288,12 +288,13 @@ def seen_probs(p: dict, values: dict, first=None) -> np.ndarray:
 
 def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.random.Generator,
              chunk: int = 250, rate=None, share=None, future_weekly=None,
-             moments: bool = False) -> dict[str, np.ndarray]:
+             moments: bool = False, missed=None) -> dict[str, np.ndarray]:
     """Estimands, pointwise log-likelihood and predictive draws for parameter draws `p` (S,).
 
-    Later families pass their own voyages per period `rate` (S, P), vessel `share` (S, V)
-    and weekly rate after the window `future_weekly` (S,); with `moments`, the loads'
-    moments (`streams.load_moments`) come back too, as load_m1 and load_m2 (S, G + caps)."""
+    Later families pass their own voyages per period `rate` (S, P), vessel `share` (S, V),
+    weekly rate after the window `future_weekly` (S,) and voyages expected per period but
+    not recorded in the window `missed` (S, P); with `moments`, the loads' moments
+    (`streams.load_moments`) come back too, as load_m1 and load_m2 (S, G + caps)."""
     S = len(p["voyages_per_week"])
     if rate is None:
         rate = p["voyages_per_week"][:, None] * route.period_days[None, :] / 7.0  # (S, P)
@@ -305,7 +306,7 @@ def generate(p: dict[str, np.ndarray], route: RouteData, values: dict, rng: np.r
         "pred_captures": rng.poisson(mu_seen),
     }
     # voyages not recorded in the window: nobody saw them, or their sighting fell outside
-    unseen = rng.poisson(rate * (1 - seen.sum(axis=(1, 3))))  # (S, P)
+    unseen = rng.poisson(rate * (1 - seen.sum(axis=(1, 3))) if missed is None else missed)
     observed = route.captures.sum(axis=1)[None, :]  # (1, P)
     out["voyages_period"] = observed + unseen
 

@@ -70,6 +70,16 @@ class RouteData:
     voyage_origin_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
     voyage_destination_day: np.ndarray = field(default_factory=lambda: np.zeros(0))
     count_day: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,) each count's day
+    # per port (case.yaml's origins, then its destinations): each one's own imagery record
+    # (as usable_on and has_record per end), usable and imaged days in the window, and the
+    # voyages seen per period of departure by cell (`site_cells`)
+    site_names: tuple = ()
+    site_usable_on: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    site_has_record: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    site_usable_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    site_imaged_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    captures_site: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), int))
+    n_origin_sites: int = 1
 
     @property
     def passes(self) -> np.ndarray:
@@ -82,6 +92,15 @@ class RouteData:
     @property
     def n_groups(self) -> int:
         return len(self.group_cap)
+
+
+def site_cells(n_origins: int, n_destinations: int) -> list[tuple[int, int, int]]:
+    """The cells voyages are counted in, as (history, origin port, destination port) with
+    -1 for the end not seen: seen at both ends per route (origin x destination,
+    row-major), then seen at one origin only, then at one destination only."""
+    both = [(2, i, j) for i in range(n_origins) for j in range(n_destinations)]
+    return [*both, *((0, i, -1) for i in range(n_origins)),
+            *((1, -1, j) for j in range(n_destinations))]
 
 
 def departure(row: dict, transit_days: int) -> date:
@@ -107,6 +126,8 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
     caps = [v.capacity_teu or max_load for v in spec.vessels]
     grid = np.arange(max(max_load, *caps) + 1, dtype=float)
 
+    cells = {c: n for n, c in enumerate(site_cells(len(spec.origin), len(spec.destination)))}
+    captures_site = np.zeros((len(periods), len(cells)), int)
     captures = np.zeros((len(periods), 3), int)
     captures_vessel = np.zeros((len(periods), len(spec.vessels), 3), int)
     v_period, v_vessel, v_id, v_seen = [], [], [], []
@@ -118,6 +139,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
             continue
         p = int(np.searchsorted(np.array(starts), dep, side="right") - 1)
         captures[p, history(row)] += 1
+        captures_site[p, cells[(history(row), *_ports(row, spec))]] += 1
         captures_vessel[p, vessel_index[row["vessel"]], history(row)] += 1
         v_period.append(p)
         v_vessel.append(vessel_index[row["vessel"]])
@@ -162,6 +184,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
             usable[end] = rows.filter(rows["usable"])["date"].n_unique()
 
     usable_on, has_record = imagery_record(case, transit_days)
+    site_usable_on, site_has_record, site_usable, site_imaged = site_records(case, transit_days)
 
     depot = case.depot.filter(case.depot["site"] == spec.depot) if spec.depot else case.depot.clear()
     claims = case.claims
@@ -207,7 +230,50 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         voyage_origin_day=np.array([o for o, _ in v_seen], float),
         voyage_destination_day=np.array([d for _, d in v_seen], float),
         count_day=np.array(count_day, float),
+        site_names=(*spec.origin, *spec.destination), site_usable_on=site_usable_on,
+        site_has_record=site_has_record, site_usable_days=site_usable,
+        site_imaged_days=site_imaged, captures_site=captures_site,
+        n_origin_sites=len(spec.origin),
     )
+
+
+def _ports(row: dict, spec) -> tuple[int, int]:
+    """(origin port, destination port) indices of a voyage's row, -1 where not seen (an
+    end with one port needs no site column)."""
+    out = []
+    for end, sites in (("origin", spec.origin), ("destination", spec.destination)):
+        if row[f"{end}_seen"] is None:
+            out.append(-1)
+        else:
+            out.append(sites.index(row[f"{end}_site"]) if row.get(f"{end}_site") else 0)
+    return out[0], out[1]
+
+
+def site_records(case: Case, transit_days: int):
+    """Per port (origins, then destinations): (usable_on (S, record), has_record (S,),
+    usable days in the window (S,), imaged days (S,)), as `imagery_record` and
+    `route_data` have them per end, from that port's own rows and sightings."""
+    spec = case.spec
+    ports = [(s, "origin") for s in spec.origin] + [(s, "destination") for s in spec.destination]
+    usable_on = np.zeros((len(ports), record_length(spec.days, transit_days)))
+    has_record, usable, imaged = (np.zeros(len(ports)) for _ in range(3))
+    for n, (site, end) in enumerate(ports):
+        rows = case.imagery.filter(case.imagery["site"] == site)
+        if not rows.height:
+            continue
+        has_record[n] = 1.0
+        voyages = case.voyages if len(getattr(spec, end)) == 1 else \
+            case.voyages.filter(case.voyages[f"{end}_site"] == site)
+        seen = voyages[f"{end}_seen"].drop_nulls().to_list()
+        for d in rows.filter(rows["usable"])["date"].to_list() + seen:
+            i = (d - spec.start).days - RECORD_FROM
+            if 0 <= i < usable_on.shape[1]:
+                usable_on[n, i] = 1.0
+        inside = rows.filter((rows["date"] >= spec.start) & (rows["date"] <= spec.end))
+        if inside.height:
+            imaged[n] = spec.days
+            usable[n] = inside.filter(inside["usable"])["date"].n_unique()
+    return usable_on, has_record, usable, imaged
 
 
 def call_passes(usable_on: np.ndarray, days: int, transit_days: float) -> np.ndarray:

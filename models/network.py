@@ -1,0 +1,220 @@
+"""network@1: the voyages of a route network, each port watched at its own cadence.
+
+A case may list several ports per end (case.yaml's origin and destination; voyages.csv's
+origin_site and destination_site say where each voyage was seen). The other families
+pool an end's ports, as if a pass over one looked at all of them. Here:
+
+1. Each route r (origin port i x destination port j) is sailed at its own weekly rate
+   voyages_per_week x share_r, share = softmax(`route_rate_sd` x u): the routes' shares
+   pooled hierarchically, constant over the window. Any vessel may sail any route.
+2. Each port has its own imagery record (`RouteData.site_usable_on`), so its own chance to
+   see a call (`detection.chances`); the ports of an end share the call length, the
+   identification and, without a record, the usable-day chance.
+3. A voyage on route r is seen at i, at j, at both or at neither as those two ports' records
+   say (`detection.histories`). The counts are kept per cell (`aggregate.site_cells`):
+   seen at both ends, per route; at one origin only; at one destination only. A voyage
+   seen at one end only could have sailed any route from (or to) that port: its cell's
+   expected count sums over them, so the model shares it among them.
+4-7. Loads, the depot and the claims as dynamic@5 has them (joint's streams), with the
+   voyages per period summed over the routes.
+
+The latent shapes follow the ports (origins x destinations), so one compiled model serves
+every case with the same numbers of ports and periods.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from scipy.stats import poisson
+
+from ..observations.aggregate import RouteData, call_passes, site_cells
+from . import data, detection, joint, streams, voyages
+from .joint import NOT_IN_GRAPH, STREAM_ROWS, graph_data, in_graph, without  # noqa: F401
+from .priors import flat
+from .voyages import ENDS
+
+NAME = "network"
+VERSION = 1
+AUTO = False  # model=auto keeps to the one-route families
+ASSUMPTIONS = (
+    "Each route (origin port x destination port) is sailed at its own constant weekly "
+    "rate, the routes' shares pooled (`route_rate_sd`); any vessel may sail any route.",
+    "Each port's own passes decide how likely a call there is seen; the ports of an end "
+    "share the call length and the chance that an image is recognised.",
+    *joint.ASSUMPTIONS[1:6],
+)
+NETWORK_PRIORS = ("route_rate_sd",)
+PRIOR_NAMES = (*voyages.PRIOR_NAMES, *joint.STREAM_PRIORS, *NETWORK_PRIORS)
+PARAMS = (*voyages.PARAMS, *joint.STREAM_PARAMS, *NETWORK_PRIORS, "route_rate_z")
+LOGLIK_DIMS = {**voyages.LOGLIK_DIMS, "captures": ("period", "cell"),
+               "depot": ("depot_row",), "claims": ("claim",)}
+PRED_DIMS = {**joint.PRED_DIMS, "captures": ("period", "cell")}
+SCALARS = joint.SCALARS
+
+
+def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
+    values = joint.stream_values(route, priors, voyages.data_values(route, priors))
+    values.update({k.replace(".", "__"): np.asarray(v, float)
+                   for k, v in flat(priors, NETWORK_PRIORS).items()})
+    values["captures"] = route.captures_site.astype(float)  # (P, cells)
+    n_sites, n_o = len(route.site_names), route.n_origin_sites
+    values["site_is_origin"] = (np.arange(n_sites) < n_o).astype(float)
+    values["site_has_record"] = np.asarray(route.site_has_record, float)
+    values["site_usable_days"] = np.asarray(route.site_usable_days, float)
+    values["site_imaged_days"] = np.asarray(route.site_imaged_days, float)
+    days = int(route.period_days.sum())
+    for s in range(n_sites):
+        end = 0 if s < n_o else 1
+        record = np.zeros((2, route.site_usable_on.shape[1]))
+        record[end] = route.site_usable_on[s]
+        passes = call_passes(record, days, route.transit_days)[end]
+        lay = detection.layout(passes, route.site_has_record[s], route.period_days,
+                               forward=end == 1)
+        values.update({f"site{s}_{k}": v for k, v in lay.items()})
+    return values
+
+
+def structure(values) -> tuple[int, int, int]:
+    """Latent shapes: origin ports, destination ports, periods."""
+    n_o = int(values["site_is_origin"].sum())
+    return n_o, len(values["site_is_origin"]) - n_o, len(values["period_days"])
+
+
+def observed(route: RouteData) -> dict:
+    return {**joint.observed(route), "captures": route.captures_site}
+
+
+def route_ends(n_o: int, n_d: int) -> tuple[np.ndarray, np.ndarray]:
+    """(R, n_o) and (R, n_d): each route's origin and destination port, one-hot."""
+    r = np.arange(n_o * n_d)
+    return (np.eye(n_o)[r // n_d], np.eye(n_d)[r % n_d])
+
+
+def cell_means(ops, rate, seen, n_o: int, n_d: int):
+    """Expected voyages per recorded period and cell (..., P, cells) (`site_cells`): rate
+    (..., P, R) per route, seen (..., R, 3, P, P) each route's capture histories."""
+    to_o, to_d = route_ends(n_o, n_d)
+    by = [ops.einsum("...pr,...rpq->...qr", rate, seen[..., h, :, :])
+          for h in range(3)]  # (..., P recorded, R) per history
+    return ops.concat([by[2], ops.matmul(by[0], to_o), ops.matmul(by[1], to_d)], axis=-1)
+
+
+def site_story(d, n_o: int, n_d: int) -> list:
+    """Step 2: each port's `detection.chances`, with its end's priors and its own record."""
+    found, params = [], {}
+    for i, end in enumerate(ENDS):
+        usable = voyages._beta(f"usable_image_day_{end}", d)
+        call_days = voyages._lognormal(f"port_call_days_{end}", d)
+        recognised = voyages._beta(f"identification_{end}", d)
+        params[end] = usable, call_days, recognised
+    for s in range(n_o + n_d):
+        end = ENDS[0 if s < n_o else 1]
+        usable, call_days, recognised = params[end]
+        pm.Potential(f"imagery_site{s}", pm.logp(
+            pm.Binomial.dist(n=d["site_imaged_days"][s], p=usable), d["site_usable_days"][s]))
+        usable = pt.where(d["site_has_record"][s] > 0.5, 1.0, usable)
+        found.append(detection.chances(streams.TENSOR, site_layout(d, s), call_days,
+                                       recognised, usable, d["call_k"],
+                                       d["arrival_weights"] if s >= n_o else None))
+    return found
+
+
+def site_layout(d, s: int) -> dict:
+    return {k: d[f"site{s}_{k}"] for k in detection.LAYOUT}
+
+
+def route_seen(ops, found, d, n_o: int, n_d: int):
+    """(..., R, 3, P, P): each route's capture histories from its two ports' chances."""
+    return ops.stack([detection.histories(ops, found[i], found[n_o + j], site_layout(d, i),
+                                          site_layout(d, n_o + j))
+                      for i in range(n_o) for j in range(n_d)], axis=-4)
+
+
+def build(values: dict[str, np.ndarray]) -> pm.Model:
+    n_o, n_d, n_periods = structure(values)
+    with pm.Model() as model:
+        d = data.declare(in_graph(values))
+
+        # 1. each route's rate, its share pooled across routes
+        voyages_per_week = voyages._lognormal("voyages_per_week", d)
+        spread = pm.HalfNormal("route_rate_sd", sigma=d["route_rate_sd__scale"])
+        u = pm.Normal("route_rate_z", 0.0, 1.0, shape=n_o * n_d)
+        share = pt.special.softmax(spread * u)
+        rate = voyages_per_week * share[None, :] * d["period_days"][:, None] / 7.0  # (P, R)
+
+        # 2-3. voyages seen, per cell, from each port's record
+        found = site_story(d, n_o, n_d)
+        seen = route_seen(streams.TENSOR, found, d, n_o, n_d)  # (R, 3, P, P)
+        pm.Potential("captures_loglik", pm.logp(
+            pm.Poisson.dist(mu=cell_means(streams.TENSOR, rate, seen, n_o, n_d)),
+            d["captures"]).sum())
+        for end, sites in (("origin", range(n_o)), ("destination", range(n_o, n_o + n_d))):
+            pm.Deterministic(f"detection_{end}",
+                             pt.stack([found[s][0].mean() for s in sites]).mean())
+
+        # 4-7. loads, depot and claims as in dynamic@5, the routes summed per period
+        parts = voyages.loads_story(d)
+        total = rate.sum(axis=1)  # (P,)
+        unseen = (rate * (1 - seen.sum(axis=(1, 3))).T).sum(axis=1)  # (P,)
+        vessels = d["vessel_share"][None, :]
+        joint.depot_and_claims_story(d, parts, total[:, None] * vessels, voyages_per_week,
+                                     unseen[:, None] * vessels, n_periods)
+    return model
+
+
+def route_shares(p: dict) -> np.ndarray:
+    """(S, R): each route's share of the voyages at draws p."""
+    logits = np.asarray(p["route_rate_sd"])[:, None] * np.asarray(p["route_rate_z"])
+    share = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return share / share.sum(axis=1, keepdims=True)
+
+
+def first_sightings(p: dict, values: dict) -> list:
+    """Each port's `detection.chances` (seen (S, D), recorded (S, R)) for draws p (S,)."""
+    n_o, n_d, _ = structure(values)
+    col = lambda name: np.atleast_1d(np.asarray(p[name], float))  # noqa: E731
+    out = []
+    for s in range(n_o + n_d):
+        end = ENDS[0 if s < n_o else 1]
+        usable = (np.ones_like(col(f"usable_image_day_{end}"))
+                  if values["site_has_record"][s] > 0.5 else col(f"usable_image_day_{end}"))
+        out.append(detection.chances(streams.NUMPY, site_layout(values, s),
+                                     col(f"port_call_days_{end}"), col(f"identification_{end}"),
+                                     usable, values["call_k"],
+                                     values["arrival_weights"] if s >= n_o else None))
+    return out
+
+
+def generate(p, route: RouteData, values: dict, rng):
+    n_o, n_d, _ = structure(values)
+    rate = (np.asarray(p["voyages_per_week"])[:, None, None] * route_shares(p)[:, None, :]
+            * route.period_days[None, :, None] / 7.0)  # (S, P, R)
+    found = first_sightings(p, values)
+    seen = route_seen(streams.NUMPY, found, values, n_o, n_d)  # (S, R, 3, P, P)
+    missed = (rate * np.moveaxis(1 - seen.sum(axis=(2, 4)), 1, 2)).sum(axis=2)  # (S, P)
+    share = np.broadcast_to(route.vessel_share, (len(rate), len(route.vessel_share)))
+    out = voyages.generate(p, route, values, rng, rate=rate.sum(axis=2), share=share,
+                           moments=True, missed=missed)
+    future = (out["forecast_containers"] - out["total_containers"]
+              if "forecast_containers" in out else None)
+    weekly = np.asarray(p["voyages_per_week"])
+    unseen = missed[:, :, None] * route.vessel_share[None, None, :]
+    out = joint.streams_generate(out, p, route, values, rng,
+                                 rate.sum(axis=2)[:, :, None] * route.vessel_share[None, None, :],
+                                 unseen, weekly, future)
+    mu = cell_means(streams.NUMPY, rate, seen, n_o, n_d)  # (S, P, cells)
+    out["loglik_captures"] = poisson.logpmf(route.captures_site[None], mu)
+    out["pred_captures"] = rng.poisson(mu)
+    for end, sites in (("origin", range(n_o)), ("destination", range(n_o, n_o + n_d))):
+        out[f"detection_{end}"] = np.mean([found[s][0].mean(axis=1) for s in sites], axis=0)
+    return out
+
+
+def prior_draws(values, n, rng):
+    out = joint.stream_prior_draws(values, n, rng, voyages.prior_draws(values, n, rng))
+    n_o, n_d, _ = structure(values)
+    out["route_rate_sd"] = np.abs(rng.normal(0, float(values["route_rate_sd__scale"]), n))
+    out["route_rate_z"] = rng.normal(size=(n, n_o * n_d))
+    return out
