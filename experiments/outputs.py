@@ -18,6 +18,13 @@ SCALARS = {  # estimand -> unit
     "forecast_containers": "containers",
 }
 SERIES = {"voyages_cumulative": "voyages", "containers_cumulative": "total_containers"}
+LABELLED = {  # a network's estimands per route, port or site -> unit
+    "route_containers": "containers",
+    "route_voyages": "voyages",
+    "destination_containers": "containers",
+    "route_forecast_containers": "containers",
+    "site_detection": "probability",
+}
 
 
 def _interval(x: np.ndarray, prob: float) -> tuple[float, float]:
@@ -85,13 +92,23 @@ def estimates(estimands, ci_prob: float, thresholds=(), derived_units=None,
         if name == "total_containers":
             for d, unit_d in (derived_units or {}).items():
                 rows.append(_row(d, unit_d, np.asarray(estimands[d]).ravel(), ci_prob))
+    for name, unit in LABELLED.items():  # a network's routes, ports and sites
+        if name in estimands:
+            da = estimands[name]
+            dim = da.dims[-1]
+            for label in da[dim].values:
+                rows.append(_row(f"{name}[{label}]", unit,
+                                 np.asarray(da.sel({dim: label})).ravel(), ci_prob))
     return pl.DataFrame(rows, schema_overrides={"ci_prob": pl.Float64})
 
 
 def series(estimands, ci_prob: float) -> pl.DataFrame:
     rows = []
-    for var, name in SERIES.items():
-        da = estimands[var]
+    parts = [(estimands[var], name) for var, name in SERIES.items()]
+    if "route_containers_cumulative" in estimands:  # a network's, per route
+        da = estimands["route_containers_cumulative"]
+        parts += [(da.sel(route=r), f"route_containers[{r}]") for r in da["route"].values]
+    for da, name in parts:
         x = np.asarray(da).reshape(-1, da.sizes["period"])
         for p in range(x.shape[1]):
             lo, hi = _interval(x[:, p], ci_prob)

@@ -237,7 +237,8 @@ def generated_groups(gen, prior, family, route, values, chains: int) -> dict:
         x = np.asarray(x, float)
         return (("chain", "draw", *dims), x.reshape(n_chains, len(x) // n_chains, *x.shape[1:]))
 
-    coords = {"period": np.arange(len(route.periods)), "history": list(family.HISTORY_LABELS)}
+    coords = {"period": np.arange(len(route.periods)), "history": list(family.HISTORY_LABELS),
+              **(family.coords(route) if hasattr(family, "coords") else {})}
     starts = [str(s) for s, _ in route.periods]
     ends = [str(e) for _, e in route.periods]
 
@@ -263,6 +264,8 @@ def generated_groups(gen, prior, family, route, values, chains: int) -> dict:
             "voyages_cumulative": shaped(np.cumsum(gen["voyages_period"], axis=1), ("period",)),
             "containers_cumulative": shaped(np.cumsum(gen["containers_period"], axis=1),
                                             ("period",)),
+            **{k: shaped(gen[k], dims) for k, dims in getattr(family, "ESTIMAND_DIMS", {}).items()
+               if k in gen},
         }),
         "log_likelihood": ds({k: shaped(gen[f"loglik_{k}"], dims)
                               for k, dims in family.LOGLIK_DIMS.items()}),

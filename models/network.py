@@ -33,7 +33,7 @@ from ..observations.aggregate import RouteData, call_passes, site_cells
 from . import data, detection, joint, streams, voyages
 from .joint import NOT_IN_GRAPH, STREAM_ROWS, graph_data, in_graph, without  # noqa: F401
 from .priors import flat
-from .voyages import ENDS
+from .voyages import ENDS, HISTORY_LABELS  # noqa: F401 (a one-ended stream's labels)
 
 NAME = "network"
 VERSION = 1
@@ -52,6 +52,21 @@ LOGLIK_DIMS = {**voyages.LOGLIK_DIMS, "captures": ("period", "cell"),
                "depot": ("depot_row",), "claims": ("claim",)}
 PRED_DIMS = {**joint.PRED_DIMS, "captures": ("period", "cell")}
 SCALARS = joint.SCALARS
+
+
+def coords(route: RouteData) -> dict[str, list[str]]:
+    """Labels of the captures' cells (`site_cells`) and of the routes."""
+    names, n_o = route.site_names, route.n_origin_sites
+    cells = [f"{names[i]}-{names[n_o + j]}" if h == 2 else
+             (f"{names[i]} only" if h == 0 else f"{names[n_o + j]} only")
+             for h, i, j in site_cells(n_o, len(names) - n_o)]
+    return {"cell": cells, "route": route_names(route), "site": list(names),
+            "destination_port": list(names[n_o:])}
+
+
+def route_names(route: RouteData) -> list[str]:
+    names, n_o = route.site_names, route.n_origin_sites
+    return [f"{a}-{b}" for a in names[:n_o] for b in names[n_o:]]
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
@@ -204,12 +219,65 @@ def generate(p, route: RouteData, values: dict, rng):
     out = joint.streams_generate(out, p, route, values, rng,
                                  rate.sum(axis=2)[:, :, None] * route.vessel_share[None, None, :],
                                  unseen, weekly, future)
+    out.update(route_estimands(out, route, rate, seen, n_o, n_d, rng))
     mu = cell_means(streams.NUMPY, rate, seen, n_o, n_d)  # (S, P, cells)
     out["loglik_captures"] = poisson.logpmf(route.captures_site[None], mu)
     out["pred_captures"] = rng.poisson(mu)
     for end, sites in (("origin", range(n_o)), ("destination", range(n_o, n_o + n_d))):
         out[f"detection_{end}"] = np.mean([found[s][0].mean(axis=1) for s in sites], axis=0)
+    out["site_detection"] = np.stack([f[0].mean(axis=1) for f in found], axis=1)  # (S, sites)
     return out
+
+
+ESTIMAND_DIMS = {"route_voyages": ("route",), "route_containers": ("route",),
+                 "destination_containers": ("destination_port",),
+                 "route_forecast_containers": ("route",), "site_detection": ("site",),
+                 "route_containers_cumulative": ("period", "route")}
+
+
+def route_voyages(route: RouteData, rate, seen, unseen, n_o: int, n_d: int, rng) -> np.ndarray:
+    """(S, P, R) voyages per period and route: the voyages seen at both ends on their own
+    route; a voyage seen at one port only on one of the routes through it, each as likely
+    as the model expects a one-ended sighting there; the `unseen` (S, P) spread over the
+    routes as the model expects them missed."""
+    to_o, to_d = route_ends(n_o, n_d)
+    counts = route.captures_site  # (P recorded, cells)
+    out = np.zeros(rate.shape)
+    out += counts[None, :, :n_o * n_d]
+    for h, ends, first in ((0, to_o, n_o * n_d), (1, to_d, n_o * n_d + n_o)):
+        expected = np.einsum("spr,srpq->sqr", rate, seen[:, :, h])  # (S, P recorded, R)
+        for k in range(ends.shape[1]):
+            n = counts[:, first + k]
+            if not n.any():
+                continue
+            w = expected * ends[:, k] + 1e-300 * ends[:, k]
+            out += rng.multinomial(np.broadcast_to(n, w.shape[:2]), w / w.sum(-1, keepdims=True))
+    missed = rate * np.moveaxis(1 - seen.sum(axis=(2, 4)), 1, 2)  # (S, P, R)
+    missed = missed + 1e-300
+    return out + rng.multinomial(unseen, missed / missed.sum(-1, keepdims=True))
+
+
+def route_estimands(out: dict, route: RouteData, rate, seen, n_o: int, n_d: int, rng) -> dict:
+    """Totals per route and per destination port. A period's containers are shared among
+    its routes in proportion to their voyages: any vessel may sail any route, so the
+    model's loads do not depend on the route (a count's own route is not kept apart)."""
+    observed = route.captures_site.sum(axis=1)[None, :]
+    per = route_voyages(route, rate, seen, out["voyages_period"] - observed, n_o, n_d, rng)
+    n = per.sum(axis=2, keepdims=True)
+    overall = per.sum(axis=1, keepdims=True) / np.maximum(n.sum(axis=1, keepdims=True), 1)
+    # a period whose containers came with voyages recorded in another: the window's shares
+    share = np.where(n > 0, per / np.maximum(n, 1), overall)
+    containers = out["containers_period"][:, :, None] * share  # (S, P, R)
+    _, to_d = route_ends(n_o, n_d)
+    totals = containers.sum(axis=1)
+    res = {"route_voyages": per.sum(axis=1), "route_containers": totals,
+           "destination_containers": totals @ to_d,
+           "route_containers_cumulative": np.cumsum(containers, axis=1)}
+    if "forecast_containers" in out:  # after the window, at each route's share of the rate
+        share = rate.sum(axis=1) / rate.sum(axis=(1, 2))[:, None]
+        res["route_forecast_containers"] = totals + share * (
+            out["forecast_containers"] - out["total_containers"])[:, None]
+    return res
 
 
 def prior_draws(values, n, rng):

@@ -5,7 +5,7 @@ import pytest
 
 from cargoinfer.experiments.cli import main
 
-FAMILIES = "baseline, dynamic, joint, voyages"
+FAMILIES = "baseline, dynamic, joint, network, voyages"
 MODELS = f"auto, {FAMILIES}"  # model=auto: the family that uses the case's tables
 EXPERIMENTS = "cutoff_backtest, detection_sensitivity, model_ladder, prior_sweep"
 LAUNCHERS = "joblib, ray, serial, submitit_local, submitit_slurm"

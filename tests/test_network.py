@@ -1,0 +1,97 @@
+"""model=network: a route network's estimands add up, and a fit writes them per route."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+from cargoinfer.experiments.config import compose
+from cargoinfer.models import network, registry
+from cargoinfer.observations.aggregate import route_data
+from cargoinfer.observations.case import load_case
+from cargoinfer.observations.world import simulate_world, write_case
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A network world with 2 origin and 3 destination ports, and its route data."""
+    folder = tmp_path_factory.mktemp("net") / "w"
+    write_case(simulate_world("network", 5, destination_ports=3), folder)
+    truth = json.loads((folder / "truth.json").read_text())
+    cfg = compose([f"case.path={folder}", "model=network"])
+    route = route_data(load_case(folder), cfg.model.transit_days,
+                       cfg.model.max_containers_per_voyage)
+    return folder, truth, route, network.data_values(route, cfg.priors)
+
+
+def test_network_is_a_family_auto_does_not_pick():
+    assert registry.get("network").NAME == "network"
+    assert registry.pick({"voyages", "imagery", "containers", "depot", "claims"})[0] != "network"
+
+
+def test_prior_draws_add_up_per_route_and_destination(world):
+    """For every draw: the routes' voyages and containers sum to the network's, the
+    destinations' containers too, and each route's cumulative series ends at its total;
+    a route has at least the voyages seen at both its ends. Exact (to rounding)."""
+    _, _, route, values = world
+    rng = np.random.default_rng(0)
+    p = network.prior_draws(values, 200, rng)
+    out = network.generate(p, route, values, rng)
+    n_o, n_d, _ = network.structure(values)
+    assert out["route_containers"].shape == (200, n_o * n_d) == (200, 6)
+    np.testing.assert_allclose(out["route_voyages"].sum(1), out["voyages"])
+    np.testing.assert_allclose(out["route_containers"].sum(1), out["total_containers"],
+                               rtol=1e-9)
+    np.testing.assert_allclose(out["destination_containers"].sum(1), out["total_containers"],
+                               rtol=1e-9)
+    np.testing.assert_allclose(out["route_containers_cumulative"][:, -1], out["route_containers"])
+    both = route.captures_site[:, :n_o * n_d].sum(0)
+    assert (out["route_voyages"] >= both).all()
+    assert ((0 <= out["site_detection"]) & (out["site_detection"] <= 1)).all()
+
+
+def test_a_voyage_seen_at_one_port_sails_a_route_through_it(world):
+    """With one origin-only sighting and nothing else, only routes from that origin carry it."""
+    _, _, route, values = world
+    n_o, n_d, n_p = network.structure(values)
+    rng = np.random.default_rng(1)
+    p = network.prior_draws(values, 50, rng)
+    rate = np.full((50, n_p, n_o * n_d), 0.5)
+    seen = np.full((50, n_o * n_d, 3, n_p, n_p), 0.01)
+    one = np.zeros_like(route.captures_site)
+    one[2, n_o * n_d + 1] = 1  # seen at the second origin only, in the third period
+    bare = dataclasses.replace(route, captures_site=one)
+    per = network.route_voyages(bare, rate, seen, np.zeros((50, n_p), int), n_o, n_d, rng)
+    assert (per.sum(axis=(1, 2)) == 1).all()
+    from_second = np.arange(n_o * n_d) // n_d == 1
+    assert per[:, 2][:, from_second].sum() == 50 and per[:, :, ~from_second].sum() == 0
+
+
+@pytest.mark.slow
+def test_a_network_fit_writes_routes_ports_and_sites(world, tmp_path, capsys):
+    """One fit (short chains): estimates.csv has a row per route, destination port and
+    site, in the contract's columns; series.csv a cumulative series per route."""
+    from cargoinfer.experiments.cli import main
+
+    folder, truth, route, _ = world
+    assert main(["fit", "model=network", f"case.path={folder}", f"store={tmp_path}",
+                 "inference.draws=300", "inference.tune=300", "inference.chains=2"]) == 0
+    run = capsys.readouterr().out.strip().splitlines()[-1].removeprefix("run: ")
+    est = pl.read_csv(f"{run}/estimates.csv")
+    assert est.columns == ["estimand", "unit", "mean", "median", "sd", "ci_kind", "ci_prob",
+                           "lower", "upper"]
+    names = set(est["estimand"])
+    routes = network.route_names(route)
+    assert len(routes) == 6
+    assert {f"route_containers[{r}]" for r in routes} <= names
+    assert {f"route_voyages[{r}]" for r in routes} <= names
+    assert {f"destination_containers[{d}]" for d in truth["ports"]["destination"]} <= names
+    assert {f"site_detection[{s}]" for s in route.site_names} <= names
+    series = pl.read_csv(f"{run}/series.csv")
+    assert {f"route_containers[{r}]" for r in routes} <= set(series["estimand"])
+    medians = dict(zip(est["estimand"], est["mean"]))
+    assert sum(medians[f"route_containers[{r}]"] for r in routes) == pytest.approx(
+        medians["total_containers"], rel=1e-9)
