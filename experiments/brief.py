@@ -227,9 +227,12 @@ def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
         "voyages": "Voyages seen (grey) against voyages estimated, seen or not (red), per period.",
         "depot": "Depot measurements (black) against what the model expects at the same dates.",
         "claims": "Each third-party figure (red) against our estimate for the same dates (blue).",
+        "network": "The route network: each line's width shows its route's median containers; "
+                   "each port says how likely a call there is seen.",
     }
     for key, name in figures.items():
         out.append(("figure", f"figures/{name}", captions[key]))
+    out += route_section(view.est)
     out += [("h2", "Estimates"), ("table", *estimates_table(view.est)),
             ("p", f"Rounding: {ROUNDING_RULE}")]
     out += [("h2", "What the number rests on"), ("list", _rests_on(view))]
@@ -250,6 +253,26 @@ def blocks(view: View, figures: dict[str, str]) -> list[tuple]:
     out += plan_section(view.folder)
     out.append(("box", "Diagnostics", diagnostics(r, view.limits)))
     return out
+
+
+def route_section(est: pl.DataFrame) -> list[tuple]:
+    """A network's table: per route, its containers and voyages (median and interval)."""
+    names = [e.removeprefix("route_containers[")[:-1] for e in est["estimand"]
+             if e.startswith("route_containers[")]
+    if not names:
+        return []
+    rows = {r["estimand"]: r for r in est.iter_rows(named=True)}
+
+    def cell(name: str) -> str:
+        r = rows[name]
+        return (f"{fmt_count(r['median'])} ({fmt_count(r['lower'])}-{fmt_count(r['upper'])})")
+
+    return [("h2", "Routes"),
+            ("table", ["route", "containers", "voyages"],
+             [[n.replace("->", " to ", 1), cell(f"route_containers[{n}]"),
+               cell(f"route_voyages[{n}]")] for n in names]),
+            ("p", "Medians with 90% credible intervals. A voyage seen at one port only is "
+                  "shared among the routes through it as the model finds them likely.")]
 
 
 def plan_section(run_dir: Path, top: int = 3) -> list[tuple]:
@@ -337,6 +360,7 @@ def _figures(view: View, fig_dir: Path) -> dict[str, str]:
         made["depot"] = figs.depot(view.tree, view.route, view.case.spec.depot, DEPOT_METRICS,
                                    fig_dir)
     made["claims"] = figs.claims(claim_rows(view), fig_dir)
+    made["network"] = figs.network(est, fig_dir)
     return {k: v for k, v in made.items() if v}
 
 

@@ -173,3 +173,43 @@ def claims(rows: list[dict], folder: Path) -> str | None:
     fig.savefig(folder / "claims.png", dpi=110)
     plt.close(fig)
     return "claims.png"
+
+
+def network(est, folder: Path) -> str | None:
+    """A route network: origin ports left, destination ports right (each with its chance
+    that a call there is seen), one line per route whose width shows its median
+    containers, labelled with the median and the 90% interval."""
+    if "route_containers" not in est:
+        return None
+    from .wording import fmt_count
+
+    routes = [str(r) for r in est["route"].values]
+    sites = [str(s) for s in est["site"].values]
+    x = _draws(est, "route_containers")
+    med, lo, hi = np.median(x, 0), *np.quantile(x, [0.05, 0.95], axis=0)
+    seen = np.median(_draws(est, "site_detection"), 0)
+    origins = list(dict.fromkeys(r.split("->", 1)[0] for r in routes))
+    ends = list(dict.fromkeys(r.split("->", 1)[1] for r in routes))
+    y = lambda names, n: dict(zip(names, np.linspace(1, 0, n) if n > 1 else [0.5]))  # noqa: E731
+    yo, yd = y(origins, len(origins)), y(ends, len(ends))
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    top = max(med.max(), 1.0)
+    for r, m, a, b in zip(routes, med, lo, hi):
+        o, d = r.split("->", 1)
+        ax.plot([0, 1], [yo[o], yd[d]], color="tab:red", alpha=0.7, lw=1 + 11 * m / top,
+                solid_capstyle="round")
+        t = 0.28 + 0.44 * ends.index(d) / max(len(ends) - 1, 1)  # crossing lines' labels apart
+        ax.annotate(f"{fmt_count(m)} ({fmt_count(a)}-{fmt_count(b)})",
+                    (t, yo[o] + t * (yd[d] - yo[o])), ha="center", va="center", fontsize=10,
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.85})
+    for names, pos, xs, ha in ((origins, yo, 0, "right"), (ends, yd, 1, "left")):
+        for n in names:
+            ax.plot([xs], [pos[n]], "o", color="black", ms=9)
+            ax.annotate(f"{n}\nseen {seen[sites.index(n)]:.0%}", (xs, pos[n]),
+                        xytext=(-12 if ha == "right" else 12, 0), textcoords="offset points",
+                        ha=ha, va="center")
+    ax.set_xlim(-0.35, 1.35)
+    ax.set_ylim(-0.15, 1.15)
+    ax.axis("off")
+    ax.set_title("Containers per route, median (90% interval); calls seen per port")
+    return _save(fig, folder, "network.png")

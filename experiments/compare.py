@@ -113,18 +113,49 @@ def compare_table(runs: list[tuple[Path, dict]]) -> pl.DataFrame:
                     "loo_streams": lo.get("streams"), "elpd_loo": lo.get("elpd_loo"),
                     "elpd_diff": lo.get("elpd_diff"), "se_diff": lo.get("se_diff"),
                     "run_dir": str(run_dir)})
+        row.update(route_headlines(run_dir))
         rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)
+
+
+ROUTE = "route_containers["  # a network run's per-route totals in its estimates.csv
+
+
+def route_headlines(run_dir: Path) -> dict:
+    """A network run's containers per route: `route_containers[O->D] median` (and lower,
+    upper) for each route in its estimates.csv; {} for a one-route run."""
+    path = run_dir / "estimates.csv"
+    if not path.is_file():
+        return {}
+    est = pl.read_csv(path, infer_schema_length=None)
+    return {f"{r['estimand']} {k}": r[k] for r in est.iter_rows(named=True)
+            if r["estimand"].startswith(ROUTE) for k in ("median", "lower", "upper")}
+
+
+def routes(df: pl.DataFrame) -> list[str]:
+    """The route estimands among a comparison's columns, in order."""
+    return list(dict.fromkeys(c.rsplit(" ", 1)[0] for c in df.columns if c.startswith(ROUTE)))
+
+
+def route_cell(r: dict, name: str) -> str:
+    from .wording import fmt_count
+
+    m = r.get(f"{name} median")
+    return "-" if m is None else (f"{fmt_count(m)} ({fmt_count(r[f'{name} lower'])}-"
+                                  f"{fmt_count(r[f'{name} upper'])})")
 
 
 def _text_rows(df: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
     from .wording import fmt_count
 
     shown = [c for c in df.columns if c not in ("run_dir", "ci_kind", "ci_prob", "lower", "upper",
-                                                "loo_streams", "elpd_loo")]
+                                                "loo_streams", "elpd_loo")
+             and not c.startswith(ROUTE)]
+    names = routes(df)
     probs = {p for p in df["ci_prob"].to_list() if p is not None}
     interval = f"{probs.pop():.0%} interval" if len(probs) == 1 else "interval"
     header = [c if c != "median" else f"headline ({interval})" for c in shown]
+    header += [n.removeprefix(ROUTE)[:-1] for n in names]
     rows = []
     for r in df.iter_rows(named=True):
         cells = []
@@ -136,7 +167,7 @@ def _text_rows(df: pl.DataFrame) -> tuple[list[str], list[list[str]]]:
             elif c in ("elpd_diff", "se_diff"):
                 v = "-" if v is None else f"{v:.1f}"
             cells.append("-" if v is None else str(v))
-        rows.append(cells)
+        rows.append(cells + [route_cell(r, n) for n in names])
     return header, rows
 
 

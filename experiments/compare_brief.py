@@ -89,6 +89,7 @@ def blocks(df: pl.DataFrame, name: str) -> list[tuple]:
     out += [("h2", "Runs"),
             ("table", ["run", "headline (interval)", "status", "elpd_diff ± se (streams)", "run id"],
              rows),
+            *route_blocks(df, keys),
             ("p", "elpd_diff: PSIS-LOO expected log predictive density below the best run, on "
                   "the observation streams the runs share, among runs of the same case data "
                   "(0 for the best; a difference within about two se_diff is no evidence)."),
@@ -96,3 +97,18 @@ def blocks(df: pl.DataFrame, name: str) -> list[tuple]:
                   "brief.html in its run directory (`cargoinfer brief RUN_DIR`)."),
             ("p", f"Rounding: {ROUNDING_RULE}")]
     return out
+
+
+def route_blocks(df: pl.DataFrame, keys: list[str]) -> list[tuple]:
+    """Network runs: each route's containers per run (median and interval)."""
+    names = compare.routes(df)
+    if not names:
+        return []
+    return [("h2", "Per route"),
+            ("table", ["run", *(n.removeprefix(compare.ROUTE)[:-1] for n in names)],
+             [[compare.label(r, keys), *(compare.route_cell(r, n) for n in names)]
+              for r in df.iter_rows(named=True)]),
+            ("p", "Containers per route (origin->destination), median and 90% credible "
+                  "interval; '-' where a run has no such route (a one-route model pools "
+                  "the ports).")]
+

@@ -57,7 +57,7 @@ SCALARS = joint.SCALARS
 def coords(route: RouteData) -> dict[str, list[str]]:
     """Labels of the captures' cells (`site_cells`) and of the routes."""
     names, n_o = route.site_names, route.n_origin_sites
-    cells = [f"{names[i]}-{names[n_o + j]}" if h == 2 else
+    cells = [f"{names[i]}->{names[n_o + j]}" if h == 2 else
              (f"{names[i]} only" if h == 0 else f"{names[n_o + j]} only")
              for h, i, j in site_cells(n_o, len(names) - n_o)]
     return {"cell": cells, "route": route_names(route), "site": list(names),
@@ -66,7 +66,7 @@ def coords(route: RouteData) -> dict[str, list[str]]:
 
 def route_names(route: RouteData) -> list[str]:
     names, n_o = route.site_names, route.n_origin_sites
-    return [f"{a}-{b}" for a in names[:n_o] for b in names[n_o:]]
+    return [f"{a}->{b}" for a in names[:n_o] for b in names[n_o:]]
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:

@@ -95,3 +95,28 @@ def test_a_network_fit_writes_routes_ports_and_sites(world, tmp_path, capsys):
     medians = dict(zip(est["estimand"], est["mean"]))
     assert sum(medians[f"route_containers[{r}]"] for r in routes) == pytest.approx(
         medians["total_containers"], rel=1e-9)
+
+
+def test_compare_shows_each_routes_headline(tmp_path):
+    """A network run's per-route rows become a comparison's columns, in words as
+    'median (lower-upper)'; a one-route run has none, shown '-'."""
+    from cargoinfer.experiments import compare
+
+    run = tmp_path / "run"
+    run.mkdir()
+    pl.DataFrame({"estimand": ["total_containers", "route_containers[A->B]",
+                               "route_containers[A->C]"],
+                  "unit": ["containers"] * 3, "mean": [10.0, 6.0, 4.0],
+                  "median": [9.0, 5.5, 3.5], "sd": [1.0] * 3, "ci_kind": ["eti"] * 3,
+                  "ci_prob": [0.9] * 3, "lower": [5.0, 2.0, 1.0],
+                  "upper": [15.0, 9.0, 7.0]}).write_csv(run / "estimates.csv")
+    got = compare.route_headlines(run)
+    assert got == {"route_containers[A->B] median": 5.5, "route_containers[A->B] lower": 2.0,
+                   "route_containers[A->B] upper": 9.0, "route_containers[A->C] median": 3.5,
+                   "route_containers[A->C] lower": 1.0, "route_containers[A->C] upper": 7.0}
+    assert compare.route_headlines(tmp_path) == {}
+    df = pl.DataFrame([got, {}], infer_schema_length=None)
+    assert compare.routes(df) == ["route_containers[A->B]", "route_containers[A->C]"]
+    rows = list(df.iter_rows(named=True))
+    assert compare.route_cell(rows[0], "route_containers[A->B]") == "6 (2-9)"  # fmt_count
+    assert compare.route_cell(rows[1], "route_containers[A->B]") == "-"
