@@ -97,7 +97,8 @@ def execute(cfg: DictConfig, overrides: list[str] = (), t_start: float | None = 
         "diagnostics": result.diagnostics,
         "figures": result.figures,
         "checks": result.checks,
-        "data_notes": route.notes,
+        "data_notes": route.notes + ([] if getattr(family, "SEES_PORTS", False)
+                                     else route.pooling_notes),
         "provenance": brief.case_provenance(case),
         "sampler": {"name": "nutpie" if hasattr(family, "build") else "bootstrap",
                     **{k: cfg.inference[k] for k in ("draws", "tune", "chains", "cores",

@@ -60,21 +60,31 @@ def case_tables(route: RouteData, truth: dict, spec: CaseSpec, rng: np.random.Ge
     for i, v in enumerate(seen):
         v["voyage_id"] = f"S{i + 1}"
 
+    # a network (model=network's simulate): each voyage's ports from its route
+    n_o, sited = route.n_origin_sites, len(route.site_names) > 2
+    n_d = len(route.site_names) - n_o
+    ports = lambda v: ((origin, destination) if not sited else  # noqa: E731
+                       (route.site_names[v["route"] // n_d], route.site_names[n_o + v["route"] % n_d]))
     voyages = [[names[v["vessel"]], iso(v["origin_seen"]), iso(v["destination_seen"]), "imagery",
                 v["voyage_id"], source] for v in seen]
+    if sited:
+        voyages = [[*row, ports(v)[0] if v["seen"][0] else None,
+                    ports(v)[1] if v["seen"][1] else None] for row, v in zip(voyages, seen)]
     counts = sorted(((v["origin_seen"] if c["end"] == 0 else v["destination_seen"], i, c)
                      for i, v in enumerate(seen) for c in v["counts"]), key=lambda t: t[:2])
-    containers = [[iso(day), origin if c["end"] == 0 else destination, names[seen[i]["vessel"]],
+    containers = [[iso(day), ports(seen[i])[c["end"]], names[seen[i]["vessel"]],
                    seen[i]["voyage_id"], "loading" if c["end"] == 0 else "unloading", c["visible"],
                    None if c["coverage"] is None else repr(float(c["coverage"])), source]
                   for day, i, c in counts]
 
-    # the imagery record: a row for every window day at each end, and the usable passes
-    # the record holds beyond the window
+    # the imagery record: a row for every window day at each end (each port of a network),
+    # and the usable passes the record holds beyond the window
     imagery = []
-    for end, site in enumerate((origin, destination)):
+    records = (zip(route.site_names, route.site_usable_on) if sited
+               else zip((origin, destination), route.usable_on))
+    for end, (site, record) in enumerate(records):
         if route.usable_on.shape[1]:
-            on = {int(i) + RECORD_FROM for i in np.flatnonzero(route.usable_on[end])}
+            on = {int(i) + RECORD_FROM for i in np.flatnonzero(record)}
         else:  # no record: as many usable days as drawn, sighting days first
             n = int(route.usable_days[end])
             key = ("origin_seen", "destination_seen")[end]
@@ -84,7 +94,8 @@ def case_tables(route: RouteData, truth: dict, spec: CaseSpec, rng: np.random.Ge
             on = {int(d) for d in (*first, *rng.choice(rest, n - len(first), replace=False))}
         imagery += [[iso(d), site, "true" if d in on else "false", source]
                     for d in sorted(set(range(days)) | on)]
-    imagery.sort(key=lambda row: (row[0], row[1] != origin))
+    order = {site: k for k, site in enumerate(route.site_names if sited else (origin, destination))}
+    imagery.sort(key=lambda row: (row[0], order[row[1]]))
 
     depot_site = spec.depot or DEFAULT_DEPOT
     depot = [[iso(d), depot_site, DEPOT_METRICS[m], repr(float(v)),
@@ -101,7 +112,8 @@ def case_tables(route: RouteData, truth: dict, spec: CaseSpec, rng: np.random.Ge
     dated["voyage_log"] = [
         {"voyage_id": v.get("voyage_id"), "vessel": names[v["vessel"]], "departed": iso(v["departed"]),
          "load": v["load"], "origin_seen": iso(v["origin_seen"]),
-         "destination_seen": iso(v["destination_seen"]), "counts": len(v["counts"])}
+         "destination_seen": iso(v["destination_seen"]), "counts": len(v["counts"]),
+         **(dict(zip(("origin_port", "destination_port"), ports(v))) if sited else {})}
         for v in sorted(log, key=lambda v: (v["departed"], v["vessel"]))]
     if "depot_rows" in truth:
         dated["depot_rows"] = [{"date": iso(r.pop("day")), **r} for r in map(dict, truth["depot_rows"])]
@@ -149,7 +161,8 @@ def write_model_case(route: RouteData, truth: dict, spec: CaseSpec, folder: str 
     for table, rows in tables.items():
         with (folder / f"{table}.csv").open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
-            w.writerow(HEADERS[table])
+            sited = table == "voyages" and len(route.site_names) > 2
+            w.writerow(HEADERS[table] + (["origin_site", "destination_site"] if sited else []))
             w.writerows([["" if c is None else c for c in row] for row in rows])
     record = {"model": model, "version": version, "seed": seed, "case": name,
               "window": {"start": spec.start.isoformat(), "end": spec.end.isoformat()},

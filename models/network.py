@@ -29,7 +29,9 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy.stats import poisson
 
-from ..observations.aggregate import RouteData, call_passes, site_cells
+from dataclasses import replace
+
+from ..observations.aggregate import RECORD_FROM, RouteData, call_passes, record_length, site_cells
 from . import data, detection, joint, streams, voyages
 from .joint import NOT_IN_GRAPH, STREAM_ROWS, graph_data, in_graph, without  # noqa: F401
 from .priors import flat
@@ -38,6 +40,7 @@ from .voyages import ENDS, HISTORY_LABELS  # noqa: F401 (a one-ended stream's la
 NAME = "network"
 VERSION = 1
 AUTO = False  # model=auto keeps to the one-route families
+SEES_PORTS = True  # each port its own record: a run has no note that the ports are pooled
 ASSUMPTIONS = (
     "Each route (origin port x destination port) is sailed at its own constant weekly "
     "rate, the routes' shares pooled (`route_rate_sd`); any vessel may sail any route.",
@@ -73,12 +76,17 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     values = joint.stream_values(route, priors, voyages.data_values(route, priors))
     values.update({k.replace(".", "__"): np.asarray(v, float)
                    for k, v in flat(priors, NETWORK_PRIORS).items()})
-    values["captures"] = route.captures_site.astype(float)  # (P, cells)
+    return {**values, **site_values(route)}
+
+
+def site_values(route: RouteData) -> dict[str, np.ndarray]:
+    """The ports' data: the captures per cell, and each port's record laid out by call."""
     n_sites, n_o = len(route.site_names), route.n_origin_sites
-    values["site_is_origin"] = (np.arange(n_sites) < n_o).astype(float)
-    values["site_has_record"] = np.asarray(route.site_has_record, float)
-    values["site_usable_days"] = np.asarray(route.site_usable_days, float)
-    values["site_imaged_days"] = np.asarray(route.site_imaged_days, float)
+    values = {"captures": route.captures_site.astype(float),  # (P, cells)
+              "site_is_origin": (np.arange(n_sites) < n_o).astype(float),
+              "site_has_record": np.asarray(route.site_has_record, float),
+              "site_usable_days": np.asarray(route.site_usable_days, float),
+              "site_imaged_days": np.asarray(route.site_imaged_days, float)}
     days = int(route.period_days.sum())
     for s in range(n_sites):
         end = 0 if s < n_o else 1
@@ -286,3 +294,107 @@ def prior_draws(values, n, rng):
     out["route_rate_sd"] = np.abs(rng.normal(0, float(values["route_rate_sd__scale"]), n))
     out["route_rate_z"] = rng.normal(size=(n, n_o * n_d))
     return out
+
+
+def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generator,
+             totals: str = "exact", **kw):
+    """Data from this model's own generative process, on the ports, periods and vessels
+    of `template`: each port's imagery record (a usable pass each day with its end's
+    chance), each route's voyages Poisson at its rate (`route_shares`) on vessels drawn by
+    a Dirichlet(1, ..., 1) share, each seen at its two ports as voyages@2 has it
+    (`voyages.simulate_voyages` on the route's two records), then depot rows and claims
+    as joint's (`joint.simulate_depot_and_claims`). `totals` as joint.simulate. Returns
+    (RouteData, truth); truth adds each route's voyages and containers."""
+    if totals not in ("exact", "model"):
+        raise ValueError(f"totals: {totals!r} is not 'exact' or 'model'")
+    n_o, n_d, _ = structure(values)
+    days = int(template.period_days.sum())
+    n_record = record_length(days, template.transit_days)
+    records = np.stack([rng.random(n_record) < float(p[f"usable_image_day_{ENDS[s >= n_o]}"])
+                        for s in range(n_o + n_d)]).astype(float)
+    one = {k: np.asarray(p[k], float)[None] for k in ("route_rate_sd", "route_rate_z")}
+    share = route_shares(one)[0]
+    vessel_share = rng.dirichlet(np.ones(len(template.vessel_cap)))
+    parts = []
+    for r in range(n_o * n_d):
+        i, j = divmod(r, n_d)
+        n_voyages = rng.poisson(float(p["voyages_per_week"]) * share[r]
+                                * template.period_days / 7.0)
+        parts.append(voyages.simulate_voyages(
+            p, template, values, rng, n_voyages,
+            lambda period: rng.choice(len(vessel_share), p=vessel_share),
+            usable_on=records[[i, n_o + j]], **kw))
+    route, truth = merge(template, parts, records, n_o, n_d)
+    weekly = float(p["voyages_per_week"])
+    rate = weekly * template.period_days / 7.0
+    if totals == "model":
+        sim = {**values, **site_values(route)}
+        p1 = {k: np.asarray(v, float)[None] for k, v in p.items()}
+        found = first_sightings(p1, sim)
+        seen = route_seen(streams.NUMPY, found, sim, n_o, n_d)[0]  # (R, 3, P, P)
+        missed = (rate[:, None] * share[None, :] * (1 - seen.sum(axis=(1, 3))).T).sum(axis=1)
+        truth = joint.model_totals(p, route, truth, values,
+                                   missed[:, None] * route.vessel_share[None, :])
+    route, truth = joint.simulate_depot_and_claims(p, route, truth, template, values, rng,
+                                                   rate, weekly)
+    truth["vessel_share"] = vessel_share.tolist()
+    return route, truth
+
+
+def merge(template: RouteData, parts: list, records: np.ndarray, n_o: int, n_d: int):
+    """One network's RouteData and truth from its routes' (route r = origin r // n_d,
+    destination r % n_d), each simulated on its two ports' records."""
+    P = len(template.period_days)
+    captures_site = np.zeros((P, n_o * n_d + n_o + n_d), int)
+    cat = lambda name, kind=float: np.concatenate(  # noqa: E731
+        [np.asarray(getattr(rd, name), kind) for rd, _ in parts])
+    groups, offset = [], 0
+    count_groups = []
+    for rd, _ in parts:
+        groups.append(np.where(rd.voyage_group >= 0, rd.voyage_group + offset, -1))
+        count_groups.append(rd.count_group + offset)
+        offset += len(rd.group_cap)
+    for r, (rd, _) in enumerate(parts):
+        i, j = divmod(r, n_d)
+        captures_site[:, r] += rd.captures[:, 2]
+        captures_site[:, n_o * n_d + i] += rd.captures[:, 0]
+        captures_site[:, n_o * n_d + n_o + j] += rd.captures[:, 1]
+    v_vessel = cat("voyage_vessel", int)
+    seen_per_vessel = np.bincount(v_vessel, minlength=len(template.vessel_cap))
+    days = int(template.period_days.sum())
+    inside = slice(-RECORD_FROM, -RECORD_FROM + days)
+    pooled = np.stack([records[:n_o].max(axis=0), records[n_o:].max(axis=0)])
+    first = parts[0][0]
+    route = replace(
+        first, captures=sum(rd.captures for rd, _ in parts),
+        captures_vessel=sum(rd.captures_vessel for rd, _ in parts),
+        voyage_period=cat("voyage_period", int), voyage_vessel=v_vessel,
+        voyage_group=np.concatenate(groups).astype(int), visible=cat("visible"),
+        coverage=cat("coverage"), coverage_known=cat("coverage_known", bool),
+        count_group=np.concatenate(count_groups).astype(int), group_cap=cat("group_cap"),
+        usable_days=pooled[:, inside].sum(axis=1), usable_on=pooled,
+        vessel_share=(1 + seen_per_vessel) / (1 + seen_per_vessel).sum(),
+        voyage_origin_day=cat("voyage_origin_day"),
+        voyage_destination_day=cat("voyage_destination_day"), count_day=cat("count_day"),
+        site_names=template.site_names, n_origin_sites=n_o, site_usable_on=records,
+        site_has_record=np.ones(n_o + n_d), site_usable_days=records[:, inside].sum(axis=1),
+        site_imaged_days=np.full(n_o + n_d, float(days)), captures_site=captures_site)
+    truths = [t for _, t in parts]
+    n = np.sum([[row["voyages"] for row in t["series"]] for t in truths], axis=0)
+    c = np.sum([[row["containers"] for row in t["series"]] for t in truths], axis=0)
+    total, n_total = float(c.sum()), int(n.sum())
+    truth = {
+        "total_containers": total, "voyages": float(n_total),
+        "voyages_seen": sum(t["voyages_seen"] for t in truths),
+        "containers_per_voyage": total / n_total if n_total else None,
+        **{f"detection_{end}": float(np.mean([t[f"detection_{end}"] for t in truths]))
+           for end in ENDS},
+        "series": [{**row, "voyages": int(v), "containers": float(cc),
+                    "voyages_cumulative": int(vc), "containers_cumulative": float(ccc)}
+                   for row, v, cc, vc, ccc in zip(truths[0]["series"], n, c, np.cumsum(n),
+                                                  np.cumsum(c))],
+        "route_voyages": [t["voyages"] for t in truths],
+        "route_containers": [t["total_containers"] for t in truths],
+        "voyage_log": [dict(e, route=r) for r, t in enumerate(truths) for e in t["voyage_log"]],
+    }
+    return route, truth

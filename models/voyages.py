@@ -516,11 +516,12 @@ def _sighting(passes_k, call_days: float, identification: float, forward: bool, 
 def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.Generator,
                      n_voyages: np.ndarray, next_vessel, count_share: float = 0.7,
                      known_coverage_share: float = 0.7, follow_up: float = 1.0,
-                     departures=None):
+                     departures=None, usable_on=None):
     """Steps 2-4 of the story for `n_voyages` (P,) voyages leaving in each period, the vessel
     of each given by `next_vessel(period)`; the imagery record is drawn first
     (`simulated_record`). With `departures`, a list per period of (day, vessel) pairs
-    (a schedule, `fleet.simulate_schedule`), those voyages instead.
+    (a schedule, `fleet.simulate_schedule`), those voyages instead. With `usable_on`
+    (2, record), that imagery record instead of one drawn (a network's route: its ports').
 
     A voyage leaves on a day drawn uniformly in its period and each end sees it on its first
     image that shows and recognises it (`_sighting`, on that record), independently
@@ -541,7 +542,7 @@ def simulate_voyages(p: dict, template: RouteData, values: dict, rng: np.random.
     alpha = 1.0 / max(p["load_cv"], 1e-3) ** 2
     days = int(template.period_days.sum())
     transit = int(template.transit_days)
-    usable_on = simulated_record(p, template, rng)
+    usable_on = simulated_record(p, template, rng) if usable_on is None else usable_on
     passes = call_passes(usable_on, days, transit)
     sim_values = {**values, "has_record": np.ones(2)}
     for i, end in enumerate(ENDS):

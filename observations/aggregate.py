@@ -88,6 +88,8 @@ class RouteData:
         destination: day t + transit + k)."""
         return call_passes(self.usable_on, int(self.period_days.sum()), self.transit_days)
     notes: list[str] = field(default_factory=list)
+    # what pooling an end's several ports costs, for the families that pool them
+    pooling_notes: list[str] = field(default_factory=list)
 
     @property
     def n_groups(self) -> int:
@@ -200,9 +202,10 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         notes.append(f"{outside} voyage(s) left the origin outside the window and are not counted")
     if stacked:
         notes.append(f"{stacked} count(s) of stacked containers are not used by voyage loads")
+    pooling = []
     for end, sites in (("origin", spec.origin), ("destination", spec.destination)):
         if len(sites) > 1:
-            notes.append(f"the {end}s {', '.join(sites)} are pooled: a usable pass of any one "
+            pooling.append(f"the {end}s {', '.join(sites)} are pooled: a usable pass of any one "
                          f"is taken as a look at all, so a port imaged less often than the "
                          f"others looks better watched than it was and the voyages it missed "
                          f"can be underestimated")
@@ -226,6 +229,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         claim_confidence=index(claims["confidence"], CLAIM_CONFIDENCE),
         transit_days=float(transit_days), transit_extra_days=int(transit_extra_days),
         horizon_days=max((horizon - spec.end).days, 0) if horizon else 0, notes=notes,
+        pooling_notes=pooling,
         usable_on=usable_on, has_record=has_record,
         voyage_origin_day=np.array([o for o, _ in v_seen], float),
         voyage_destination_day=np.array([d for _, d in v_seen], float),

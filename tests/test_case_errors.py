@@ -452,8 +452,9 @@ def test_sites_of_several_ports_are_accepted(tmp_path):
     from cargoinfer.observations.summary import summary
 
     assert "Voyages seen per port: Rajin 2, Chongjin 1, Dunai 3." in summary(case)
-    notes = route_data(case).notes  # the models pool an end's ports, and say so
-    assert [n for n in notes if "pooled" in n] == [
+    route = route_data(case)  # the one-route models pool an end's ports, and say so
+    assert not [n for n in route.notes if "pooled" in n]  # model=network does not pool them
+    assert route.pooling_notes == [
         "the origins Rajin, Chongjin are pooled: a usable pass of any one is taken as a look "
         "at all, so a port imaged less often than the others looks better watched than it "
         "was and the voyages it missed can be underestimated"]

@@ -120,3 +120,33 @@ def test_compare_shows_each_routes_headline(tmp_path):
     rows = list(df.iter_rows(named=True))
     assert compare.route_cell(rows[0], "route_containers[A->B]") == "6 (2-9)"  # fmt_count
     assert compare.route_cell(rows[1], "route_containers[A->B]") == "-"
+
+
+def test_simulated_network_reads_back_as_simulated(world, tmp_path):
+    """network.simulate on a 2 x 3 network's shape, written as a case folder
+    (`simulate model=network`): read back, the cells, the ports' records and the counts
+    are those simulated; the routes' truths add up to the network's (exact totals)."""
+    from cargoinfer.experiments.synthetic import write_model_case
+
+    folder, _, template, values = world
+    priors = compose([f"case.path={folder}", "model=network"]).priors
+    spec = load_case(folder).spec
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        p = {k: v[0] for k, v in network.prior_draws(values, 1, rng).items()}
+        sim, truth = network.simulate(p, template, values, rng)
+        assert network.structure(network.data_values(sim, priors)) == network.structure(values)
+        assert sum(truth["route_containers"]) == pytest.approx(truth["total_containers"])
+        assert sum(truth["route_voyages"]) == truth["voyages"]
+        out = tmp_path / f"sim-{seed}"
+        out.mkdir()
+        write_model_case(sim, truth, spec, out, np.random.default_rng(seed), model="network",
+                         version=network.VERSION, seed=seed, parameters=p)
+        back = route_data(load_case(out), 1, 1000)
+        for name in ("captures_site", "captures", "site_usable_days", "site_has_record",
+                     "depot_value", "claim_value"):
+            np.testing.assert_array_equal(getattr(back, name), getattr(sim, name),
+                                          err_msg=f"seed {seed} {name}")
+        # the folder lists counts by date, the simulation by route
+        np.testing.assert_array_equal(np.sort(back.visible), np.sort(sim.visible))
+        assert back.site_names == sim.site_names
