@@ -40,7 +40,7 @@ CASES = [
      "cargoinfer simulate: unknown scenario 'paus' (known: steady, pause, load_change, "
      "vessel_joins, network); did you mean 'pause'?"),
     (["simulate", "model=jiont", "out=OUT"],
-     "cargoinfer simulate: model 'jiont' is unknown (known: dynamic, joint, voyages); "
+     "cargoinfer simulate: model 'jiont' is unknown (known: dynamic, joint, network, voyages); "
      "did you mean 'joint'?"),
 ]
 
