@@ -38,7 +38,7 @@ commands:
                           with the forest plot (default out: SWEEP_DIR/compare)
   simulate model=NAME seed=N out=DIR [case=NAME | case.path=DIR]
                           a synthetic case folder plus truth.json from a model family's
-                          own generative process (voyages, joint, dynamic), parameters
+                          own generative process (voyages, joint, dynamic, network), parameters
                           drawn from its prior, on the shape of a template case
   simulate scenario=NAME seed=N out=DIR
                           an event-level synthetic case folder plus truth.json
