@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -92,6 +93,8 @@ def test_a_network_fit_writes_routes_ports_and_sites(world, tmp_path, capsys):
     assert {f"site_detection[{s}]" for s in route.site_names} <= names
     series = pl.read_csv(f"{run}/series.csv")
     assert {f"route_containers[{r}]" for r in routes} <= set(series["estimand"])
+    record = json.loads((Path(run) / "run.json").read_text())
+    assert not [n for n in record["data_notes"] if "pooled" in n]  # it sees each port
     medians = dict(zip(est["estimand"], est["mean"]))
     assert sum(medians[f"route_containers[{r}]"] for r in routes) == pytest.approx(
         medians["total_containers"], rel=1e-9)
@@ -150,3 +153,21 @@ def test_simulated_network_reads_back_as_simulated(world, tmp_path):
         # the folder lists counts by date, the simulation by route
         np.testing.assert_array_equal(np.sort(back.visible), np.sort(sim.visible))
         assert back.site_names == sim.site_names
+
+
+def test_a_horizon_forecasts_each_route(world):
+    """With a horizon, each route's forecast is its total plus its share of the voyages
+    after the window: the routes' forecasts add up to the network's, draw by draw."""
+    from datetime import timedelta
+
+    folder, _, _, _ = world
+    cfg = compose([f"case.path={folder}", "model=network"])
+    case = load_case(folder)
+    route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage,
+                       horizon=case.spec.end + timedelta(days=28))
+    values = network.data_values(route, cfg.priors)
+    rng = np.random.default_rng(3)
+    out = network.generate(network.prior_draws(values, 100, rng), route, values, rng)
+    np.testing.assert_allclose(out["route_forecast_containers"].sum(1),
+                               out["forecast_containers"], rtol=1e-9)
+    assert (out["route_forecast_containers"] >= out["route_containers"] - 1e-9).all()
