@@ -216,7 +216,7 @@ def generate(p, route: RouteData, values: dict, rng):
             * route.period_days[None, :, None] / 7.0)  # (S, P, R)
     found = first_sightings(p, values)
     seen = route_seen(streams.NUMPY, found, values, n_o, n_d)  # (S, R, 3, P, P)
-    missed = (rate * np.moveaxis(1 - seen.sum(axis=(2, 4)), 1, 2)).sum(axis=2)  # (S, P)
+    missed = route_missed(rate, seen).sum(axis=2)  # (S, P)
     share = np.broadcast_to(route.vessel_share, (len(rate), len(route.vessel_share)))
     out = voyages.generate(p, route, values, rng, rate=rate.sum(axis=2), share=share,
                            moments=True, missed=missed)
@@ -243,6 +243,12 @@ ESTIMAND_DIMS = {"route_voyages": ("route",), "route_containers": ("route",),
                  "route_containers_cumulative": ("period", "route")}
 
 
+def route_missed(rate, seen) -> np.ndarray:
+    """(S, P, R) voyages expected per period and route that no record holds: rate (S, P, R)
+    times each route's chance to be seen at neither port (`route_seen` (S, R, 3, P, P))."""
+    return rate * np.moveaxis(1 - seen.sum(axis=(2, 4)), 1, 2)
+
+
 def route_voyages(route: RouteData, rate, seen, unseen, n_o: int, n_d: int, rng) -> np.ndarray:
     """(S, P, R) voyages per period and route: the voyages seen at both ends on their own
     route; a voyage seen at one port only on one of the routes through it, each as likely
@@ -260,8 +266,7 @@ def route_voyages(route: RouteData, rate, seen, unseen, n_o: int, n_d: int, rng)
                 continue
             w = expected * ends[:, k] + 1e-300 * ends[:, k]
             out += rng.multinomial(np.broadcast_to(n, w.shape[:2]), w / w.sum(-1, keepdims=True))
-    missed = rate * np.moveaxis(1 - seen.sum(axis=(2, 4)), 1, 2)  # (S, P, R)
-    missed = missed + 1e-300
+    missed = route_missed(rate, seen) + 1e-300  # (S, P, R)
     return out + rng.multinomial(unseen, missed / missed.sum(-1, keepdims=True))
 
 
@@ -332,7 +337,7 @@ def simulate(p: dict, template: RouteData, values: dict, rng: np.random.Generato
         p1 = {k: np.asarray(v, float)[None] for k, v in p.items()}
         found = first_sightings(p1, sim)
         seen = route_seen(streams.NUMPY, found, sim, n_o, n_d)[0]  # (R, 3, P, P)
-        missed = (rate[:, None] * share[None, :] * (1 - seen.sum(axis=(1, 3))).T).sum(axis=1)
+        missed = route_missed((rate[:, None] * share[None, :])[None], seen[None])[0].sum(axis=1)
         truth = joint.model_totals(p, route, truth, values,
                                    missed[:, None] * route.vessel_share[None, :])
     route, truth = joint.simulate_depot_and_claims(p, route, truth, template, values, rng,
