@@ -1,7 +1,7 @@
 """Route networks: model=network against the pooled single-route joint on event-level
 network worlds that neither model made.
 
-    .venv/bin/python bench/network.py FIRST-LAST OUT.jsonl [--draws 1000] [--chains 2]
+    .venv/bin/python bench/network.py SEEDS OUT.jsonl [--draws 1000] [--chains 2]
     .venv/bin/python bench/network.py --report OUT.jsonl [OUT2.jsonl ...]
     .venv/bin/python bench/network.py --one-route [--draws 1000] [--chains 4] [--seed 0]
 
@@ -13,6 +13,8 @@ worlds vary (depot share and metrics, loads, claims). Each world's case is fitte
 `network` and with `joint` (which pools an end's ports: a pass over one counts as a look
 at all), default priors and status rule, `draws` per chain. One JSON line per world and
 family goes to OUT.jsonl; worlds already there are skipped, so a stopped run resumes.
+SEEDS is a comma-separated list of seeds and FIRST-LAST spans (LAST excluded), run in
+the order given: `14,16,10-40` runs worlds 14 and 16 first, then the rest of 10-39.
 
 --report prints, per family and slice (cadence: the ports' usable shares within 3x of
 each other or not; switching; ports), the coverage of the 90% interval of the network's
@@ -134,6 +136,15 @@ def one_route(draws: int, chains: int, seed: int) -> None:
               f"Carlo errors)")
 
 
+def seeds(spec: str) -> list[int]:
+    """`14,16,10-40` -> [14, 16, 10, 11, 12, 13, 15, 17, ..., 39]: in order, once each."""
+    out: list[int] = []
+    for part in spec.split(","):
+        first, _, last = part.partition("-")
+        out += range(int(first), int(last)) if last else [int(first)]
+    return list(dict.fromkeys(out))
+
+
 def main() -> None:
     if sys.argv[1] == "--report":
         report(sys.argv[2:])
@@ -153,17 +164,16 @@ def main() -> None:
 
     quiet()
     ap = argparse.ArgumentParser()
-    ap.add_argument("span")
+    ap.add_argument("seeds", help="e.g. 0-40 or 14,16,10-40")
     ap.add_argument("out")
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=2)
     a = ap.parse_args()
-    first, last = (int(x) for x in a.span.split("-"))
     out = Path(a.out)
     done = {r["seed"] for r in map(json.loads, out.read_text().splitlines())} if out.exists() \
         else set()
     tmp = Path(tempfile.mkdtemp())
-    for seed in range(first, last):
+    for seed in seeds(a.seeds):
         if seed in done:
             continue
         rows = one_world(seed, tmp, {"draws": a.draws, "chains": a.chains})
