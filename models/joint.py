@@ -132,8 +132,11 @@ def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
     return values
 
 
-def stream_values(route: RouteData, priors, values: dict) -> dict[str, np.ndarray]:
-    """`values` with the depot's and the claims' arrays and priors added."""
+def stream_values(route: RouteData, priors, values: dict,
+                  sees_ports: bool = False) -> dict[str, np.ndarray]:
+    """`values` with the depot's and the claims' arrays and priors added. A family that
+    pools an end's ports (not `sees_ports`) reads a claim naming one of several ports as
+    a lower bound on the whole (`pooled_claim_terms`)."""
     values.update({k.replace(".", "__"): np.asarray(v, float)
                    for k, v in flat(priors, STREAM_PRIORS).items()})
     window = int(route.period_days.sum())
@@ -156,11 +159,27 @@ def stream_values(route: RouteData, priors, values: dict) -> dict[str, np.ndarra
         claim_outside=(np.maximum(last - first + 1, 0)[:, 0]
                        - ((day[None, :] >= first) & (day[None, :] <= last)).sum(axis=1)),
         claim_value=route.claim_value, claim_width=widths[route.claim_confidence],
-        claim_terms=streams.CLAIM_TERMS[route.claim_relation].reshape(-1, 3),
+        claim_terms=(streams.CLAIM_TERMS[route.claim_relation] if sees_ports
+                     else pooled_claim_terms(route)).reshape(-1, 3),
         claim_is_containers=(route.claim_quantity == 0) * 1.0,
         **seen_voyages(route, values["vessel_cap_row"]),
     )
     return values
+
+
+def pooled_claim_terms(route: RouteData) -> np.ndarray:
+    """(C, 3) the claims' likelihood terms with the ports pooled: a claim on part of the
+    network ('about' or 'at_least' x, naming one of an end's several ports) says the
+    whole is at least about x; one 'at_most' on a part says nothing of the whole."""
+    terms = streams.CLAIM_TERMS[route.claim_relation].copy()
+    n_o = route.n_origin_sites
+    n_d = len(route.site_names) - n_o if route.site_names else 1
+    part = (((route.claim_origin >= 0) & (n_o > 1))
+            | ((route.claim_destination >= 0) & (n_d > 1)))
+    at_most = route.claim_relation == CLAIM_RELATIONS.index("at_most")
+    terms[part] = streams.CLAIM_TERMS[CLAIM_RELATIONS.index("at_least")]
+    terms[part & at_most] = 0.0
+    return terms
 
 
 def seen_voyages(route: RouteData, vessel_cap_row) -> dict[str, np.ndarray]:
@@ -190,7 +209,7 @@ def graph_data(values: dict) -> dict:
 STREAM_ROWS = {"depot": ("depot_lag_index", "depot_metric", "depot_value", "depot_sd",
                          "depot_has_sd"),
                "claims": ("claim_days", "claim_outside", "claim_value", "claim_width",
-                          "claim_terms", "claim_is_containers")}
+                          "claim_terms", "claim_is_containers", "claim_routes")}
 
 
 def without(values: dict, streams) -> dict:
@@ -200,7 +219,8 @@ def without(values: dict, streams) -> dict:
     out = dict(values)
     for stream in streams:
         for key in STREAM_ROWS[stream]:
-            out[key] = np.asarray(values[key])[:0]
+            if key in values:  # claim_routes: model=network's only
+                out[key] = np.asarray(values[key])[:0]
     return out
 
 
@@ -271,10 +291,11 @@ def schedule_story(d, n_vessels: int) -> dict:
 
 
 def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_by_vessel, n_periods,
-                           unseen_var=None):
+                           unseen_var=None, claim_share=None):
     """Steps 5-7, given the voyages expected per period and vessel `rate_by_vessel` (P, V),
     the weekly rate outside the window and the voyages nobody saw (P, V) expected per period
-    and vessel (their count's variance per vessel `unseen_var` (V,), else Poisson)."""
+    and vessel (their count's variance per vessel `unseen_var` (V,), else Poisson).
+    claim_share (C,): the share of the whole each claim is about (None: all of it)."""
     rate = rate_by_vessel.sum(axis=1)
     mean_rate = weekly_outside / 7.0
     in_window = d["day_in_window"] > 0.5
@@ -312,6 +333,8 @@ def depot_and_claims_story(d, parts, rate_by_vessel, weekly_outside, unseen_by_v
     containers = ((d["claim_days"] * daily_containers[None, :]).sum(axis=1)
                   + d["claim_outside"] * mean_rate * mean_load)
     expected = pt.switch(d["claim_is_containers"] > 0.5, containers, expected_voyages)
+    if claim_share is not None:
+        expected = expected * claim_share
     pm.Potential("claims_loglik", streams.claim_loglik(
         streams.TENSOR, expected, d["claim_value"], d["claim_width"], d["claim_terms"]).sum())
 
@@ -408,12 +431,13 @@ def predicted_captures(seen: np.ndarray, route: RouteData, rng) -> np.ndarray:
 
 
 def streams_generate(out: dict, p, route: RouteData, values: dict, rng, rate_by_vessel,
-                     unseen, weekly, future=None, unseen_var=None) -> dict:
+                     unseen, weekly, future=None, unseen_var=None, claim_share=None) -> dict:
     """Steps 5-7 after sampling, on `out` (holding the loads' moments load_m1, load_m2): the
     containers shipped per period (the estimands follow them), the depot's and the claims'
     log-likelihood and predictive. rate_by_vessel, unseen (S, P, V): the voyages expected
     per period and vessel, all and unseen; weekly (S,) the rate after the window; future
-    (S,) the containers after it (None: no horizon); unseen_var (S, V) as the model's."""
+    (S,) the containers after it (None: no horizon); unseen_var (S, V) as the model's;
+    claim_share (S, C) the share of the whole each claim is about (None: all of it)."""
     S = len(weekly)
     m1, m2 = out.pop("load_m1"), out.pop("load_m2")
     mean_load = m1[:, route.n_groups:][:, values["vessel_cap_row"]] @ values["vessel_share"]
@@ -447,6 +471,8 @@ def streams_generate(out: dict, p, route: RouteData, values: dict, rng, rate_by_
     exp_voy = daily @ values["claim_days"].T + outside
     exp_containers = daily_containers @ values["claim_days"].T + outside * mean_load[:, None]
     expected = np.where(values["claim_is_containers"] > 0.5, exp_containers, exp_voy)
+    if claim_share is not None:
+        expected = expected * claim_share
     out["claims_expected"] = expected  # (S, claims): the figure each claim states
     out["loglik_claims"] = streams.claim_loglik(ops, expected, values["claim_value"],
                                                 values["claim_width"], values["claim_terms"])
@@ -659,6 +685,7 @@ def simulate_depot_and_claims(p: dict, route: RouteData, truth: dict, template: 
     route.claim_first, route.claim_last, route.claim_quantity = first, last, quantity
     route.claim_relation, route.claim_value = relation.astype(int), claim_value
     route.claim_confidence = sched["claim_confidence"]
+    route.claim_origin = route.claim_destination = np.full(len(first), -1)  # the whole
 
     end_lag = window - 1 - day - transit
     truth = {**truth,

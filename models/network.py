@@ -73,10 +73,20 @@ def route_names(route: RouteData) -> list[str]:
 
 
 def data_values(route: RouteData, priors) -> dict[str, np.ndarray]:
-    values = joint.stream_values(route, priors, voyages.data_values(route, priors))
+    values = joint.stream_values(route, priors, voyages.data_values(route, priors),
+                                 sees_ports=True)
     values.update({k.replace(".", "__"): np.asarray(v, float)
                    for k, v in flat(priors, NETWORK_PRIORS).items()})
-    return {**values, **site_values(route)}
+    return {**values, **site_values(route), "claim_routes": claim_routes(route)}
+
+
+def claim_routes(route: RouteData) -> np.ndarray:
+    """(C, R) 1 where claim c is about route r: every route through the ports it names
+    (a claim naming none is about the whole network)."""
+    n_d = len(route.site_names) - route.n_origin_sites
+    r = np.arange(route.n_origin_sites * n_d)
+    co, cd = route.claim_origin[:, None], route.claim_destination[:, None]
+    return (((co < 0) | (co == r // n_d)) & ((cd < 0) | (cd == r % n_d))) * 1.0
 
 
 def site_values(route: RouteData) -> dict[str, np.ndarray]:
@@ -183,7 +193,8 @@ def build(values: dict[str, np.ndarray]) -> pm.Model:
         unseen = (rate * (1 - seen.sum(axis=(1, 3))).T).sum(axis=1)  # (P,)
         vessels = d["vessel_share"][None, :]
         joint.depot_and_claims_story(d, parts, total[:, None] * vessels, voyages_per_week,
-                                     unseen[:, None] * vessels, n_periods)
+                                     unseen[:, None] * vessels, n_periods,
+                                     claim_share=pt.dot(d["claim_routes"], share))
     return model
 
 
@@ -226,7 +237,8 @@ def generate(p, route: RouteData, values: dict, rng):
     unseen = missed[:, :, None] * route.vessel_share[None, None, :]
     out = joint.streams_generate(out, p, route, values, rng,
                                  rate.sum(axis=2)[:, :, None] * route.vessel_share[None, None, :],
-                                 unseen, weekly, future)
+                                 unseen, weekly, future,
+                                 claim_share=route_shares(p) @ values["claim_routes"].T)
     out.update(route_estimands(out, route, rate, seen, n_o, n_d, rng))
     mu = cell_means(streams.NUMPY, rate, seen, n_o, n_d)  # (S, P, cells)
     out["loglik_captures"] = poisson.logpmf(route.captures_site[None], mu)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+import polars as pl
 
 from .case import Case
 
@@ -58,6 +59,9 @@ class RouteData:
     claim_relation: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     claim_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
     claim_confidence: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    # the port each claim names at each end (case.yaml's order), -1 for any port of it
+    claim_origin: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    claim_destination: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     transit_days: float = 1.0
     transit_extra_days: int = 1  # a voyage may arrive up to this many days later
     horizon_days: int = 0  # days after the window up to the forecast horizon
@@ -209,6 +213,13 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
                          f"is taken as a look at all, so a port imaged less often than the "
                          f"others looks better watched than it was and the voyages it missed "
                          f"can be underestimated")
+    part = [r.get("_row", i + 2) for i, r in enumerate(claims.iter_rows(named=True))
+            if (r.get("origin_site") and len(spec.origin) > 1)
+            or (r.get("destination_site") and len(spec.destination) > 1)]
+    if part:
+        pooling.append(f"claims row(s) {', '.join(map(str, part))} name a port: with the ports "
+                       f"pooled, a claim on part of the network is read as a lower bound on "
+                       f"the whole ('about' and 'at least') or left out ('at most')")
     return RouteData(
         periods=periods, period_days=period_days, captures=captures,
         captures_vessel=captures_vessel,
@@ -227,6 +238,8 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         claim_relation=index(claims["relation"], CLAIM_RELATIONS),
         claim_value=claims["value"].to_numpy().astype(float),
         claim_confidence=index(claims["confidence"], CLAIM_CONFIDENCE),
+        claim_origin=claim_port(claims, "origin_site", spec.origin),
+        claim_destination=claim_port(claims, "destination_site", spec.destination),
         transit_days=float(transit_days), transit_extra_days=int(transit_extra_days),
         horizon_days=max((horizon - spec.end).days, 0) if horizon else 0, notes=notes,
         pooling_notes=pooling,
@@ -239,6 +252,13 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         site_imaged_days=site_imaged, captures_site=captures_site,
         n_origin_sites=len(spec.origin),
     )
+
+
+def claim_port(claims: pl.DataFrame, column: str, sites: tuple[str, ...]) -> np.ndarray:
+    """(C,) each claim's port at one end, by its index in `sites`; -1 where none is named."""
+    if column not in claims.columns:
+        return np.full(claims.height, -1, int)
+    return np.array([sites.index(v) if v else -1 for v in claims[column].to_list()], int)
 
 
 def _ports(row: dict, spec) -> tuple[int, int]:

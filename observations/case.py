@@ -87,6 +87,8 @@ def load_case(folder: str | Path) -> Case:
         _cross_check(spec, tables, files, problems)
         if "_row" in tables["voyages"].columns:  # read and typed
             _voyage_sites(spec, tables["voyages"], files["voyages"], headers["voyages"], problems)
+        if "_row" in tables["claims"].columns:
+            _claim_sites(spec, tables["claims"], files["claims"], problems)
     if problems:
         raise CaseInvalid(str(folder), _ordered(problems))
     return Case(folder, spec, tables, _hash(folder, files), files)
@@ -238,8 +240,7 @@ def _voyage_sites(spec: CaseSpec, voyages: pl.DataFrame, file: str, header: list
                   problems: list[Problem]) -> None:
     """origin_site and destination_site: a site of their end in case.yaml, set only where
     the voyage was seen at that end, and required there when the end has several sites."""
-    for end, sites, other in (("origin", spec.origin, spec.destination),
-                              ("destination", spec.destination, spec.origin)):
+    for end, sites in (("origin", spec.origin), ("destination", spec.destination)):
         column, seen, plural = f"{end}_site", f"{end}_seen", f"{len(sites)} {end}s"
         several = len(sites) > 1
         if column not in header:
@@ -258,12 +259,30 @@ def _voyage_sites(spec: CaseSpec, voyages: pl.DataFrame, file: str, header: list
             elif r[seen] is None:
                 problems.append(Problem(file, row, column, f"'{site}' is set but {seen} is "
                                         f"empty: name a site only where the voyage was seen"))
-            elif site in other and site not in sites:
-                problems.append(Problem(file, row, column, f"'{site}' is {_AN[_OTHER[end]]} in "
-                                        f"case.yaml, not {_AN[end]}"))
-            elif site not in sites:
-                problems.append(Problem(file, row, column, f"'{site}' is not {_AN[end]} in "
-                                        f"case.yaml (known: {', '.join(sites)})"))
+            elif (wrong := _not_of_end(spec, end, site)) is not None:
+                problems.append(Problem(file, row, column, wrong))
+
+
+def _claim_sites(spec: CaseSpec, claims: pl.DataFrame, file: str,
+                 problems: list[Problem]) -> None:
+    """A claim's origin_site and destination_site, where set: a site of their end."""
+    for end in ("origin", "destination"):
+        column = f"{end}_site"
+        for r in claims.iter_rows(named=True):
+            site = r[column]
+            if site is not None and (wrong := _not_of_end(spec, end, site)) is not None:
+                problems.append(Problem(file, r["_row"], column, wrong))
+
+
+def _not_of_end(spec: CaseSpec, end: str, site: str) -> str | None:
+    """What is wrong with naming `site` as a port of `end`, or None."""
+    sites = spec.origin if end == "origin" else spec.destination
+    other = spec.destination if end == "origin" else spec.origin
+    if site in sites:
+        return None
+    if site in other:
+        return f"'{site}' is {_AN[_OTHER[end]]} in case.yaml, not {_AN[end]}"
+    return f"'{site}' is not {_AN[end]} in case.yaml (known: {', '.join(sites)})"
 
 
 _AN = {"origin": "an origin", "destination": "a destination"}

@@ -79,6 +79,9 @@ TABLES: tuple[Table, ...] = (
         Column("value", "float", min=0.0),
         Column("confidence", "enum", choices=("low", "medium", "high")),
         SOURCE,
+        # the route it is about (route networks): empty for any port of that end
+        Column("origin_site", "str", nullable=True, optional=True),
+        Column("destination_site", "str", nullable=True, optional=True),
     )),
 )
 

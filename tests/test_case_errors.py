@@ -385,6 +385,32 @@ CASES += [
       "(known: Dunai)"]),
 ]
 
+# claims.csv's optional origin_site and destination_site: the route a claim is about
+CLAIMS_SITED = """\
+start,end,quantity,relation,value,confidence,source,origin_site,destination_site
+2023-09-07,2023-10-01,containers,at_least,1000,medium,test,Rajin,Dunai
+2023-08-15,2023-10-14,voyages,about,5,high,test,,
+"""
+
+
+def claims_sited(old: str, new: str):
+    assert CLAIMS_SITED.count(old) == 1
+    return put("claims.csv", CLAIMS_SITED.replace(old, new))
+
+
+CASES += [
+    ("claims_origin_site_unknown", claims_sited("test,Rajin,Dunai", "test,Nampo,Dunai"),
+     ["claims.csv:2:origin_site: 'Nampo' is not an origin in case.yaml (known: Rajin)"]),
+    ("claims_destination_site_unknown", claims_sited("high,test,,", "high,test,,Vostochny"),
+     ["claims.csv:3:destination_site: 'Vostochny' is not a destination in case.yaml "
+      "(known: Dunai)"]),
+    ("claims_origin_site_is_a_destination", claims_sited("test,Rajin,Dunai", "test,Dunai,"),
+     ["claims.csv:2:origin_site: 'Dunai' is a destination in case.yaml, not an origin"]),
+    ("claims_destination_site_is_an_origin", both(TWO_ORIGINS, claims_sited(
+        "test,Rajin,Dunai", "test,Rajin,Chongjin"), sited(",ais,,test,Rajin,", ",ais,,test,Chongjin,")),
+     ["claims.csv:2:destination_site: 'Chongjin' is an origin in case.yaml, not a destination"]),
+]
+
 assert len({c[0] for c in CASES}) == len(CASES), "case ids must be distinct"
 
 

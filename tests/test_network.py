@@ -171,3 +171,82 @@ def test_a_horizon_forecasts_each_route(world):
     np.testing.assert_allclose(out["route_forecast_containers"].sum(1),
                                out["forecast_containers"], rtol=1e-9)
     assert (out["route_forecast_containers"] >= out["route_containers"] - 1e-9).all()
+
+
+ROUTE_CLAIMS = """\
+start,end,quantity,relation,value,confidence,source,origin_site,destination_site
+2023-08-15,2023-10-14,containers,about,3000,medium,test,,
+2023-08-15,2023-10-14,containers,at_least,800,high,test,PortA2,PortB
+2023-08-15,2023-10-14,voyages,about,4,low,test,PortA,
+2023-08-15,2023-10-14,containers,at_most,2000,medium,test,,PortB3
+"""
+
+
+@pytest.fixture(scope="module")
+def route_claims(world, tmp_path_factory):
+    """The world's case with claims on the network, a route, an origin and a destination."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("claims") / "w"
+    shutil.copytree(world[0], folder)
+    (folder / "claims.csv").write_text(ROUTE_CLAIMS)
+    case = load_case(folder)
+    cfg = compose([f"case.path={folder}", "model=network"])
+    route = route_data(case, cfg.model.transit_days, cfg.model.max_containers_per_voyage)
+    return route, network.data_values(route, cfg.priors), cfg
+
+
+def test_a_claim_naming_ports_is_about_the_routes_through_them(route_claims):
+    """claim_routes marks the routes a claim is about, and each claim's expected figure is
+    the network's times those routes' share, draw by draw (exact)."""
+    route, values, _ = route_claims
+    np.testing.assert_array_equal(values["claim_routes"], [
+        [1, 1, 1, 1, 1, 1],   # the whole network
+        [0, 0, 0, 1, 0, 0],   # PortA2->PortB
+        [1, 1, 1, 0, 0, 0],   # every route from PortA
+        [0, 0, 1, 0, 0, 1]])  # every route to PortB3
+    rng = np.random.default_rng(4)
+    p = network.prior_draws(values, 50, rng)
+    out = network.generate(p, route, values, np.random.default_rng(5))
+    share = network.route_shares(p)
+    whole = network.generate(p, dataclasses.replace(
+        route, claim_origin=np.full(4, -1), claim_destination=np.full(4, -1)),
+        {**values, "claim_routes": np.ones((4, 6))}, np.random.default_rng(5))
+    np.testing.assert_allclose(out["claims_expected"],
+                               whole["claims_expected"] * (share @ values["claim_routes"].T),
+                               rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_the_model_reads_route_claims_as_numpy_does(route_claims):
+    """The sampled density's claims term equals the numpy log-likelihood at a prior draw
+    (rtol 1e-8), with claims on a route, an origin and a destination."""
+    route, values, _ = route_claims
+    p = network.prior_draws(values, 1, np.random.default_rng(4))
+    model = network.build(values)
+    point = model.initial_point()
+    one = {k: np.asarray(v)[0] for k, v in p.items()}
+    for rv in model.free_RVs:
+        value_var, transform = model.rvs_to_values[rv], model.rvs_to_transforms[rv]
+        x = one[rv.name]
+        point[value_var.name] = transform.forward(x, *rv.owner.inputs).eval() if transform else x
+    term = model.compile_fn(model.logp(vars=[model["claims_loglik"]], sum=False),
+                            inputs=model.value_vars, on_unused_input="ignore")(point)[0]
+    at_one = network.generate({k: np.atleast_1d(v) for k, v in one.items()}, route, values,
+                              np.random.default_rng(6))
+    np.testing.assert_allclose(term, at_one["loglik_claims"].sum(), rtol=1e-8)
+
+
+def test_families_that_pool_ports_read_a_claim_on_part_as_a_bound_on_the_whole(route_claims):
+    """With the ports pooled (joint), 'about' and 'at least' on part of the network become
+    'at least' on the whole, 'at most' on a part is left out, and the run says so."""
+    from cargoinfer.models import joint, streams
+
+    route, _, cfg = route_claims
+    terms = joint.data_values(route, cfg.priors)
+    at_least = streams.CLAIM_TERMS[1]
+    np.testing.assert_array_equal(terms["claim_terms"], [streams.CLAIM_TERMS[0], at_least,
+                                                          at_least, np.zeros(3)])
+    assert ("claims row(s) 3, 4, 5 name a port: with the ports pooled, a claim on part of "
+            "the network is read as a lower bound on the whole ('about' and 'at least') or "
+            "left out ('at most')") in route.pooling_notes
