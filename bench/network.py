@@ -21,6 +21,8 @@ each other or not; switching; ports), the coverage of the 90% interval of the ne
 total, its median width and median |median - truth| over the truth; for network also the
 routes pooled over all worlds (coverage, and the median width over the route's truth
 where the truth is at least one voyage's load), and each share of runs briefing-grade.
+`signed` is the median of (median - truth) / truth and `above` the share of worlds whose
+median is above the truth: about half for a model without bias.
 
 --one-route fits the embedded (one-route) case with network, dynamic and joint, the same
 seed and settings, and prints each headline's median with its Monte Carlo error (the sd
@@ -82,9 +84,12 @@ def covered(q, truth) -> bool:
 def line(label: str, rows: list[dict]) -> str:
     cov = np.mean([covered(r["total"], r["truth"]) for r in rows])
     width = np.median([(r["total"][2] - r["total"][0]) / r["truth"] for r in rows])
-    err = np.median([abs(r["total"][1] - r["truth"]) / r["truth"] for r in rows])
+    signed = [(r["total"][1] - r["truth"]) / r["truth"] for r in rows]
+    err = np.median(np.abs(signed))
+    above = np.mean([x > 0 for x in signed])
     grade = np.mean([r["status"] == "briefing-grade" for r in rows])
-    return (f"{label:34} {len(rows):3d} {cov:8.0%} {width:7.2f} {err:7.2f} {grade:8.0%}")
+    return (f"{label:34} {len(rows):3d} {cov:8.0%} {width:7.2f} {err:7.2f} "
+            f"{np.median(signed):+7.2f} {above:6.0%} {grade:8.0%}")
 
 
 def report(paths: list[str]) -> None:
@@ -92,7 +97,7 @@ def report(paths: list[str]) -> None:
     worlds = sorted({r["seed"] for r in rows})
     print(f"{len(worlds)} network worlds (seeds {worlds[0]}-{worlds[-1]})")
     print(f"{'family / slice':34} {'n':>3} {'coverage':>8} {'width':>7} {'error':>7} "
-          f"{'briefing':>8}")
+          f"{'signed':>7} {'above':>6} {'briefing':>8}")
     for name in FAMILIES:
         mine = [r for r in rows if r["family"] == name]
         print(line(f"{name}: all", mine))
