@@ -74,7 +74,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..observations.aggregate import (CLAIM_CONFIDENCE, CLAIM_QUANTITIES, CLAIM_RELATIONS,
-                                      DEPOT_METRICS, RouteData)
+                                      DEPOT_METRICS, RouteData, on_part)
 from . import data, detection, fleet, fleet_op, loads, streams, voyages
 from .priors import flat, share_draws
 from .voyages import HISTORY_LABELS  # noqa: F401 (labels of the captures stream)
@@ -173,9 +173,8 @@ def pooled_claim_terms(route: RouteData) -> np.ndarray:
     whole is at least about x; one 'at_most' on a part says nothing of the whole."""
     terms = streams.CLAIM_TERMS[route.claim_relation].copy()
     n_o = route.n_origin_sites
-    n_d = len(route.site_names) - n_o if route.site_names else 1
-    part = (((route.claim_origin >= 0) & (n_o > 1))
-            | ((route.claim_destination >= 0) & (n_d > 1)))
+    part = on_part(route.claim_origin, route.claim_destination, n_o,
+                   len(route.site_names) - n_o if route.site_names else 1)
     at_most = route.claim_relation == CLAIM_RELATIONS.index("at_most")
     terms[part] = streams.CLAIM_TERMS[CLAIM_RELATIONS.index("at_least")]
     terms[part & at_most] = 0.0

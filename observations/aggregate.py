@@ -213,13 +213,16 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
                          f"is taken as a look at all, so a port imaged less often than the "
                          f"others looks better watched than it was and the voyages it missed "
                          f"can be underestimated")
-    part = [r.get("_row", i + 2) for i, r in enumerate(claims.iter_rows(named=True))
-            if (r.get("origin_site") and len(spec.origin) > 1)
-            or (r.get("destination_site") and len(spec.destination) > 1)]
-    if part:
-        pooling.append(f"claims row(s) {', '.join(map(str, part))} name a port: with the ports "
-                       f"pooled, a claim on part of the network is read as a lower bound on "
-                       f"the whole ('about' and 'at least') or left out ('at most')")
+    claim_origin = claim_port(claims, "origin_site", spec.origin)
+    claim_destination = claim_port(claims, "destination_site", spec.destination)
+    part = on_part(claim_origin, claim_destination, len(spec.origin), len(spec.destination))
+    if part.any():
+        rows = claims["_row"].to_list() if "_row" in claims.columns else \
+            list(range(2, claims.height + 2))
+        named = ", ".join(str(r) for r, x in zip(rows, part) if x)
+        pooling.append(f"claims row(s) {named} name a port: with the ports pooled, a claim on "
+                       f"part of the network is read as a lower bound on the whole ('about' "
+                       f"and 'at least') or left out ('at most')")
     return RouteData(
         periods=periods, period_days=period_days, captures=captures,
         captures_vessel=captures_vessel,
@@ -238,8 +241,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
         claim_relation=index(claims["relation"], CLAIM_RELATIONS),
         claim_value=claims["value"].to_numpy().astype(float),
         claim_confidence=index(claims["confidence"], CLAIM_CONFIDENCE),
-        claim_origin=claim_port(claims, "origin_site", spec.origin),
-        claim_destination=claim_port(claims, "destination_site", spec.destination),
+        claim_origin=claim_origin, claim_destination=claim_destination,
         transit_days=float(transit_days), transit_extra_days=int(transit_extra_days),
         horizon_days=max((horizon - spec.end).days, 0) if horizon else 0, notes=notes,
         pooling_notes=pooling,
@@ -256,9 +258,14 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
 
 def claim_port(claims: pl.DataFrame, column: str, sites: tuple[str, ...]) -> np.ndarray:
     """(C,) each claim's port at one end, by its index in `sites`; -1 where none is named."""
-    if column not in claims.columns:
-        return np.full(claims.height, -1, int)
     return np.array([sites.index(v) if v else -1 for v in claims[column].to_list()], int)
+
+
+def on_part(claim_origin, claim_destination, n_origins: int, n_destinations: int) -> np.ndarray:
+    """(C,) True where a claim is about part of the network: it names one of an end's
+    several ports (naming an end's only port is the whole)."""
+    return (((np.asarray(claim_origin) >= 0) & (n_origins > 1))
+            | ((np.asarray(claim_destination) >= 0) & (n_destinations > 1)))
 
 
 def _ports(row: dict, spec) -> tuple[int, int]:
