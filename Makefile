@@ -47,11 +47,15 @@ $(DEV): $(STAMP) requirements.lock
 demo: $(STAMP)
 	$(BIN)/cargoinfer fit
 
+# a worker per core (pytest-xdist): most tests are compiling a model on one core; worksteal
+# evens out the slow statistical tests' unequal lengths
+XDIST := -n auto --dist worksteal
+
 test: $(DEV)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-fast: $(DEV)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/fit_time.py
