@@ -5,7 +5,10 @@ from the model's own process. A shortfall means the simulated rows say more than
 model's likelihood expects, or the family's refit is not a coherent update of today's
 posterior (bench/plan_coherence.py).
 
-    PYTHONPATH=... .venv/bin/python bench/plan_lotv.py RUN_DIR [--option archive_dunai_sep] [--passes 14] [--seeds 5-13] [--n-outer 64]
+    PYTHONPATH=... .venv/bin/python bench/plan_lotv.py RUN_DIR [--option archive_dunai_sep] [--passes 14] [--seeds 5-13] [--n-outer 64] [--menu configs/plan/default.yaml]
+
+--menu reads the option from another menu: bench/plan_network.yaml has archive passes at
+each port of `cargoinfer simulate scenario=network seed=3` (a network run's case).
 
 Prints per seed (outer draws all screened; `trusted` says how many) the ratio
 (E[Var] + Var[E]) / Var today with its Monte Carlo error, then their mean over seeds."""
@@ -30,9 +33,10 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=None)
     ap.add_argument("--seeds", default="5-13")
     ap.add_argument("--n-outer", type=int, default=64)
+    ap.add_argument("--menu", default=str(ROOT / "configs/plan/default.yaml"))
     a = ap.parse_args()
     ctx = plan.context(a.run, 600)
-    menu = yaml.safe_load((ROOT / "configs/plan/default.yaml").read_text())["options"]
+    menu = yaml.safe_load(Path(a.menu).read_text())["options"]
     option = {o.name: o for o in read_menu(menu, ctx.case)}[a.option]
     if a.passes is not None:
         option = dataclasses.replace(option, passes=a.passes)

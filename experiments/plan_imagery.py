@@ -11,7 +11,9 @@ such pass dates the sighting. The call's length and late start are drawn given t
 record so far missed the voyage at that end (`detection.misses`): short calls are missed
 more often, and drawing them from their prior made the passes show too much. Joint draws
 the voyages nobody saw per segment of each vessel's schedule; voyages and dynamic per
-period, on days in proportion to the chance of being missed (`_unseen_by_period`).
+period, on days in proportion to the chance of being missed (`_unseen_by_period`);
+network per period and route, and a pass at one port shows only the voyages that called
+there, with that port's own record (`_network_candidates`).
 
 Passes after the window (tasked) are simulated the same way: they can only show the
 window's voyages still on their way to the destination, which is all a model reads of the
@@ -28,7 +30,8 @@ import numpy as np
 import polars as pl
 
 from ..models import detection, fleet
-from ..observations.aggregate import departure
+from ..models.detection import ENDS
+from ..observations.aggregate import departure, voyage_ports
 
 
 class ImageryError(ValueError):
@@ -61,28 +64,17 @@ def _end(case, site: str) -> str:
     return "origin" if site in case.spec.origin else "destination"
 
 
-def _candidates(ctx, s: int, end: str, rng) -> list[tuple[int | None, int, int]]:
+def _candidates(ctx, s: int, site: str, rng) -> list[tuple[int | None, int, int]]:
     """(row of voyages.csv or None for a voyage nobody saw, vessel index, departure day)
-    of the voyages not yet seen at `end`, at draw s."""
-    spec, route = ctx.case.spec, ctx.route
+    of the voyages not yet seen at `site`'s end, at draw s (network: that might call at
+    `site`)."""
+    if ctx.family.NAME == "network":
+        return _network_candidates(ctx, s, site, rng)
     if ctx.family.NAME not in ("joint", "voyages", "dynamic"):
         raise ImageryError(f"imagery options need a family that draws the voyages nobody "
-                           f"saw (joint, voyages, dynamic), not {ctx.family.NAME}")
-    out = []
-    days = int(np.sum(route.period_days))
-    dep = fleet.departure_days(route)
-    seen_here = route.voyage_origin_day if end == "origin" else route.voyage_destination_day
-    names = [v.name for v in spec.vessels]
-    table = ctx.case.voyages
-    column = f"{end}_seen"
-    j = -1  # the route's row: voyages.csv's rows whose departure falls in the window
-    transit = int(ctx.cfg.model.transit_days)
-    for i, row in enumerate(table.iter_rows(named=True)):
-        if not spec.start <= departure(row, transit) <= spec.end:
-            continue
-        j += 1
-        if row[column] is None and np.isnan(seen_here[j]) and 0 <= dep[j] < days:
-            out.append((i, names.index(row["vessel"]), int(dep[j])))
+                           f"saw (joint, voyages, dynamic, network), not {ctx.family.NAME}")
+    end = _end(ctx.case, site)
+    out = [(i, vessel, t) for i, _, vessel, t in _seen_elsewhere(ctx, end)]
     p = {k: v[[s]] for k, v in ctx.draws.items()}
     if ctx.family.NAME != "joint":
         return out + _unseen_by_period(ctx, p, rng)
@@ -91,7 +83,7 @@ def _candidates(ctx, s: int, end: str, rng) -> list[tuple[int | None, int, int]]
     weights = joint.schedule_weights(p, ctx.values)
     unseen = fleet.draw_unseen(weights, rng)[0]  # (J,)
     cycle = np.asarray(p["vessel_cycle"], float)[0]
-    lay = ctx.values
+    lay, days = ctx.values, int(np.sum(ctx.route.period_days))
     for j, m in enumerate(unseen):
         if m:
             v = int(lay["fleet_vessel"][j])
@@ -101,12 +93,83 @@ def _candidates(ctx, s: int, end: str, rng) -> list[tuple[int | None, int, int]]
     return out
 
 
+def _seen_elsewhere(ctx, end: str):
+    """(row of voyages.csv, the row, vessel index, departure day) of each voyage seen in
+    the window at the other end only."""
+    spec, route = ctx.case.spec, ctx.route
+    days = int(np.sum(route.period_days))
+    dep = fleet.departure_days(route)
+    seen_here = route.voyage_origin_day if end == "origin" else route.voyage_destination_day
+    names = [v.name for v in spec.vessels]
+    transit = int(ctx.cfg.model.transit_days)
+    j = -1  # the route's row: voyages.csv's rows whose departure falls in the window
+    for i, row in enumerate(ctx.case.voyages.iter_rows(named=True)):
+        if not spec.start <= departure(row, transit) <= spec.end:
+            continue
+        j += 1
+        if row[f"{end}_seen"] is None and np.isnan(seen_here[j]) and 0 <= dep[j] < days:
+            yield i, row, names.index(row["vessel"]), int(dep[j])
+
+
+def _network_candidates(ctx, s: int, site: str, rng) -> list[tuple[int | None, int, int]]:
+    """network: the voyages not yet seen at `site` that called there, at draw s. A voyage
+    seen at the other end only calls at one of this end's ports in proportion to its
+    routes' shares times that port's chance to have missed it (`first_sightings`), as
+    `network.route_voyages` shares it; the voyages nobody saw (`generate`'s, per period)
+    sail a route and day in proportion to the route's share times the chance that both
+    its ports missed them that day."""
+    from ..models import network
+
+    route, values = ctx.route, ctx.values
+    end = _end(ctx.case, site)
+    i = ENDS.index(end)
+    p = {k: v[[s]] for k, v in ctx.draws.items()}
+    n_o, n_d, _ = network.structure(values)
+    here = route.site_names.index(site)
+    miss = np.stack([1 - f[0][0] for f in network.first_sightings(p, values)])  # (sites, D)
+    share = network.route_shares(p)[0]  # (R,)
+    r = np.arange(n_o * n_d)
+    ports = np.stack([r // n_d, n_o + r % n_d])  # (2, R): each route's ports, as site indices
+    out = []
+    for row_i, row, vessel, t in _seen_elsewhere(ctx, end):
+        o, d = voyage_ports(row, ctx.case.spec)
+        known = d + n_o if end == "origin" else o  # the port it was seen at
+        w = share * (ports[1 - i] == known) * miss[ports[i], t]
+        if w.sum() > 0 and ports[i][rng.choice(len(w), p=w / w.sum())] == here:
+            out.append((row_i, vessel, t))
+    gen = ctx.family.generate(p, route, values, rng)
+    unseen = np.asarray(gen["voyages_period"])[0] - route.captures.sum(axis=1)
+    both = share[None, :] * (miss[ports[0]] * miss[ports[1]]).T  # (D, R)
+    who = _vessel_weights(ctx, p)
+    start = 0
+    for period, (m, length) in enumerate(zip(unseen.astype(int), route.period_days.astype(int))):
+        w = both[start:start + length]
+        if m > 0 and w.sum() > 0:
+            day, way = np.divmod(rng.choice(w.size, size=m, p=(w / w.sum()).ravel()), w.shape[1])
+            vessels = rng.choice(who.shape[1], size=m, p=who[period] / who[period].sum())
+            out += [(None, int(v), start + int(t))
+                    for v, t, k in zip(vessels, day, way) if ports[i][k] == here]
+        start += length
+    return out
+
+
+def _vessel_weights(ctx, p: dict) -> np.ndarray:
+    """(P, V): who sailed the voyages nobody saw, per period: the family's own rates at
+    the draw, else the vessels' recorded voyages plus one (the share's posterior mean
+    under generate's Dirichlet)."""
+    route = ctx.route
+    rates = getattr(ctx.family, "vessel_rates", None)
+    if rates is not None:
+        return np.asarray(rates(p))[0]
+    seen = np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap)) + 1.0
+    return np.broadcast_to(seen, (len(route.period_days), len(seen)))
+
+
 def _unseen_by_period(ctx, p: dict, rng) -> list[tuple[None, int, int]]:
     """The voyages nobody saw at one draw p, as voyages and dynamic have them: a count per
     period (`generate`'s voyages_period less the voyages recorded), each on a day of its
     period drawn in proportion to the chance of being missed at both ends that day
-    (`voyages.first_sightings`), its vessel in proportion to the vessels' recorded
-    voyages plus one (the share's posterior mean under generate's Dirichlet)."""
+    (`voyages.first_sightings`), its vessel as `_vessel_weights` has it."""
     from ..models import voyages
 
     route = ctx.route
@@ -114,12 +177,7 @@ def _unseen_by_period(ctx, p: dict, rng) -> list[tuple[None, int, int]]:
     unseen = np.asarray(gen["voyages_period"])[0] - route.captures.sum(axis=1)
     first = voyages.first_sightings(p, ctx.values)
     miss = (1 - first["origin"][0][0]) * (1 - first["destination"][0][0])  # (days,)
-    rates = getattr(ctx.family, "vessel_rates", None)
-    if rates is not None:  # the family's own rate per period and vessel at the draw
-        who = np.asarray(rates(p))[0]  # (P, V)
-    else:
-        seen = np.bincount(route.voyage_vessel, minlength=len(route.vessel_cap)) + 1.0
-        who = np.broadcast_to(seen, (len(route.period_days), len(seen)))
+    who = _vessel_weights(ctx, p)
     out, start = [], 0
     for period, (m, length) in enumerate(zip(unseen.astype(int), route.period_days.astype(int))):
         w = miss[start:start + length]
@@ -160,9 +218,9 @@ def simulate(ctx, option, s: int, rng) -> dict:
     ident = float(np.asarray(ctx.draws[f"identification_{end}"])[s])
     median = float(np.asarray(ctx.draws[f"port_call_days_{end}"])[s])
     transit = int(ctx.cfg.model.transit_days)
-    shift, scale, weight, missed = _missed_so_far(ctx, s, end)
+    shift, scale, weight, missed = _missed_so_far(ctx, s, option.site)
     sightings = []
-    for row, vessel, t in _candidates(ctx, s, end, rng):
+    for row, vessel, t in _candidates(ctx, s, option.site, rng):
         # the call as the model has it (a Gauss-Hermite node of its length, a late start),
         # given that the record so far missed it there
         p = weight * missed[:, t]
@@ -182,14 +240,23 @@ def simulate(ctx, option, s: int, rng) -> dict:
     return {"passes": list(zip(days, usable.tolist())), "sightings": sightings}
 
 
-def _missed_so_far(ctx, s: int, end: str):
-    """`detection.call_combos` at `end` and the chance (C, D) that the record so far missed
-    a voyage leaving on each day, per combination, at draw s (`voyages.misses`)."""
-    from ..models import voyages
+def _missed_so_far(ctx, s: int, site: str):
+    """`detection.call_combos` at `site`'s end and the chance (C, D) that the record so far
+    missed a voyage leaving on each day, per combination, at draw s (`voyages.misses`;
+    network: that port's own record)."""
+    from ..models import network, voyages
 
+    end = _end(ctx.case, site)
     p = {k: np.asarray(v)[s] for k, v in ctx.draws.items() if k.endswith(f"_{end}")}
     late = ctx.values["arrival_weights"] if end == "destination" else None
-    return (*detection.call_combos(late), voyages.misses(p, ctx.values, end))
+    if ctx.family.NAME != "network":
+        return (*detection.call_combos(late), voyages.misses(p, ctx.values, end))
+    k = ctx.route.site_names.index(site)
+    usable = (1.0 if ctx.values["site_has_record"][k] > 0.5
+              else float(p[f"usable_image_day_{end}"]))
+    return (*detection.call_combos(late),
+            detection.misses(network.site_layout(ctx.values, k), float(p[f"port_call_days_{end}"]),
+                             float(p[f"identification_{end}"]), usable, ctx.values["call_k"], late))
 
 
 def with_rows(case, option, sim: dict):
@@ -205,6 +272,7 @@ def with_rows(case, option, sim: dict):
                                       "source": [source] * n})
     voy = case.tables["voyages"]
     column = f"{end}_seen"
+    named = len(getattr(spec, end)) > 1  # an end of several ports names the port seen
     dates = dict.fromkeys(range(voy.height))
     fresh = []
     for row, vessel, day in sim["sightings"]:
@@ -215,13 +283,19 @@ def with_rows(case, option, sim: dict):
     if any(v is not None for v in dates.values()):
         voy = voy.with_columns(pl.Series(column, [dates[i] or voy[column][i]
                                                    for i in range(voy.height)], pl.Date))
+        if named:
+            voy = voy.with_columns(pl.Series(f"{end}_site", [
+                option.site if dates[i] else voy[f"{end}_site"][i] for i in range(voy.height)],
+                pl.String))
         case = dataclasses.replace(case, tables={**case.tables, "voyages": voy})
     if fresh:
+        sites = ({f"{e}_site": [option.site if e == end else None for _ in fresh] for e in ENDS}
+                 if named else {})
         case = case.with_rows("voyages", {
             "vessel": [v for v, _ in fresh],
             "origin_seen": [d if end == "origin" else None for _, d in fresh],
             "destination_seen": [d if end == "destination" else None for _, d in fresh],
             "evidence": ["imagery"] * len(fresh),
             "voyage_id": [f"plan-{option.name}-{i}" for i in range(len(fresh))],
-            "source": [source] * len(fresh)})
+            "source": [source] * len(fresh), **sites})
     return case

@@ -145,7 +145,7 @@ def route_data(case: Case, transit_days: int = 1, max_load: int = 1000,
             continue
         p = int(np.searchsorted(np.array(starts), dep, side="right") - 1)
         captures[p, history(row)] += 1
-        captures_site[p, cells[(history(row), *_ports(row, spec))]] += 1
+        captures_site[p, cells[(history(row), *voyage_ports(row, spec))]] += 1
         captures_vessel[p, vessel_index[row["vessel"]], history(row)] += 1
         v_period.append(p)
         v_vessel.append(vessel_index[row["vessel"]])
@@ -268,7 +268,7 @@ def on_part(claim_origin, claim_destination, n_origins: int, n_destinations: int
             | ((np.asarray(claim_destination) >= 0) & (n_destinations > 1)))
 
 
-def _ports(row: dict, spec) -> tuple[int, int]:
+def voyage_ports(row: dict, spec) -> tuple[int, int]:
     """(origin port, destination port) indices of a voyage's row, -1 where not seen (an
     end with one port needs no site column)."""
     out = []

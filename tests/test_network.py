@@ -114,6 +114,36 @@ def test_a_network_fit_writes_routes_ports_and_sites(world, tmp_path, capsys):
               <= np.quantile(np.asarray(draws.sel(route=r)).ravel(), 0.995) for r in routes]
     assert sum(inside) >= 5, dict(zip(routes, inside))
 
+    # `cargoinfer plan` per port, on the same run: archive passes at PortB2 (this world's
+    # busiest destination, 9 voyages, 4 usable images) show only voyages not yet seen at
+    # that end, on usable passes, and the case they make names the port; none narrow
+    # nothing, exactly; 30 passes narrow the interval beyond 3 Monte Carlo errors (seeded)
+    from cargoinfer.experiments import plan, plan_imagery
+    from cargoinfer.experiments.plan_menu import read_menu
+
+    ctx = plan.context(run, 300)
+    port = "PortB2"
+    (option,) = read_menu({"archive": {"kind": "imagery", "site": port, "cost": 1,
+                                       "start": truth["window"]["start"],
+                                       "end": truth["window"]["end"], "passes": 30,
+                                       "usable": 0.8}}, ctx.case)
+    voyages = ctx.case.voyages
+    named = voyages.filter(pl.col("destination_site") == port).height
+    rng = np.random.default_rng(3)
+    for s in range(0, 300, 30):
+        sim = plan_imagery.simulate(ctx, option, s, rng)
+        usable = {d for d, u in sim["passes"] if u}
+        for row, _, day in sim["sightings"]:
+            assert day in usable and (row is None or voyages["destination_seen"][row] is None)
+        new = plan_imagery.with_rows(ctx.case, option, sim)
+        assert new.voyages.filter(pl.col("destination_site") == port).height == (
+            named + len(sim["sightings"]))
+        ctx.route_of(new)  # a case the families read
+    none = plan.assess(ctx, dataclasses.replace(option, passes=0), n_outer=16, seed=5)
+    assert none.width_expected == none.width_now
+    more = plan.assess(ctx, option, n_outer=16, seed=5, max_refits=2)
+    assert more.width_expected < more.width_now - 3 * more.width_expected_mcse, more
+
 
 def test_compare_shows_each_routes_headline(tmp_path):
     """A network run's per-route rows become a comparison's columns, in words as
