@@ -22,7 +22,8 @@ total, its median width and median |median - truth| over the truth; for network 
 routes pooled over all worlds (coverage, and the median width over the route's truth
 where the truth is at least one voyage's load), and each share of runs briefing-grade.
 `signed` is the median of (median - truth) / truth and `above` the share of worlds whose
-median is above the truth: about half for a model without bias.
+median is above the truth: about half for a model without bias; `voyages` the same signed
+error for the voyages, over the worlds that recorded them (in brackets).
 
 --one-route fits the embedded (one-route) case with network, dynamic and joint, the same
 seed and settings, and prints each headline's median with its Monte Carlo error (the sd
@@ -62,6 +63,8 @@ def one_world(seed: int, tmp: Path, inference: dict) -> list[dict]:
         row = {"seed": seed, "family": name, **truth["slices"], "status": result.status,
                "truth": truth["total_containers"], "total": quantiles(x),
                "load": truth["containers_per_voyage"],
+               "voyages": quantiles(np.asarray(est["voyages"]).reshape(-1)),
+               "voyages_truth": truth["voyages"],
                "seconds": time.perf_counter() - t0}
         if "route_containers" in est:
             routes = {f"{r['origin']}->{r['destination']}": r["containers"]
@@ -88,8 +91,11 @@ def line(label: str, rows: list[dict]) -> str:
     err = np.median(np.abs(signed))
     above = np.mean([x > 0 for x in signed])
     grade = np.mean([r["status"] == "briefing-grade" for r in rows])
+    # voyages: the median signed error of the voyages, over the rows that record them
+    vs = [(r["voyages"][1] - r["voyages_truth"]) / r["voyages_truth"] for r in rows if "voyages" in r]
+    voyages = f"{np.median(vs):+8.2f} ({len(vs)})" if vs else ""
     return (f"{label:34} {len(rows):3d} {cov:8.0%} {width:7.2f} {err:7.2f} "
-            f"{np.median(signed):+7.2f} {above:6.0%} {grade:8.0%}")
+            f"{np.median(signed):+7.2f} {above:6.0%} {grade:8.0%} {voyages}").rstrip()
 
 
 def report(paths: list[str]) -> None:
@@ -97,7 +103,7 @@ def report(paths: list[str]) -> None:
     worlds = sorted({r["seed"] for r in rows})
     print(f"{len(worlds)} network worlds (seeds {worlds[0]}-{worlds[-1]})")
     print(f"{'family / slice':34} {'n':>3} {'coverage':>8} {'width':>7} {'error':>7} "
-          f"{'signed':>7} {'above':>6} {'briefing':>8}")
+          f"{'signed':>7} {'above':>6} {'briefing':>8} {'voyages':>8}")
     for name in FAMILIES:
         mine = [r for r in rows if r["family"] == name]
         print(line(f"{name}: all", mine))

@@ -94,23 +94,31 @@ def report(path: str) -> None:
     both = sorted({r["seed"] for r in rows if r["arm"] == "default"}
                   & {r["seed"] for r in rows if r["arm"] == "calls"})
     print(f"{len(both)} network worlds fitted in both arms: {both}")
-    print(f"{'arm':8} {'covered':>8} {'signed':>7} {'above':>6} {'voyages':>8} "
+    print(f"{'arm':8} {'covered':>8} {'signed':>7} {'above':>6} {'voyages':>8} {'load':>6} "
           f"{'call o':>7} {'call d':>7} {'ratio o':>8} {'ratio d':>8}")
     for arm in ARMS:
         mine = [r for r in rows if r["arm"] == arm and r["seed"] in both]
         signed = [(r["total"][1] - r["truth"]) / r["truth"] for r in mine]
         vsigned = [(r["voyages"][1] - r["voyages_truth"]) / r["voyages_truth"] for r in mine]
+        # the containers per voyage the medians imply, over the world's
+        load = [r["total"][1] / r["voyages"][1] * r["voyages_truth"] / r["truth"] - 1 for r in mine]
         med = lambda f: np.nanmedian([f(r) for r in mine])  # noqa: E731
         print(f"{arm:8} {np.mean([r['total'][0] <= r['truth'] <= r['total'][2] for r in mine]):8.0%} "
               f"{np.median(signed):+7.2f} {np.mean([s > 0 for s in signed]):6.0%} "
-              f"{np.median(vsigned):+8.2f} "
+              f"{np.median(vsigned):+8.2f} {np.median(load):+6.2f} "
               f"{med(lambda r: r['call_days']['origin']):7.2f} "
               f"{med(lambda r: r['call_days']['destination']):7.2f} "
               f"{med(lambda r: r['sighting_ratio']['origin']):8.2f} "
               f"{med(lambda r: r['sighting_ratio']['destination']):8.2f}")
     calls = rows[0]["world_call_days"]
     print(f"(the worlds' mean calls: origin {calls['origin']:.1f} days, destination "
-          f"{calls['destination']:.1f}; signed and voyages: median (median - truth) / truth)")
+          f"{calls['destination']:.1f}; signed and voyages: median (median - truth) / truth; "
+          f"load: the medians' total / voyages over the truth's, less 1)")
+    for r in sorted((r for r in rows if r["seed"] in both), key=lambda r: (r["seed"], r["arm"])):
+        print(f"  world {r['seed']:2d} {r['arm']:8} {r['switching']:7} total "
+              f"{(r['total'][1] - r['truth']) / r['truth']:+.2f} voyages "
+              f"{r['voyages'][1]:.0f} of {r['voyages_truth']}; sighting ratio "
+              f"{r['sighting_ratio']['origin']:.2f} / {r['sighting_ratio']['destination']:.2f}")
 
 
 def main() -> None:
