@@ -30,7 +30,6 @@ import numpy as np
 import polars as pl
 
 from ..models import detection, fleet
-from ..models.detection import ENDS
 from ..observations.aggregate import departure, voyage_ports
 
 
@@ -122,7 +121,7 @@ def _network_candidates(ctx, s: int, site: str, rng) -> list[tuple[int | None, i
 
     route, values = ctx.route, ctx.values
     end = _end(ctx.case, site)
-    i = ENDS.index(end)
+    i = detection.ENDS.index(end)
     p = {k: v[[s]] for k, v in ctx.draws.items()}
     n_o, n_d, _ = network.structure(values)
     here = route.site_names.index(site)
@@ -252,11 +251,9 @@ def _missed_so_far(ctx, s: int, site: str):
     if ctx.family.NAME != "network":
         return (*detection.call_combos(late), voyages.misses(p, ctx.values, end))
     k = ctx.route.site_names.index(site)
-    usable = (1.0 if ctx.values["site_has_record"][k] > 0.5
-              else float(p[f"usable_image_day_{end}"]))
     return (*detection.call_combos(late),
-            detection.misses(network.site_layout(ctx.values, k), float(p[f"port_call_days_{end}"]),
-                             float(p[f"identification_{end}"]), usable, ctx.values["call_k"], late))
+            voyages.misses(p, ctx.values, end, network.site_layout(ctx.values, k),
+                           ctx.values["site_has_record"][k]))
 
 
 def with_rows(case, option, sim: dict):
@@ -289,7 +286,7 @@ def with_rows(case, option, sim: dict):
                 pl.String))
         case = dataclasses.replace(case, tables={**case.tables, "voyages": voy})
     if fresh:
-        sites = ({f"{e}_site": [option.site if e == end else None for _ in fresh] for e in ENDS}
+        sites = ({f"{e}_site": [option.site if e == end else None for _ in fresh] for e in detection.ENDS}
                  if named else {})
         case = case.with_rows("voyages", {
             "vessel": [v for v, _ in fresh],

@@ -197,13 +197,16 @@ def sightings(ops, d, i: int, call_days, usable, recognised):
                              d["call_k"], d["arrival_weights"] if i else None)
 
 
-def misses(p: dict, values: dict, end: str) -> np.ndarray:
+def misses(p: dict, values: dict, end: str, layout=None, has_record=None) -> np.ndarray:
     """`detection.misses` at `end` for one draw p (scalars): (C, D), the chance that the
     record so far missed a voyage leaving on each day, per (late start, call length) of
-    `detection.call_combos`."""
+    `detection.call_combos`; of the end's record, or of `layout` and `has_record` (one
+    port's, network)."""
     i = ENDS.index(end)
-    usable = 1.0 if float(values["has_record"][i]) > 0.5 else float(p[f"usable_image_day_{end}"])
-    return detection.misses(record_layout(values, end), float(p[f"port_call_days_{end}"]),
+    layout = record_layout(values, end) if layout is None else layout
+    has_record = values["has_record"][i] if has_record is None else has_record
+    usable = 1.0 if float(has_record) > 0.5 else float(p[f"usable_image_day_{end}"])
+    return detection.misses(layout, float(p[f"port_call_days_{end}"]),
                             float(p[f"identification_{end}"]), usable, values["call_k"],
                             values["arrival_weights"] if i else None)
 
