@@ -60,8 +60,9 @@ def check_menu(case, passes: int = 10) -> list[Option]:
 
 def world_case(kind: str, seed: int, folder: Path):
     """(case folder, truth) of world `seed`: `prior`, joint's own (`cargoinfer simulate
-    model=joint` on the embedded case's shape; truth.json's record), or `event`, the
-    event-level scenarios in turn (the World)."""
+    model=joint` on the embedded case's shape, its imagery rows on the days the case
+    looked and its usable passes; truth.json's record), or `event`, the event-level
+    scenarios in turn (the World)."""
     from ..models import registry
     from ..observations.case import load_case
     from .config import case_dir, compose
@@ -72,8 +73,23 @@ def world_case(kind: str, seed: int, folder: Path):
         world = worlds.simulate_world(worlds.SCENARIOS[seed % len(worlds.SCENARIOS)], seed)
         return worlds.write_case(world, folder), world
     cfg = compose(["model=joint"])
-    truth = simulate_model(registry.get("joint"), cfg, load_case(case_dir(cfg)), seed, folder)
+    template = load_case(case_dir(cfg))
+    truth = simulate_model(registry.get("joint"), cfg, template, seed, folder)
+    _looked_as(template, folder / "imagery.csv")
     return folder, truth
+
+
+def _looked_as(template, path: Path) -> None:
+    """Keep a prior world's imagery rows on the days its template looked, and its usable
+    passes. The simulated record has a row for every window day, so archive passes would
+    have no day left to take; a day the template never looked at had no usable pass in the
+    world either, so dropping its row changes no sighting, only what is left to image."""
+    rows = pl.read_csv(path, infer_schema_length=0)
+    looked = (template.tables["imagery"].select(pl.col("date").cast(pl.String), "site")
+              .unique().with_columns(looked=pl.lit(True)))
+    rows = rows.join(looked, on=["date", "site"], how="left", maintain_order="left")
+    rows.filter(pl.col("looked").fill_null(False) | (pl.col("usable") == "true")) \
+        .drop("looked").write_csv(path)
 
 
 def fitted(folder: Path, seed: int, overrides: tuple[str, ...] = ()):

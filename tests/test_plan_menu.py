@@ -116,3 +116,29 @@ def test_every_problem_is_listed(case):
 def test_empty_menu(case):
     with pytest.raises(MenuError, match="the menu has no options"):
         read_menu({}, case)
+
+
+
+def test_prior_worlds_leave_days_to_archive(tmp_path, case):
+    """A world drawn from joint's prior (bench/plan_realised.py) keeps its imagery rows on
+    the days the embedded case looked and its usable passes, no other, and its voyages as
+    simulated; so the check's menu has archive passes of both ends (deterministic)."""
+    import polars as pl
+    from cargoinfer.experiments.config import compose
+    from cargoinfer.experiments.plan_truth import check_menu, world_case
+    from cargoinfer.experiments.simulate import simulate_model
+    from cargoinfer.models import registry
+
+    folder, _ = world_case("prior", 1, tmp_path / "kept")
+    full = tmp_path / "full"
+    full.mkdir()
+    simulate_model(registry.get("joint"), compose(["model=joint"]), case, 1, full)
+    rows = pl.read_csv(full / "imagery.csv", infer_schema_length=0)
+    looked = set(zip(case.tables["imagery"]["date"].cast(pl.String), case.tables["imagery"]["site"]))
+    want = rows.filter([(d, s) in looked or u == "true" for d, s, u in
+                        rows.select("date", "site", "usable").iter_rows()])
+    kept = pl.read_csv(folder / "imagery.csv", infer_schema_length=0)
+    assert kept.equals(want) and kept.height < rows.height
+    assert (folder / "voyages.csv").read_text() == (full / "voyages.csv").read_text()
+    names = {o.name for o in check_menu(load_case(folder))}
+    assert {"archive_origin", "archive_destination"} <= names, names
