@@ -185,8 +185,10 @@ def ceiling(rows, n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     """The ratio and Spearman correlation `report` would print if the plan were exactly
     right: each row's realised reduction drawn as the plan foresees it, its width now less
     the width of one of its outer draws at random, plus the noise of two refits (`NOISE`).
-    An outer draw's width carries its own estimation noise too, so the spread is a little
-    wider than the outcomes' alone. Seeded; n draws of the whole table."""
+    An outer draw's width carries its own estimation noise too (a screen's reweighting, a
+    refit of 2 x 500 draws), so these spreads are wider than the outcomes' and refits'
+    alone: an exact plan would give a Spearman correlation somewhat above these and a
+    ratio somewhat nearer 1. Seeded; n draws of the whole table."""
     from scipy import stats
 
     rng = np.random.default_rng(seed)
