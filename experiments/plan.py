@@ -185,7 +185,7 @@ def simulate_count(ctx: Context, option: Option, rows: np.ndarray, rng) -> np.nd
 # ---------------------------------------------------------------- any option: assess
 
 K_REFIT_NOTE = "Pareto k above 0.7"
-PLAN_VERSION = 4  # a plan directory's address changes with the method
+PLAN_VERSION = 5  # a plan directory's address changes with the method
 
 
 class PlanError(ValueError):

@@ -50,13 +50,17 @@ def pass_days(case, option) -> list[date]:
     return [days[i] for i in idx]
 
 
-def usable_share(case, option) -> float:
-    """The share of the option's passes with a usable image: its own, else its site's so
-    far (a half when the site has no record)."""
+def usable_share(case, option, drawn: float | None = None) -> float:
+    """The share of the option's passes with a usable image: its own; else the model's
+    (`drawn`, the outer draw's `usable_image_day_<end>`, which every family with imagery
+    fits to the end's record); else its site's so far, as (usable + 1) / (rows + 2), so a
+    site with two unusable rows is not taken never to give a usable image."""
     if option.usable is not None:
         return float(option.usable)
+    if drawn is not None:
+        return float(drawn)
     rows = case.tables["imagery"].filter(pl.col("site") == option.site)
-    return float(rows["usable"].mean()) if rows.height else 0.5
+    return (float(rows["usable"].sum()) + 1.0) / (rows.height + 2.0)
 
 
 def _end(case, site: str) -> str:
@@ -210,7 +214,9 @@ def simulate(ctx, option, s: int, rng) -> dict:
     case, spec = ctx.case, ctx.case.spec
     end = _end(case, option.site)
     days = pass_days(case, option)
-    usable = rng.random(len(days)) < usable_share(case, option)
+    drawn = ctx.draws.get(f"usable_image_day_{end}")
+    share = usable_share(case, option, None if drawn is None else np.asarray(drawn)[s])
+    usable = rng.random(len(days)) < share
     good = {(d - spec.start).days for d, u in zip(days, usable) if u}
     if not good:  # no usable pass: nothing to show, whatever the family
         return {"passes": list(zip(days, usable.tolist())), "sightings": []}
