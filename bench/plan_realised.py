@@ -170,9 +170,11 @@ def report(paths: list[str]) -> None:
                               [r["realised"] for r in part]).statistic
         ratios, rhos = ceiling(part)
         q = lambda a: " - ".join(f"{x:.2f}" for x in np.quantile(a, [0.05, 0.95]))  # noqa: E731
+        outside = np.mean((ratios < 0.8) | (ratios > 1.25))
         print(f"  {kind:8} ratio {np.median(ratios):.2f} ({q(ratios)}; as low as "
-              f"{est:.2f} in {np.mean(ratios <= est):.0%}), Spearman {np.median(rhos):.2f} "
-              f"({q(rhos)}; as low as {rho:.2f} in {np.mean(rhos <= rho):.0%})")
+              f"{est:.2f} in {np.mean(ratios <= est):.0%}, outside 0.8-1.25 in {outside:.0%}), "
+              f"Spearman {np.median(rhos):.2f} ({q(rhos)}; as low as {rho:.2f} in "
+              f"{np.mean(rhos <= rho):.0%}, at least 0.7 in {np.mean(rhos >= 0.7):.1%})")
 
 
 # a refit width's sd over seeds, relative to the width, per draws a chain (2 chains;
