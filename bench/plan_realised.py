@@ -1,8 +1,9 @@
 """Predicted against realised: does `cargoinfer plan` foresee how far an option narrows
 the interval?
 
-    .venv/bin/python bench/plan_realised.py prior|event FIRST-LAST OUT.jsonl [n_outer=16] [max_refits=2] [draws=2000]
+    .venv/bin/python bench/plan_realised.py prior|event FIRST-LAST OUT.jsonl [n_outer=16] [max_refits=2] [draws=2000] [replicates=1]
     .venv/bin/python bench/plan_realised.py --report OUT.jsonl [OUT2.jsonl ...]
+    .venv/bin/python bench/plan_realised.py --design OUT.jsonl [OUT2.jsonl ...]
 
 Per world (seeds FIRST..LAST-1): `prior` worlds are joint's own (`cargoinfer simulate
 model=joint`: parameters from its prior, data from its process on the embedded case's
@@ -22,7 +23,13 @@ as the plan's width now, so the realised reduction carries no refit noise.
 
 The realised refits draw `draws` per chain: a refit's width is noisy (sd 3.9% of the
 width at 2000 draws, 1.6% at 6000: bench/refit_noise.py), and a realised reduction is the
-difference of two.
+difference of two. With `replicates=R` each option's rows are drawn R times from the world
+(its clouds, recognitions, count coverages and depot noise, or the prior world's process
+at its parameters) and refitted, and the realised width is their mean: the plan predicts
+a mean over outcomes, and one outcome's width spreads about it as much as the options
+differ (`ceiling`). The first replicate is the one a single-outcome run draws. --design
+prints, from a run's options, what an exact plan would print at each setting of draws and
+replicates.
 
 --report prints, per world kind and option and over all: the mean predicted and realised
 reductions and their ratio (realised / predicted; target 0.8-1.25) with a bootstrap 90%
@@ -47,7 +54,7 @@ import numpy as np
 
 
 def one_world(kind: str, seed: int, tmp: Path, n_outer: int, max_refits: int,
-              draws: int) -> list[dict]:
+              draws: int, replicates: int = 1) -> list[dict]:
     from cargoinfer.experiments.plan import assess, refit, with_rows
     from cargoinfer.experiments.plan_truth import (check_menu, fitted, prior_rows,
                                                    screened_width, world_case, world_rows)
@@ -61,21 +68,29 @@ def one_world(kind: str, seed: int, tmp: Path, n_outer: int, max_refits: int,
     for i, option in enumerate(check_menu(ctx.case)):
         t1 = time.perf_counter()
         a = assess(ctx, option, n_outer, seed, max_refits=max_refits)
-        rng = np.random.default_rng([seed, 7, i])
-        if kind == "event":
-            readings = world_rows(truth, ctx.case, option, rng)
-        else:
-            readings = prior_rows(ctx, option, truth["parameters"], seed + 10_000)
-        case = with_rows(ctx.case, option.singles, readings)
-        x, mixed = refit(ctx, case, seed, draws=draws)
-        realised = width(x)
-        screened, k = screened_width(ctx, case, seed)
+        widths, mixed, screens, ks = [], [], [], []
+        for j in range(replicates):  # the world's outcomes of the option; the first as before
+            rng = np.random.default_rng([seed, 7, i] + ([j] if j else []))
+            if kind == "event":
+                readings = world_rows(truth, ctx.case, option, rng)
+            else:
+                readings = prior_rows(ctx, option, truth["parameters"],
+                                      seed + 10_000 + 100_000 * j)
+            case = with_rows(ctx.case, option.singles, readings)
+            x, ok = refit(ctx, case, seed, draws=draws)
+            screened, k = screened_width(ctx, case, seed)
+            widths.append(width(x))
+            mixed.append(ok)
+            screens.append(screened)
+            ks.append(k)
+        realised, screened, k = float(np.mean(widths)), float(np.mean(screens)), max(ks)
         rows.append({"kind": kind, "seed": seed, "option": option.name,
                      "status": result.status, "width_now": a.width_now,
                      "width_expected": a.width_expected, "mcse": a.width_expected_mcse,
                      "method": a.method, "width_now_refit": width_refit,
-                     "width_realised": realised, "mixed_now": mixed_now,
-                     "mixed_realised": mixed, "draws": draws,
+                     "width_realised": realised, "widths_realised": widths,
+                     "mixed_now": mixed_now, "mixed_realised": all(mixed), "draws": draws,
+                     "replicates": replicates,
                      "outer_widths": [None if w != w else float(w) for w in a.widths],
                      "predicted": a.width_now - a.width_expected,
                      "realised": width_refit - realised,
@@ -160,8 +175,8 @@ def report(paths: list[str]) -> None:
         rho = stats.spearmanr([r["predicted"] for r in part], [r["realised"] for r in part])
         print(f"Spearman rank correlation, {kind} worlds: {rho.statistic:.2f} "
               f"(n = {len(part)})")
-    print("if the plan were exactly right (each realised width one of its outer draws', "
-          "plus two refits' noise, sd " + ", ".join(f"{v:.1%} at {k} draws" for k, v in
+    print("if the plan were exactly right (each realised width the mean of as many of its "
+          "outer draws' as the world's replicates, plus the refits' noise, sd " + ", ".join(f"{v:.1%} at {k} draws" for k, v in
                                                      sorted(NOISE.items())) + "):")
     for kind in sorted({r["kind"] for r in rows}) + ["all"]:
         part = [r for r in rows if kind in ("all", r["kind"])]
@@ -186,7 +201,8 @@ NOISE = {2000: 0.039, 6000: 0.016}
 def ceiling(rows, n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The ratio and Spearman correlation `report` would print if the plan were exactly
     right: each row's realised reduction drawn as the plan foresees it, its width now less
-    the width of one of its outer draws at random, plus the noise of two refits (`NOISE`).
+    the mean width of `replicates` of its outer draws at random, plus the noise of the
+    refit of the case as it is and of the mean of the replicates' refits (`NOISE`).
     An outer draw's width carries its own estimation noise too (a screen's reweighting, a
     refit of 2 x 500 draws), so these spreads are wider than the outcomes' and refits'
     alone: an exact plan would give a Spearman correlation somewhat above these and a
@@ -196,19 +212,38 @@ def ceiling(rows, n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     rng = np.random.default_rng(seed)
     pred = np.array([r["predicted"] for r in rows])
     now = np.array([r["width_now"] for r in rows])
-    sd = np.sqrt(2) * now * np.array([NOISE[r.get("draws", 2000)] for r in rows])
+    reps = np.array([r.get("replicates", 1) for r in rows])
+    sd = np.sqrt(1 + 1 / reps) * now * np.array([NOISE[r.get("draws", 2000)] for r in rows])
     outer = [np.array([w for w in r["outer_widths"] if w is not None]) for r in rows]
     ratios, rhos = np.empty(n), np.empty(n)
     for i in range(n):
-        real = now - np.array([rng.choice(w) for w in outer]) + rng.normal(0.0, sd)
+        real = now - np.array([rng.choice(w, m).mean() for w, m in zip(outer, reps)]) \
+            + rng.normal(0.0, sd)
         ratios[i] = real.sum() / pred.sum()
         rhos[i] = stats.spearmanr(pred, real).statistic
     return ratios, rhos
 
 
+def design(paths: list[str]) -> None:
+    """What an exact plan would print on these worlds' options at each setting of draws
+    and replicates (`ceiling`): how to run the bench so that its targets can be met."""
+    rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
+    rows = [r for r in rows if r["status"] == "briefing-grade"]
+    print(f"an exact plan on {len(rows)} options of "
+          f"{len({(r['kind'], r['seed']) for r in rows})} worlds, 1,000 tables each:")
+    for draws in sorted(NOISE):
+        for reps in (1, 3, 5):
+            ratios, rhos = ceiling([dict(r, draws=draws, replicates=reps) for r in rows])
+            lo, hi = np.quantile(ratios, [0.05, 0.95])
+            print(f"  draws {draws:5d}, replicates {reps}: ratio 5-95% {lo:.2f} - {hi:.2f}, "
+                  f"inside 0.8-1.25 in {np.mean((ratios >= 0.8) & (ratios <= 1.25)):.0%}; "
+                  f"Spearman median {np.median(rhos):.2f}, at least 0.7 in "
+                  f"{np.mean(rhos >= 0.7):.0%}")
+
+
 def main() -> None:
-    if sys.argv[1] == "--report":
-        report(sys.argv[2:])
+    if sys.argv[1] in ("--report", "--design"):
+        (report if sys.argv[1] == "--report" else design)(sys.argv[2:])
         return
     from cargoinfer.inference.logs import quiet
 
@@ -224,7 +259,8 @@ def main() -> None:
         if (kind, seed) in done:
             continue
         rows = one_world(kind, seed, tmp, int(opts.get("n_outer", 16)),
-                         int(opts.get("max_refits", 2)), int(opts.get("draws", 2000)))
+                         int(opts.get("max_refits", 2)), int(opts.get("draws", 2000)),
+                         int(opts.get("replicates", 1)))
         with out.open("a") as f:
             f.writelines(json.dumps(r) + "\n" for r in rows)
 
