@@ -58,6 +58,7 @@ def one_world(kind: str, seed: int, tmp: Path, n_outer: int, max_refits: int,
     from cargoinfer.experiments.plan import assess, refit, with_rows
     from cargoinfer.experiments.plan_truth import (check_menu, fitted, prior_rows,
                                                    screened_width, world_case, world_rows)
+    from cargoinfer.models.detection import ENDS
 
     t0 = time.perf_counter()
     folder, truth = world_case(kind, seed, tmp / f"{kind}-{seed}")
@@ -65,7 +66,10 @@ def one_world(kind: str, seed: int, tmp: Path, n_outer: int, max_refits: int,
     now, mixed_now = refit(ctx, ctx.case, seed, draws=draws)
     width_refit = width(now)
     rows = []
-    for i, option in enumerate(check_menu(ctx.case)):
+    # a prior world's archive passes are usable at its own share (plan_truth._looked_as)
+    usable = (None if kind == "event" else
+              {end: truth["parameters"][f"usable_image_day_{end}"] for end in ENDS})
+    for i, option in enumerate(check_menu(ctx.case, usable=usable)):
         t1 = time.perf_counter()
         a = assess(ctx, option, n_outer, seed, max_refits=max_refits)
         widths, mixed, screens, ks = [], [], [], []

@@ -30,8 +30,9 @@ from .plan import Context, screen_cases, simulate_rows
 from .plan_menu import Option, read_menu
 
 
-def check_menu(case, passes: int = 10) -> list[Option]:
-    """The check's options for `case` (those the case allows)."""
+def check_menu(case, passes: int = 10, usable: dict | None = None) -> list[Option]:
+    """The check's options for `case` (those the case allows); `usable`, per end, the
+    archive passes' share of usable images when the world's own is to be used."""
     spec = case.spec
     half = spec.start + timedelta(days=spec.days // 2)
     menu = {}
@@ -53,6 +54,8 @@ def check_menu(case, passes: int = 10) -> list[Option]:
     menu["archive_origin"] = {"kind": "imagery", "site": spec.origin[0], "cost": 1,
                               "start": spec.start.isoformat(), "end": half.isoformat(),
                               "passes": passes}
+    for end in usable or {}:
+        menu[f"archive_{end}"]["usable"] = float(usable[end])
     options = read_menu(menu, case)
     # imagery of a world whose record has every day already carries nothing: left out
     return [o for o in options if o.kind != "imagery" or plan_imagery.pass_days(case, o)]
@@ -83,7 +86,9 @@ def _looked_as(template, path: Path) -> None:
     """Keep a prior world's imagery rows on the days its template looked, and its usable
     passes. The simulated record has a row for every window day, so archive passes would
     have no day left to take; a day the template never looked at had no usable pass in the
-    world either, so dropping its row changes no sighting, only what is left to image."""
+    world either, so dropping its row changes no sighting, only what is left to image. The
+    rows kept overstate the share of usable passes (every usable one is kept), so the
+    check gives the archive passes the world's own share (`check_menu`'s `usable`)."""
     rows = pl.read_csv(path, infer_schema_length=0)
     looked = (template.tables["imagery"].select(pl.col("date").cast(pl.String), "site")
               .unique().with_columns(looked=pl.lit(True)))

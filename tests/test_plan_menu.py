@@ -122,7 +122,8 @@ def test_empty_menu(case):
 def test_prior_worlds_leave_days_to_archive(tmp_path, case):
     """A world drawn from joint's prior (bench/plan_realised.py) keeps its imagery rows on
     the days the embedded case looked and its usable passes, no other, and its voyages as
-    simulated; so the check's menu has archive passes of both ends (deterministic)."""
+    simulated; so the check's menu has archive passes of both ends, at the world's own
+    usable share when given (deterministic)."""
     import polars as pl
     from cargoinfer.experiments.config import compose
     from cargoinfer.experiments.plan_truth import check_menu, world_case
@@ -142,3 +143,8 @@ def test_prior_worlds_leave_days_to_archive(tmp_path, case):
     assert (folder / "voyages.csv").read_text() == (full / "voyages.csv").read_text()
     names = {o.name for o in check_menu(load_case(folder))}
     assert {"archive_origin", "archive_destination"} <= names, names
+    # the rows kept overstate the usable share, so the check can give the world's own
+    share = {o.name: o.usable for o in check_menu(load_case(folder), usable={"origin": 0.25,
+                                                                          "destination": 0.5})}
+    assert share["archive_origin"] == 0.25 and share["archive_destination"] == 0.5
+    assert kept["usable"].eq("true").mean() >= rows["usable"].eq("true").mean()
