@@ -39,10 +39,11 @@ reduction taken as a share of its world's width now, so that one very wide world
 world can be) does not decide it; and what it would print if the plan were exactly
 right (`ceiling`), since even then a world's realised reduction is one outcome among
 those the plan averages over, measured through two noisy refits. A world whose fit is
-not briefing-grade is left out and named: its plan stands on draws that are not its posterior's; so is an option whose
-realised refit (or the world's refit as it is) did not mix in two rounds (`plan.refit`):
-its width is a sampler's failure, not the option's (prior world 10 once gave 394,859
-for a width of 605). Both refits of a world share their seed."""
+not briefing-grade is left out and named: its plan stands on draws that are not its
+posterior's; so is an option whose realised refit (or the world's refit as it is) did not
+mix in two rounds (`plan.refit`): its width is a sampler's failure, not the option's
+(prior world 10 once gave 394,859 for a width of 605). Both refits of a world share their
+seed."""
 
 import json
 import sys
@@ -132,10 +133,14 @@ def ratio(rows, relative: bool = False) -> tuple[float, float, float]:
     return float(real.sum() / pred.sum()), float(lo), float(hi)
 
 
+def read(paths: list[str]) -> list[dict]:
+    return [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
+
+
 def report(paths: list[str]) -> None:
     from scipy import stats
 
-    rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
+    rows = read(paths)
     review = sorted({(r["kind"], r["seed"]) for r in rows if r["status"] != "briefing-grade"})
     rows = [r for r in rows if r["status"] == "briefing-grade"]
     unmixed = [r for r in rows if not (r.get("mixed_now", True) and r.get("mixed_realised", True))]
@@ -179,9 +184,9 @@ def report(paths: list[str]) -> None:
         rho = stats.spearmanr([r["predicted"] for r in part], [r["realised"] for r in part])
         print(f"Spearman rank correlation, {kind} worlds: {rho.statistic:.2f} "
               f"(n = {len(part)})")
+    noise = ", ".join(f"{v:.1%} at {k} draws" for k, v in sorted(NOISE.items()))
     print("if the plan were exactly right (each realised width the mean of as many of its "
-          "outer draws' as the world's replicates, plus the refits' noise, sd " + ", ".join(f"{v:.1%} at {k} draws" for k, v in
-                                                     sorted(NOISE.items())) + "):")
+          f"outer draws' as the world's replicates, plus the refits' noise, sd {noise}):")
     for kind in sorted({r["kind"] for r in rows}) + ["all"]:
         part = [r for r in rows if kind in ("all", r["kind"])]
         est, _, _ = ratio(part)
@@ -231,8 +236,7 @@ def ceiling(rows, n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
 def design(paths: list[str]) -> None:
     """What an exact plan would print on these worlds' options at each setting of draws
     and replicates (`ceiling`): how to run the bench so that its targets can be met."""
-    rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
-    rows = [r for r in rows if r["status"] == "briefing-grade"]
+    rows = [r for r in read(paths) if r["status"] == "briefing-grade"]
     print(f"an exact plan on {len(rows)} options of "
           f"{len({(r['kind'], r['seed']) for r in rows})} worlds, 1,000 tables each:")
     for draws in sorted(NOISE):

@@ -118,7 +118,6 @@ def test_empty_menu(case):
         read_menu({}, case)
 
 
-
 def test_prior_worlds_leave_days_to_archive(tmp_path, case):
     """A world drawn from joint's prior (bench/plan_realised.py) keeps its imagery rows on
     the days the embedded case looked and its usable passes, no other, and its voyages as
@@ -135,7 +134,8 @@ def test_prior_worlds_leave_days_to_archive(tmp_path, case):
     full.mkdir()
     simulate_model(registry.get("joint"), compose(["model=joint"]), case, 1, full)
     rows = pl.read_csv(full / "imagery.csv", infer_schema_length=0)
-    looked = set(zip(case.tables["imagery"]["date"].cast(pl.String), case.tables["imagery"]["site"]))
+    imagery = case.tables["imagery"]
+    looked = set(zip(imagery["date"].cast(pl.String), imagery["site"]))
     want = rows.filter([(d, s) in looked or u == "true" for d, s, u in
                         rows.select("date", "site", "usable").iter_rows()])
     kept = pl.read_csv(folder / "imagery.csv", infer_schema_length=0)
@@ -144,7 +144,7 @@ def test_prior_worlds_leave_days_to_archive(tmp_path, case):
     names = {o.name for o in check_menu(load_case(folder))}
     assert {"archive_origin", "archive_destination"} <= names, names
     # the rows kept overstate the usable share, so the check can give the world's own
-    share = {o.name: o.usable for o in check_menu(load_case(folder), usable={"origin": 0.25,
-                                                                          "destination": 0.5})}
+    given = {"origin": 0.25, "destination": 0.5}
+    share = {o.name: o.usable for o in check_menu(load_case(folder), usable=given)}
     assert share["archive_origin"] == 0.25 and share["archive_destination"] == 0.5
     assert kept["usable"].eq("true").mean() >= rows["usable"].eq("true").mean()
