@@ -1,6 +1,7 @@
 """Cost of one log-density gradient of a family on data simulated from its prior.
 
     .venv/bin/python bench/gradient_cost.py [--model joint] [--n-sims 8] [--iterations 200]
+        [OVERRIDE ...]   (calibrate's config overrides, e.g. case.path=DIR)
 
 For each simulation (calibrate's seeds): the number of counted load groups and distinct
 capacities, and the microseconds per gradient evaluation inside nutpie's sampler (a short
@@ -23,9 +24,10 @@ def main() -> None:
     ap.add_argument("--model", default="joint")
     ap.add_argument("--n-sims", type=int, default=8)
     ap.add_argument("--iterations", type=int, default=200, help="tune and draws, each")
+    ap.add_argument("overrides", nargs="*")
     args = ap.parse_args()
     quiet()
-    cfg, family, template, values0 = family_on_case(args.model)
+    cfg, family, template, values0 = family_on_case(args.model, args.overrides)
     compiled(family, values0)
     print(f"{family.NAME}@{family.VERSION}, load grid of {len(template.grid)} values")
     if "depot_lag_index" in values0:
