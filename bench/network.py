@@ -8,16 +8,20 @@ network worlds that neither model made.
 World `seed` is `simulate scenario=network seed=SEED` (`observations/world.py`): 2 origin
 and 2-3 destination ports, each imaged on its own share of days (log-uniform 5-90%, so
 one port may be watched daily and another almost never), vessels on home routes by
-Dirichlet weights with 0-40% of voyages switching route, plus everything the one-route
-worlds vary (depot share and metrics, loads, claims). Each world's case is fitted with
+Dirichlet weights with 0-40% of voyages switching route, calls of 1 to 4.5 days on
+average at each end and each port recognising 50-97% of the ships it shows (since the
+commit after 5354d34; before, calls of 1-4 and 1-3 days and one recognition for all
+ports), plus everything the one-route worlds vary (depot share and metrics, loads,
+claims). Each world's case is fitted with
 `network` and with `joint` (which pools an end's ports: a pass over one counts as a look
 at all), default priors and status rule, `draws` per chain. One JSON line per world and
 family goes to OUT.jsonl; worlds already there are skipped, so a stopped run resumes.
 SEEDS is a comma-separated list of seeds and FIRST-LAST spans (LAST excluded), run in
 the order given: `14,16,10-40` runs worlds 14 and 16 first, then the rest of 10-39.
 
---report prints, per family and slice (cadence: the ports' usable shares within 3x of
-each other or not; switching; ports), the coverage of the 90% interval of the network's
+--report prints, per family and slice (cadence: the ports' usable shares within 4x of
+each other or not; switching; ports; calls: the ends' mean call over 2.5 days or not,
+"-" for rows written before the worlds varied it), the coverage of the 90% interval of the network's
 total, its median width and median |median - truth| over the truth; for network also the
 routes pooled over all worlds (coverage, and the median width over the route's truth
 where the truth is at least one voyage's load), and each share of runs briefing-grade.
@@ -42,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from ladder import fit_one  # noqa: E402 (bench/ladder.py: a family fitted as a run would be)
 
 FAMILIES = ("network", "joint")
-SLICES = ("cadence", "switching", "ports")
+SLICES = ("cadence", "switching", "ports", "calls")
 
 
 def quantiles(x) -> list[float]:
@@ -108,8 +112,8 @@ def report(paths: list[str]) -> None:
         mine = [r for r in rows if r["family"] == name]
         print(line(f"{name}: all", mine))
         for s in SLICES:
-            for value in sorted({str(r[s]) for r in mine}):
-                print(line(f"  {s} = {value}", [r for r in mine if str(r[s]) == value]))
+            for value in sorted({str(r.get(s, "-")) for r in mine}):
+                print(line(f"  {s} = {value}", [r for r in mine if str(r.get(s, "-")) == value]))
     routes = [(r, x) for r in rows if r["family"] == "network" for x in r.get("routes", [])]
     if routes:
         cov = np.mean([covered(x["q"], x["truth"]) for _, x in routes])
@@ -118,9 +122,9 @@ def report(paths: list[str]) -> None:
         print(f"network routes, pooled over worlds: {len(routes)} routes, coverage {cov:.0%}; "
               f"median width / truth {width:.2f} over the {len(big)} routes that carried at "
               f"least one voyage's load")
-        for s in ("cadence",):
-            for value in sorted({str(r[s]) for r, _ in routes}):
-                part = [x for r, x in routes if str(r[s]) == value]
+        for s in ("cadence", "calls"):
+            for value in sorted({str(r.get(s, "-")) for r, _ in routes}):
+                part = [x for r, x in routes if str(r.get(s, "-")) == value]
                 print(f"  routes, {s} = {value}: {len(part)}, coverage "
                       f"{np.mean([covered(x['q'], x['truth']) for x in part]):.0%}")
 

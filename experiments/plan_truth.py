@@ -163,13 +163,14 @@ def _world_imagery(world, case, option: Option, rng) -> dict:
     column = "origin_seen" if site == 0 else "destination_seen"
     rows = {vid: i for i, vid in enumerate(case.voyages["voyage_id"].to_list())}
     names = [v.name for v in spec.vessels]
+    recognise = worlds.recognition(world.options)[option.site]
     sightings = []
     for v in world.voyages:
         if (v.origin_seen if site == 0 else v.destination_seen) is not None:
             continue
         first, last = (v.load_start, v.depart) if site == 0 else (v.arrive, v.unload_end)
         for d in good:
-            if first <= d <= last and rng.random() < world.options.recognise_prob:
+            if first <= d <= last and rng.random() < recognise:
                 row = rows.get(v.voyage_id)
                 if row is not None and case.voyages[column][row] is not None:
                     break

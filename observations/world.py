@@ -81,6 +81,7 @@ class Options:
     cloud_prob: tuple[float, ...] = (0.35, 0.35)
     regular_revisit: tuple[bool, ...] = (False, False)
     recognise_prob: float = 0.85  # a ship in a usable pass is recognised
+    recognise_by_port: tuple[float, ...] = ()  # per site, as usable_share; empty: recognise_prob
     # counts
     count_prob: float = 0.6  # a seen port call gets a container count
     coverage_min: float = 0.3  # coverage = min + (1 - min) * Beta(a, b)
@@ -194,8 +195,12 @@ def draw_network(rng: np.random.Generator, origin_ports: int | None = None,
     port's usable share of days drawn log-uniformly in 5-90% (so one world may watch a
     port nearly daily and another every two or three weeks), its cloud 20-70%, half on a
     fixed revisit; the routes' weights Dirichlet(1, ..., 1); 0-40% of voyages off their
-    vessel's home route. Every port's values are drawn for MAX_PORTS per end, so giving
-    the number of ports changes nothing else."""
+    vessel's home route; each end's call lasting lo..hi days, lo 1-3 and hi lo to lo + 3
+    (a mean call of 1 to 4.5 days); each port recognising 50-97% of the ships its usable
+    passes show (its own imagery's resolution). Every port's values are drawn for
+    MAX_PORTS per end, so giving the number of ports changes nothing else; the calls and
+    recognition are drawn last, so the draws before them are those of worlds written
+    before them (commit 5354d34 and earlier)."""
     drawn_d = int(rng.integers(2, 4))
     n_o, n_d = origin_ports or 2, destination_ports or drawn_d
     if not (1 <= n_o <= MAX_PORTS and 1 <= n_d <= MAX_PORTS):
@@ -209,12 +214,18 @@ def draw_network(rng: np.random.Generator, origin_ports: int | None = None,
     def per_port(a, kind):
         return tuple(kind(x) for x in (*a[0, :n_o], *a[1, :n_d]))
 
+    switch = float(rng.uniform(0.0, 0.4))
+    lo = rng.integers(1, 4, 2)
+    hi = lo + rng.integers(0, 4, 2)
+    recognise = rng.uniform(0.5, 0.97, (2, MAX_PORTS))
     return {
         "origin_ports": n_o, "destination_ports": n_d,
         "usable_share": per_port(usable, float), "cloud_prob": per_port(cloud, float),
         "regular_revisit": per_port(regular, bool),
         "route_weights": tuple(float(w) for w in weights / weights.sum()),
-        "switch_prob": float(rng.uniform(0.0, 0.4)),
+        "switch_prob": switch,
+        "loading_days": (int(lo[0]), int(hi[0])), "unloading_days": (int(lo[1]), int(hi[1])),
+        "recognise_by_port": per_port(recognise, float),
     }
 
 
@@ -260,7 +271,10 @@ def make_options(drawn: dict | None = None, **overrides) -> Options:
     for name in ("usable_share", "cloud_prob", "regular_revisit"):
         if len(getattr(o, name)) != n_sites:
             raise ValueError(f"{name} has {len(getattr(o, name))} values for {n_sites} ports")
-    for name in ("cloud_prob", "usable_share"):
+    if o.recognise_by_port and len(o.recognise_by_port) != n_sites:
+        raise ValueError(f"recognise_by_port has {len(o.recognise_by_port)} values for "
+                         f"{n_sites} ports")
+    for name in ("cloud_prob", "usable_share", "recognise_by_port"):
         if not all(0.0 <= x <= 1.0 for x in getattr(o, name)):
             raise ValueError(f"{name} {_plain(getattr(o, name))} is not in [0, 1]")
     n_routes = o.origin_ports * o.destination_ports
@@ -268,6 +282,10 @@ def make_options(drawn: dict | None = None, **overrides) -> Options:
                             or sum(o.route_weights) <= 0):
         raise ValueError(f"route_weights {_plain(o.route_weights)} are not {n_routes} "
                          f"weights (origins x destinations) with a positive sum")
+    for name in ("loading_days", "unloading_days"):
+        lo, hi = getattr(o, name)
+        if not 1 <= lo <= hi:
+            raise ValueError(f"{name} {list(getattr(o, name))} is not a range of at least 1 day")
     if not 0.0 <= o.switch_prob <= 1.0:
         raise ValueError(f"switch_prob {o.switch_prob} is not in [0, 1]")
     if not 0.0 < o.depot_share <= 1.0:
@@ -326,7 +344,7 @@ def simulate_world(scenario: str, seed: int, **overrides) -> World:
         _routes(voyages, [name for name, _ in vessels], o, rng_network)
 
     passes = _passes(days, o, rng_imagery)
-    _sight(voyages, passes, o.recognise_prob, rng_sight)
+    _sight(voyages, passes, recognition(o), rng_sight)
     counts = _counts(voyages, o, rng_sight)
     arrivals = _rail(voyages, o, rng_rail)
     depot = _depot(arrivals, days, o, rng_depot)
@@ -358,9 +376,17 @@ def slices(o: Options, scenario: str) -> dict[str, str]:
         return out | {"cadence": {0: "daily chance", 1: "one regular",
                                   2: "both regular"}[sum(o.regular_revisit)]}
     spread = max(o.usable_share) / max(min(o.usable_share), 1e-9)
+    calls = (sum(o.loading_days) + sum(o.unloading_days)) / 4
     return out | {"cadence": "very different" if spread >= 4 else "similar",
                   "switching": "often" if o.switch_prob >= 0.2 else "rarely",
-                  "ports": f"{o.origin_ports}x{o.destination_ports}"}
+                  "ports": f"{o.origin_ports}x{o.destination_ports}",
+                  "calls": "long" if calls > 2.5 else "short"}
+
+
+def recognition(o: Options) -> dict[str, float]:
+    """Each site's chance to recognise a ship its usable pass shows."""
+    sites = (*ports(o)[0], *ports(o)[1])
+    return dict(zip(sites, o.recognise_by_port or (o.recognise_prob,) * len(sites)))
 
 
 def _between(rng, bounds) -> int:
@@ -423,14 +449,15 @@ def _passes(days, o: Options, rng) -> list[tuple[int, str, bool]]:
     return sorted(out)
 
 
-def _sight(voyages, passes, recognise_prob, rng) -> None:
-    """A port call is seen on the first usable pass during it on which the ship is recognised."""
+def _sight(voyages, passes, recognise: dict[str, float], rng) -> None:
+    """A port call is seen on the first usable pass during it on which the ship is
+    recognised (with its site's chance, `recognition`)."""
     usable = {site: [d for d, s, u in passes if s == site and u]
               for site in {s for _, s, _ in passes}}
 
     def first_seen(site, first, last):
         for d in usable.get(site, ()):
-            if first <= d <= last and rng.random() < recognise_prob:
+            if first <= d <= last and rng.random() < recognise[site]:
                 return d
         return None
 

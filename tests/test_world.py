@@ -4,6 +4,7 @@ the scenarios' properties, and `cargoinfer simulate`'s refusals. All seeded."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import numpy as np
@@ -311,6 +312,47 @@ def test_network_ports_are_imaged_at_their_own_cadences(networks):
     assert spread >= 10, spread
 
 
+def test_network_calls_last_as_drawn_and_vary_by_world(networks):
+    """Every call of a network world lasts within its end's drawn range (loading_days,
+    unloading_days; inclusive days), and over 24 worlds the ends' mean calls span the
+    range: some at most 1.5 days and some at least 4 (each has chance 1/6 per end, so
+    neither is missing from 48 ends but with chance 1.6e-4 each; seeded)."""
+    means = []
+    for truth, _ in networks:
+        p = truth["parameters"]
+        for v in truth["voyage_log"]:
+            load = (date.fromisoformat(v["departed"]) - date.fromisoformat(v["load_start"])).days + 1
+            unload = (date.fromisoformat(v["unload_end"]) - date.fromisoformat(v["arrived"])).days + 1
+            assert p["loading_days"][0] <= load <= p["loading_days"][1]
+            assert p["unloading_days"][0] <= unload <= p["unloading_days"][1]
+        means += [sum(p["loading_days"]) / 2, sum(p["unloading_days"]) / 2]
+    assert min(means) <= 1.5 and max(means) >= 4, means
+    assert {t["slices"]["calls"] for t, _ in networks} == {"short", "long"}
+
+
+def test_a_network_port_recognises_ships_at_its_own_rate():
+    """A port that recognises nothing sees no call, though its passes are usable; the
+    others, on the same passes, see some (seeded world, every route equally sailed)."""
+    w = simulate_world("network", 3, origin_ports=2, destination_ports=2, usable_share=0.9,
+                       cloud_prob=0.0, route_weights=(0.25,) * 4,
+                       recognise_by_port=(0.9, 0.0, 0.9, 0.9))
+    calls = [v for v in w.voyages if v.origin_site == "PortA2"]
+    assert calls and all(v.origin_seen is None for v in calls)
+    assert any(v.origin_seen is not None for v in w.voyages if v.origin_site == "PortA")
+    assert w.truth["site_detection"]["PortA2"] == 0.0
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"recognise_by_port": (0.5, 0.5, 0.5)}, "recognise_by_port has 3 values for 4 ports"),
+    ({"recognise_by_port": (0.5, 0.5, 1.5, 0.5)}, "recognise_by_port"),
+    ({"loading_days": (0, 2)}, "loading_days [0, 2] is not a range of at least 1 day"),
+    ({"unloading_days": (3, 2)}, "unloading_days [3, 2] is not a range"),
+])
+def test_network_call_and_recognition_options_are_checked(override, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        simulate_world("network", 1, origin_ports=2, destination_ports=2, **override)
+
+
 def test_network_vessels_switch_routes_as_often_as_drawn():
     """switch_prob 0: every vessel keeps one route; 1: each voyage's route is drawn afresh,
     so over 8 worlds some vessel sails at least 3 routes (each of 4+ routes has weight;
@@ -336,11 +378,10 @@ def test_network_options_change_nothing_else():
     b = simulate_world("network", 5, destination_ports=4).truth["parameters"]
     n_o, n_d = a["origin_ports"], a["destination_ports"]
     assert b["destination_ports"] == 4 and b["usable_share"][:n_o + n_d] == a["usable_share"]
-    assert {k: v for k, v in a.items() if k not in ("destination_ports", "usable_share",
-                                                    "cloud_prob", "regular_revisit",
-                                                    "route_weights")} == \
-           {k: v for k, v in b.items() if k not in ("destination_ports", "usable_share",
-                                                    "cloud_prob", "regular_revisit",
-                                                    "route_weights")}
+    assert b["recognise_by_port"][:n_o + n_d] == a["recognise_by_port"]
+    per_port = ("destination_ports", "usable_share", "cloud_prob", "regular_revisit",
+                "route_weights", "recognise_by_port")
+    assert {k: v for k, v in a.items() if k not in per_port} == \
+           {k: v for k, v in b.items() if k not in per_port}
     with pytest.raises(ValueError, match="scenario=network"):
         simulate_world("steady", 5, origin_ports=2)
