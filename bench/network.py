@@ -9,11 +9,10 @@ World `seed` is `simulate scenario=network seed=SEED` (`observations/world.py`):
 and 2-3 destination ports, each imaged on its own share of days (log-uniform 5-90%, so
 one port may be watched daily and another almost never), vessels on home routes by
 Dirichlet weights with 0-40% of voyages switching route, calls of 1 to 4.5 days on
-average at each end and each port recognising 50-97% of the ships it shows (since the
-commit after 5354d34; before, calls of 1-4 and 1-3 days and one recognition for all
-ports), plus everything the one-route worlds vary (depot share and metrics, loads,
-claims). Each world's case is fitted with
-`network` and with `joint` (which pools an end's ports: a pass over one counts as a look
+average at each end and each port recognising 50-97% of the ships it shows (since
+commit 8cc8934; before, calls of 1-4 and 1-3 days and one recognition for all ports),
+plus everything the one-route worlds vary (depot share and metrics, loads, claims).
+Each world's case is fitted with `network` and with `joint` (which pools an end's ports: a pass over one counts as a look
 at all), default priors and status rule, `draws` per chain. One JSON line per world and
 family goes to OUT.jsonl; worlds already there are skipped, so a stopped run resumes.
 SEEDS is a comma-separated list of seeds and FIRST-LAST spans (LAST excluded), run in
