@@ -12,21 +12,23 @@ Dirichlet weights with 0-40% of voyages switching route, calls of 1 to 4.5 days 
 average at each end and each port recognising 50-97% of the ships it shows (since
 commit 8cc8934; before, calls of 1-4 and 1-3 days and one recognition for all ports),
 plus everything the one-route worlds vary (depot share and metrics, loads, claims).
-Each world's case is fitted with `network` and with `joint` (which pools an end's ports: a pass over one counts as a look
-at all), default priors and status rule, `draws` per chain. One JSON line per world and
+Each world's case is fitted with `network` and with `joint` (which pools an end's ports:
+a pass over one counts as a look at all), default priors and status rule, `draws` per
+chain. One JSON line per world and
 family goes to OUT.jsonl; worlds already there are skipped, so a stopped run resumes.
 SEEDS is a comma-separated list of seeds and FIRST-LAST spans (LAST excluded), run in
 the order given: `14,16,10-40` runs worlds 14 and 16 first, then the rest of 10-39.
 
 --report prints, per family and slice (cadence: the ports' usable shares within 4x of
 each other or not; switching; ports; calls: the ends' mean call over 2.5 days or not,
-"-" for rows written before the worlds varied it), the coverage of the 90% interval of the network's
-total, its median width and median |median - truth| over the truth; for network also the
-routes pooled over all worlds (coverage, and the median width over the route's truth
-where the truth is at least one voyage's load), and each share of runs briefing-grade.
-`signed` is the median of (median - truth) / truth and `above` the share of worlds whose
-median is above the truth: about half for a model without bias; `voyages` the same signed
-error for the voyages, over the worlds that recorded them (in brackets).
+"-" for rows written before the worlds varied it), the coverage of the 90% interval of
+the network's total, its median width and median |median - truth| over the truth; for
+network also the routes pooled over all worlds (coverage, and the median width over the
+route's truth where the truth is at least one voyage's load), and each share of runs
+briefing-grade. `signed` is the median of (median - truth) / truth and `above` the share
+of worlds whose median is above the truth: about half for a model without bias;
+`voyages` the same signed error for the voyages, over the worlds that recorded them (in
+brackets).
 
 --one-route fits the embedded (one-route) case with network, dynamic and joint, the same
 seed and settings, and prints each headline's median with its Monte Carlo error (the sd

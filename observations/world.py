@@ -251,10 +251,10 @@ def make_options(drawn: dict | None = None, **overrides) -> Options:
             except CellError as e:
                 raise ValueError(f"{key}: {e}") from None
     n_sites = int(options.get("origin_ports", 1)) + int(options.get("destination_ports", 1))
-    for key in ("usable_share", "cloud_prob", "regular_revisit"):
+    for key in ("usable_share", "cloud_prob", "regular_revisit", "recognise_by_port"):
         if key in options and not isinstance(options[key], (tuple, list)):
             options[key] = (options[key],) * n_sites
-        elif key not in options and n_sites != 2:
+        elif key not in options and n_sites != 2 and getattr(Options, key):
             options[key] = (getattr(Options, key)[0],) * n_sites
     if "start" in overrides and "end" not in overrides and drawn and "end" in drawn:
         options["end"] = options["start"] + (drawn["end"] - START)  # keep the drawn length

@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 from cargoinfer.experiments.simulate import simulate_command
 from cargoinfer.observations.case import load_case
-from cargoinfer.observations.world import SCENARIOS, VESSEL_NAMES, simulate_world, write_case
+from cargoinfer.observations.world import (SCENARIOS, VESSEL_NAMES, recognition,
+                                           simulate_world, write_case)
 
 SEEDS = range(10)
 
@@ -340,6 +341,9 @@ def test_a_network_port_recognises_ships_at_its_own_rate():
     assert calls and all(v.origin_seen is None for v in calls)
     assert any(v.origin_seen is not None for v in w.voyages if v.origin_site == "PortA")
     assert w.truth["site_detection"]["PortA2"] == 0.0
+    one = simulate_world("steady", 2, recognise_by_port=0.3)  # a number: every port
+    assert recognition(one.options) == {"PortA": 0.3, "PortB": 0.3}
+    assert recognition(simulate_world("steady", 2).options)["PortB"] == one.options.recognise_prob
 
 
 @pytest.mark.parametrize("override, message", [
