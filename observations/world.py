@@ -20,7 +20,8 @@ Scenarios: steady (constant schedule), pause (no vessel loads or sails for 2-3
 weeks mid-window), load_change (the loads shift up or down mid-window), vessel_joins
 (the fleet's last vessel joins the route mid-window), and network (a steady schedule on
 several ports per end, each imaged at its own cadence and recognising ships at its own
-rate, calls of varied length, vessels switching routes: `draw_network`). Only network writes voyages.csv's origin_site and destination_site.
+rate, calls of varied length, vessels switching routes: `draw_network`). Only network
+writes voyages.csv's origin_site and destination_site.
 """
 
 from __future__ import annotations

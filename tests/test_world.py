@@ -318,14 +318,16 @@ def test_network_calls_last_as_drawn_and_vary_by_world(networks):
     unloading_days; inclusive days), and over 24 worlds the ends' mean calls span the
     range: some at most 1.5 days and some at least 4 (each has chance 1/6 per end, so
     neither is missing from 48 ends but with chance 1.6e-4 each; seeded)."""
+    def days(v, first, last):  # inclusive
+        return (date.fromisoformat(v[last]) - date.fromisoformat(v[first])).days + 1
+
     means = []
     for truth, _ in networks:
         p = truth["parameters"]
         for v in truth["voyage_log"]:
-            load = (date.fromisoformat(v["departed"]) - date.fromisoformat(v["load_start"])).days + 1
-            unload = (date.fromisoformat(v["unload_end"]) - date.fromisoformat(v["arrived"])).days + 1
-            assert p["loading_days"][0] <= load <= p["loading_days"][1]
-            assert p["unloading_days"][0] <= unload <= p["unloading_days"][1]
+            assert p["loading_days"][0] <= days(v, "load_start", "departed") <= p["loading_days"][1]
+            assert (p["unloading_days"][0] <= days(v, "arrived", "unload_end")
+                    <= p["unloading_days"][1])
         means += [sum(p["loading_days"]) / 2, sum(p["unloading_days"]) / 2]
     assert min(means) <= 1.5 and max(means) >= 4, means
     assert {t["slices"]["calls"] for t, _ in networks} == {"short", "long"}
